@@ -1,0 +1,1 @@
+"""Backprop: spaced-repetition practice for deep-learning interviews."""
