@@ -1,0 +1,1 @@
+"""Subcommands of `backprop`, one module per concern, each with register(cli)."""

@@ -1,0 +1,50 @@
+"""create_app(settings=None): the FastAPI application. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.db import engine_for
+from app.settings import Settings, get_settings
+from app.web.middleware import RequestLogMiddleware
+from app.web.routes import health, pages
+from app.web.templating import STATIC_DIR
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine_for(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for start in app.state.on_start:
+            await start(app)
+        try:
+            yield
+        finally:
+            for stop in reversed(app.state.on_stop):
+                await stop(app)
+            engine.dispose()
+
+    app = FastAPI(title="Backprop", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.secret_key = settings.resolved_secret_key()
+    # Parts with background machinery (the demo pool) register start/stop hooks here.
+    app.state.on_start = []
+    app.state.on_stop = []
+
+    app.add_middleware(RequestLogMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    return app
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(message)s")

@@ -1,0 +1,70 @@
+"""Settings from the environment (prefix BACKPROP_) and an optional .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_SECRET_KEY = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BACKPROP_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = ""
+    content_dir: Path = PROJECT_ROOT / "content"
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    # Demo runs.
+    demo_workers: int = Field(2, ge=0, le=64)
+    demo_device: Literal["auto", "cpu", "cuda"] = "auto"
+    demo_timeout_s: float = Field(20.0, gt=0, le=600)
+    demo_memory_mb: int = Field(2048, ge=256)
+    demo_output_kb: int = Field(64, ge=1)
+    demo_queue_size: int = Field(32, ge=1)
+    demo_queue: str = ""  # empty: in-process pool; redis://... sends runs to `backprop worker`s
+
+    # Accounts.
+    signup_open: bool = True
+    https_only_cookies: bool = False
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'backprop.db'}"
+        if self.environment == "production" and self.secret_key in ("", SAMPLE_SECRET_KEY):
+            if self.secret_key == SAMPLE_SECRET_KEY:
+                raise ValueError("BACKPROP_SECRET_KEY is the sample value; set a real secret")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated on first start and kept under data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""HTTP only: routes parse input, call a service, render."""

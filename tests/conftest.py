@@ -1,0 +1,142 @@
+"""Shared fixtures: a real SQLite file per test (copied from one migrated template),
+the real local PostgreSQL when BACKPROP_TEST_POSTGRES_URL names it, and app factories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from app import migrate
+from app.db import make_engine
+from app.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_ENV = "BACKPROP_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrating is slow; do it once and copy the file for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "data" / "backprop.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "content"
+    (path / "cards").mkdir(parents=True)
+    (path / "demos").mkdir()
+    return path
+
+
+def make_settings(tmp_path: Path, database_url: str, content_dir: Path, **overrides) -> Settings:
+    values = dict(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        content_dir=content_dir,
+        secret_key="test-secret-key",
+        demo_workers=0,
+    )
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, content_dir: Path) -> Settings:
+    return make_settings(tmp_path, database_url, content_dir)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.main import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client
+
+
+# --- PostgreSQL -------------------------------------------------------------
+
+
+def postgres_server_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty database on the real PostgreSQL, dropped afterwards."""
+    server = postgres_server_url()
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} is not set (CI sets it)")
+    name = f"backprop_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """Both real backends, migrated: for persistence tests that must hold on each."""
+    if request.param == "sqlite":
+        return database_url
+    url = request.getfixturevalue("postgres_url")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def any_engine(any_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(any_database_url)
+    yield engine
+    engine.dispose()
