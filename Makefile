@@ -1,0 +1,46 @@
+# Two commands set up a fresh machine:  `make run` (the app on SQLite)  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch goes in first: a plain `torch` requirement would pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: setup run test lint browser demo-check bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: setup
+	$(BIN)/backprop db upgrade
+	$(BIN)/backprop import content
+	$(BIN)/backprop serve
+
+# Browser tests drive Debian's Chromium; install it when missing and we may.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium bubblewrap >/dev/null; \
+	  else echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped"; fi; \
+	fi
+
+test: setup browser
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app
+
+demo-check: setup
+	$(BIN)/backprop demo check
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

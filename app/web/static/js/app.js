@@ -1,0 +1,46 @@
+// Page-wide behaviour: KaTeX for math placed by the renderer, and the theme toggle.
+(function () {
+  "use strict";
+
+  function renderMath(root) {
+    if (!window.katex) return;
+    root.querySelectorAll(".math-inline, .math-display").forEach(function (el) {
+      if (el.dataset.rendered) return;
+      var tex = el.textContent;
+      try {
+        window.katex.render(tex, el, {
+          displayMode: el.classList.contains("math-display"),
+          throwOnError: false,
+        });
+        el.dataset.rendered = "1";
+      } catch (err) {
+        el.classList.add("math-error");
+      }
+    });
+  }
+
+  var THEMES = ["auto", "light", "dark"];
+  function applyTheme(theme) {
+    document.documentElement.dataset.theme = theme;
+  }
+  function storedTheme() {
+    try { return localStorage.getItem("theme") || "auto"; } catch (e) { return "auto"; }
+  }
+  applyTheme(storedTheme());
+
+  document.addEventListener("DOMContentLoaded", function () {
+    renderMath(document.body);
+    var toggle = document.getElementById("theme-toggle");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        var next = THEMES[(THEMES.indexOf(storedTheme()) + 1) % THEMES.length];
+        try { localStorage.setItem("theme", next); } catch (e) { /* private mode */ }
+        applyTheme(next);
+        toggle.setAttribute("aria-label", "Colour theme: " + next);
+      });
+    }
+  });
+  // Content swapped in by htmx gets its math rendered too.
+  document.addEventListener("htmx:afterSwap", function (evt) { renderMath(evt.target); });
+  window.backpropRenderMath = renderMath;
+})();
