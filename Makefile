@@ -20,9 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(BIN)/backprop db upgrade
-	$(BIN)/backprop import content
-	$(BIN)/backprop serve
+	$(BIN)/backprop start
 
 # Browser tests drive Debian's Chromium; install it when missing and we may.
 browser:

@@ -27,5 +27,21 @@ def serve(
     )
 
 
+def start(
+    host: str = typer.Option(None, help="Address to bind (default: BACKPROP_HOST)"),
+    port: int = typer.Option(None, help="Port (default: BACKPROP_PORT)"),
+) -> None:
+    """Apply migrations, import the content directory, then serve: what `make run` and the
+    container do."""
+    from app import migrate
+    from app.commands.content import import_content
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    import_content(settings.content_dir)
+    serve(host=host, port=port, reload=False)
+
+
 def register(cli: typer.Typer) -> None:
     cli.command()(serve)
+    cli.command()(start)
