@@ -1,7 +1,7 @@
 """Every table, imported here so metadata (and Alembic) sees all of them."""
 
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
-from app.models.user import User, UserPublic
+from app.models.user import LoginAttempt, User, UserCreate, UserPublic
 
 __all__ = [
     "Card",
@@ -9,6 +9,8 @@ __all__ = [
     "CardRevision",
     "CardTag",
     "CardTranslation",
+    "LoginAttempt",
     "User",
+    "UserCreate",
     "UserPublic",
 ]

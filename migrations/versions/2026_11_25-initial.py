@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:26:02.228286
+Create Date: 2026-11-25 19:29:43.052673
 """
 
 from collections.abc import Sequence
@@ -45,13 +45,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_card_deck'), ['deck'], unique=False)
         batch_op.create_index(batch_op.f('ix_card_status'), ['status'], unique=False)
 
+    op.create_table('login_attempt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.Column('attempted_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempt_address_attempted_at', ['address', 'attempted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_attempt_attempted_at'), ['attempted_at'], unique=False)
+        batch_op.create_index('ix_login_attempt_username_attempted_at', ['username', 'attempted_at'], unique=False)
+
     op.create_table('user',
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('password_changed_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('user', schema=None) as batch_op:
@@ -126,6 +142,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_username'))
 
     op.drop_table('user')
+    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempt_username_attempted_at')
+        batch_op.drop_index(batch_op.f('ix_login_attempt_attempted_at'))
+        batch_op.drop_index('ix_login_attempt_address_attempted_at')
+
+    op.drop_table('login_attempt')
     with op.batch_alter_table('card', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_card_status'))
         batch_op.drop_index(batch_op.f('ix_card_deck'))
