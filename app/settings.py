@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     # Accounts.
     signup_open: bool = True
     https_only_cookies: bool = False
+    session_max_age_s: int = Field(14 * 24 * 3600, ge=60)
+    # Failed logins allowed per window, per account and per client address (shared by
+    # every web process through the login_attempt table).
+    login_window_s: int = Field(15 * 60, ge=1)
+    login_max_failures_per_account: int = Field(5, ge=1)
+    login_max_failures_per_address: int = Field(20, ge=1)
+    # Argon2id cost; unset means pwdlib's defaults (3 passes, 64 MiB, 4 lanes), or a
+    # cheap set when environment is "test" so the suite stays fast.
+    argon2_time_cost: int | None = Field(None, ge=1)
+    argon2_memory_kib: int | None = Field(None, ge=8)
+    argon2_parallelism: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -46,6 +57,15 @@ class Settings(BaseSettings):
             if self.secret_key == SAMPLE_SECRET_KEY:
                 raise ValueError("BACKPROP_SECRET_KEY is the sample value; set a real secret")
         return self
+
+    def argon2_parameters(self) -> tuple[int, int, int]:
+        """(time_cost, memory_kib, parallelism) for hashing passwords."""
+        cheap = self.environment == "test"
+        return (
+            self.argon2_time_cost or (1 if cheap else 3),
+            self.argon2_memory_kib or (8 if cheap else 65536),
+            self.argon2_parallelism or (1 if cheap else 4),
+        )
 
     @property
     def is_sqlite(self) -> bool:
