@@ -1,0 +1,68 @@
+"""Health, security headers, static assets and the request log, through httpx."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+
+def test_healthz_reports_the_database(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_fails_when_the_database_is_unreachable(tmp_path, content_dir) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none", content_dir
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "error"
+
+
+def test_pages_carry_a_strict_content_security_policy(client) -> None:  # type: ignore[no-untyped-def]
+    csp = client.get("/").headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "http" not in csp  # no third-party origin
+
+
+@pytest.mark.parametrize(
+    "asset",
+    [
+        "/static/vendor/htmx/htmx.min.js",
+        "/static/vendor/katex/katex.min.js",
+        "/static/vendor/katex/katex.min.css",
+        "/static/vendor/katex/fonts/KaTeX_Main-Regular.woff2",
+        "/static/css/app.css",
+        "/static/js/app.js",
+    ],
+)
+def test_every_asset_is_served_by_the_app(client, asset: str) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(asset).status_code == 200
+
+
+def test_base_page_references_no_other_origin(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/").text
+    assert "http://" not in html and "https://" not in html
+
+
+def test_one_structured_log_line_per_request(client, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    with caplog.at_level(logging.INFO, logger="backprop.request"):
+        client.get("/healthz")
+        client.get("/no-such-page")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "backprop.request"]
+    assert [(line["path"], line["status"]) for line in lines] == [
+        ("/healthz", 200),
+        ("/no-such-page", 404),
+    ]
+    assert all(line["ms"] >= 0 and line["method"] == "GET" for line in lines)
