@@ -1,6 +1,13 @@
 """Every table, imported here so metadata (and Alembic) sees all of them."""
 
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
+from app.models.review import (
+    LearnerSettings,
+    LearnerSettingsPublic,
+    LearnerSettingsUpdate,
+    ReviewLog,
+    ReviewState,
+)
 from app.models.user import LoginAttempt, User, UserCreate, UserPublic
 
 __all__ = [
@@ -9,7 +16,12 @@ __all__ = [
     "CardRevision",
     "CardTag",
     "CardTranslation",
+    "LearnerSettings",
+    "LearnerSettingsPublic",
+    "LearnerSettingsUpdate",
     "LoginAttempt",
+    "ReviewLog",
+    "ReviewState",
     "User",
     "UserCreate",
     "UserPublic",
