@@ -1,0 +1,396 @@
+"""Accounts: sign-up, password checks, the shared login rate limit, sessions, roles.
+
+No fastapi here: the web layer and the CLI call these with a Session. Every function
+that changes something commits (``log_in`` commits twice, see there).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.models.base import utcnow
+from app.models.user import ROLES, LoginAttempt, User, UserPublic
+from app.settings import Settings
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024  # a bound on hashing work; Argon2 itself has none worth hitting
+ADDRESS_MAX_LENGTH = 64
+ATTEMPT_RETENTION = timedelta(days=1)
+
+
+class AccountError(ValueError):
+    """A problem the person can fix; ``field`` names the form field it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- passwords ---------------------------------------------------------------
+
+
+class Passwords:
+    """Argon2id hashing at one cost. ``verify_unknown`` spends the time of a real check,
+    so a login for a missing account takes as long as a wrong password."""
+
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536, parallelism: int = 4) -> None:
+        self._hash = PasswordHash(
+            (Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism),)
+        )
+        self._dummy_hash = self._hash.hash("backprop-dummy-password")
+
+    def hash(self, password: str) -> str:
+        return self._hash.hash(password)
+
+    def verify(self, password: str, password_hash: str) -> tuple[bool, str | None]:
+        """(matches, a new hash when the stored one used other parameters, else None)."""
+        try:
+            return self._hash.verify_and_update(password, password_hash)
+        except Exception:  # a malformed stored hash is a failed check, never a 500
+            return False, None
+
+    def verify_unknown(self, password: str) -> None:
+        self._hash.verify(password, self._dummy_hash)
+
+
+@lru_cache(maxsize=8)
+def passwords_for(time_cost: int, memory_kib: int, parallelism: int) -> Passwords:
+    return Passwords(time_cost, memory_kib, parallelism)
+
+
+def passwords_from_settings(settings: Settings) -> Passwords:
+    """The shared Passwords for these settings' Argon2 cost (cheap when environment=test)."""
+    return passwords_for(*settings.argon2_parameters())
+
+
+# --- validation --------------------------------------------------------------
+
+
+def normalize_username(raw: str) -> str:
+    """Usernames are case-insensitive: stored and compared lowercased and stripped."""
+    return raw.strip().lower()
+
+
+def validate_username(username: str) -> str:
+    name = normalize_username(username)
+    if not USERNAME_RE.match(name):
+        raise AccountError(
+            "Username: 3 to 32 characters, letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit.",
+            field="username",
+        )
+    return name
+
+
+def validate_password(password: str, username: str = "") -> None:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise AccountError(
+            f"Password: at least {PASSWORD_MIN_LENGTH} characters.", field="password"
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise AccountError(f"Password: at most {PASSWORD_MAX_LENGTH} characters.", field="password")
+    if username and password.strip().lower() == normalize_username(username):
+        raise AccountError("Password: must not be the username.", field="password")
+
+
+def to_public(user: User) -> UserPublic:
+    """The only form of a user that templates and JSON may see (no password hash)."""
+    return UserPublic.model_validate(user)
+
+
+# --- users -------------------------------------------------------------------
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_username(session: Session, username: str) -> User | None:
+    name = normalize_username(username)
+    return session.exec(select(User).where(User.username == name)).first()
+
+
+def user_for_session(session: Session, user_id: int, session_version: int) -> User | None:
+    """The user a session cookie names, or None when the account is gone or the cookie
+    predates a password change / "log out everywhere" (its version is stale)."""
+    user = session.get(User, user_id)
+    if user is None or user.session_version != session_version:
+        return None
+    return user
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    passwords: Passwords,
+    role: str = "learner",
+) -> User:
+    """Creates an account. Raises AccountError for a bad or taken username, a weak
+    password or an unknown role. Commits."""
+    name = validate_username(username)
+    validate_password(password, name)
+    if role not in ROLES:
+        raise AccountError(f"Role: one of {', '.join(ROLES)}.", field="role")
+    if get_user_by_username(session, name) is not None:
+        raise AccountError("That username is taken.", field="username")
+    user = User(username=name, role=role, password_hash=passwords.hash(password))
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # two sign-ups raced for the name
+        session.rollback()
+        raise AccountError("That username is taken.", field="username") from exc
+    session.refresh(user)
+    return user
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, passwords: Passwords
+) -> User | None:
+    """The user when the password matches, else None. Takes about as long for an unknown
+    username as for a wrong password. Does not touch the rate limit (see ``log_in``).
+    Upgrades a hash made with other Argon2 parameters (and then commits)."""
+    user = get_user_by_username(session, username)
+    if user is None:
+        passwords.verify_unknown(password)
+        return None
+    ok, new_hash = passwords.verify(password, user.password_hash)
+    if not ok:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+        session.add(user)
+        session.commit()
+    return user
+
+
+def change_password(
+    session: Session,
+    user: User,
+    current_password: str,
+    new_password: str,
+    *,
+    passwords: Passwords,
+) -> User:
+    """Checks the current password, sets the new one and ends every other session (the
+    session version goes up; the caller re-issues its own cookie). Raises AccountError.
+    Commits."""
+    ok, _ = passwords.verify(current_password, user.password_hash)
+    if not ok:
+        raise AccountError("Current password is wrong.", field="current_password")
+    if new_password == current_password:
+        raise AccountError("New password: must differ from the current one.", field="password")
+    return set_password(session, user, new_password, passwords=passwords)
+
+
+def set_password(session: Session, user: User, new_password: str, *, passwords: Passwords) -> User:
+    """Sets a password without the current one (admin reset, CLI) and ends every session.
+    Raises AccountError. Commits."""
+    validate_password(new_password, user.username)
+    user.password_hash = passwords.hash(new_password)
+    user.password_changed_at = utcnow()
+    user.session_version += 1
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def end_all_sessions(session: Session, user: User) -> User:
+    """ "Log out everywhere": every cookie issued so far stops working. Commits."""
+    user.session_version += 1
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def count_admins(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User).where(User.role == "admin")).one()
+
+
+def set_role(session: Session, user: User, role: str) -> User:
+    """Makes the user a learner or an admin. Refuses to demote the last admin. Takes
+    effect on the user's next request (roles are read from the database each time).
+    Commits."""
+    if role not in ROLES:
+        raise AccountError(f"Role: one of {', '.join(ROLES)}.", field="role")
+    if user.role == "admin" and role != "admin" and count_admins(session) <= 1:
+        raise AccountError("Cannot demote the last admin.", field="role")
+    user.role = role
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+# --- the login rate limit ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed per window, per account and per client address."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_account: int = 5
+    per_address: int = 20
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        return cls(
+            window=timedelta(seconds=settings.login_window_s),
+            per_account=settings.login_max_failures_per_account,
+            per_address=settings.login_max_failures_per_address,
+        )
+
+
+def _seconds_until_below(
+    session: Session, where: list, limit: int, window: timedelta, now: datetime
+) -> int | None:
+    """Seconds until fewer than ``limit`` failures match ``where`` in the window, or None."""
+    recent = session.exec(
+        select(LoginAttempt.attempted_at)
+        .where(*where, col(LoginAttempt.succeeded).is_(False))
+        .order_by(col(LoginAttempt.attempted_at).desc())
+        .limit(limit)
+    ).all()
+    if len(recent) < limit:
+        return None
+    # Once the limit-th newest failure leaves the window, fewer than `limit` remain.
+    free_at = recent[limit - 1] + window
+    return max(1, int((free_at - now).total_seconds() + 0.999))
+
+
+def login_retry_after(
+    session: Session,
+    username: str,
+    address: str,
+    *,
+    limits: LoginLimits,
+    now: datetime | None = None,
+) -> int | None:
+    """Seconds to wait before another login for this account or from this address, or
+    None when allowed. Per account, a success clears the failures before it (an attacker
+    cannot produce one); per address it does not (an attacker could, with an account)."""
+    now = now or utcnow()
+    name = normalize_username(username)[:64]
+    since = now - limits.window
+    last_success = session.exec(
+        select(func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.username == name,
+            col(LoginAttempt.succeeded).is_(True),
+            LoginAttempt.attempted_at > since,
+        )
+    ).one()
+    account_since = max(since, last_success) if last_success else since
+    waits = [
+        _seconds_until_below(
+            session,
+            [LoginAttempt.username == name, LoginAttempt.attempted_at > account_since],
+            limits.per_account,
+            limits.window,
+            now,
+        ),
+        _seconds_until_below(
+            session,
+            [
+                LoginAttempt.address == address[:ADDRESS_MAX_LENGTH],
+                LoginAttempt.attempted_at > since,
+            ],
+            limits.per_address,
+            limits.window,
+            now,
+        ),
+    ]
+    blocked = [w for w in waits if w is not None]
+    return max(blocked) if blocked else None
+
+
+def record_login_attempt(
+    session: Session,
+    username: str,
+    address: str,
+    succeeded: bool,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Adds one attempt and prunes attempts older than a day. Commits."""
+    now = now or utcnow()
+    session.exec(  # type: ignore[call-overload]
+        delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < now - ATTEMPT_RETENTION)
+    )
+    session.add(
+        LoginAttempt(
+            username=normalize_username(username)[:64],
+            address=address[:ADDRESS_MAX_LENGTH],
+            succeeded=succeeded,
+            attempted_at=now,
+        )
+    )
+    session.commit()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None = None
+    retry_after: int | None = None  # set when the rate limit refused to check the password
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def log_in(
+    session: Session,
+    username: str,
+    password: str,
+    address: str,
+    *,
+    passwords: Passwords,
+    limits: LoginLimits,
+    now: datetime | None = None,
+) -> LoginResult:
+    """The whole login check: the rate limit (before any password work), the password,
+    then the attempt recorded and ``last_login_at`` set.
+
+    Ends its read transaction (commits) before hashing, so no database lock or snapshot
+    is held during the deliberately slow Argon2 check; the write that follows starts
+    its own transaction. A refused (rate-limited) attempt is not recorded, so the wait
+    ends when the window passes.
+    """
+    now = now or utcnow()
+    retry_after = login_retry_after(session, username, address, limits=limits, now=now)
+    if retry_after is not None:
+        session.rollback()
+        return LoginResult(retry_after=retry_after)
+    user = get_user_by_username(session, username)
+    session.commit()
+    new_hash: str | None = None
+    if user is None:
+        passwords.verify_unknown(password)
+        ok = False
+    else:
+        ok, new_hash = passwords.verify(password, user.password_hash)
+    if ok and user is not None:
+        user.last_login_at = now
+        if new_hash:
+            user.password_hash = new_hash
+        session.add(user)
+    record_login_attempt(session, username, address, ok, now=now)  # commits both
+    if ok and user is not None:
+        session.refresh(user)
+        return LoginResult(user=user)
+    return LoginResult()
