@@ -6,7 +6,10 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from app.web.security import template_context
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Every page gets current_user (UserPublic or None), csrf_token and signup_open.
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[template_context])
