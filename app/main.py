@@ -12,7 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from app.db import engine_for
 from app.settings import Settings, get_settings
 from app.web.middleware import RequestLogMiddleware
-from app.web.routes import health, pages
+from app.web.routes import auth, health, pages
+from app.web.security import SessionCookieMiddleware
 from app.web.templating import STATIC_DIR
 
 
@@ -40,9 +41,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.on_stop = []
 
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SessionCookieMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(auth.router)
     return app
 
 
