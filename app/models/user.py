@@ -1,4 +1,4 @@
-"""Accounts and login attempts. UserPublic is what templates and JSON see: never the password hash."""
+"""Accounts and login attempts. Templates and JSON see UserPublic: never the password hash."""
 
 from __future__ import annotations
 
