@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import content, database, server
+from app.commands import accounts, content, database, server
 
 cli = typer.Typer(
     help="Backprop: spaced-repetition practice for deep-learning interviews.",
@@ -14,6 +14,7 @@ cli = typer.Typer(
 server.register(cli)
 database.register(cli)
 content.register(cli)
+accounts.register(cli)
 
 
 def main() -> None:
