@@ -41,9 +41,7 @@ class ReviewState(SQLModel, table=True):
     user_id: int = Field(
         sa_column=Column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     )
-    card_id: str = Field(
-        sa_column=Column(String(64), ForeignKey("card.id"), primary_key=True)
-    )
+    card_id: str = Field(sa_column=Column(String(64), ForeignKey("card.id"), primary_key=True))
     fsrs_state: int  # 1 learning, 2 review, 3 relearning (fsrs.State)
     step: int | None = None
     stability: float | None = None
@@ -69,13 +67,17 @@ class ReviewLog(SQLModel, table=True):
 
     __tablename__ = "review_log"
     __table_args__ = (
-        UniqueConstraint("user_id", "idempotency_key", name="uq_review_log_user_id_idempotency_key"),
+        UniqueConstraint(
+            "user_id", "idempotency_key", name="uq_review_log_user_id_idempotency_key"
+        ),
         Index("ix_review_log_user_id_reviewed_at", "user_id", "reviewed_at"),
         Index("ix_review_log_card_id", "card_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(sa_column=Column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False))
+    user_id: int = Field(
+        sa_column=Column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    )
     card_id: str = Field(sa_column=Column(String(64), ForeignKey("card.id"), nullable=False))
     card_revision_id: int | None = Field(default=None, foreign_key="card_revision.id")
     rating: int  # 1 Again, 2 Hard, 3 Good, 4 Easy

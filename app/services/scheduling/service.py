@@ -1,0 +1,919 @@
+"""The scheduler's services: what the practice pages and /api/ call.
+
+Each takes a Session. Functions that write (grade, undo, bury, suspend, settings)
+must run inside `session_scope(engine, write=True)`: they lock the learner's
+settings row (FOR UPDATE on PostgreSQL; SQLite's write lock is taken at BEGIN), so
+one learner's answers are applied one at a time, in order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from app.models.card import Card, CardRevision, CardTag
+from app.models.review import (
+    FSRS_LEARNING,
+    FSRS_RELEARNING,
+    FSRS_REVIEW,
+    LearnerSettings,
+    LearnerSettingsUpdate,
+    ReviewLog,
+    ReviewState,
+)
+from app.services.scheduling import grading, interview
+from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
+from app.services.scheduling.day import day_bounds, day_start, local_day
+from app.services.scheduling.fsrs_bridge import (
+    DEFAULT_PARAMS,
+    MemoryState,
+    SchedulerConfig,
+    scheduler_for,
+)
+
+FSRS_NEW = 0  # a row made only to bury or suspend a card never answered
+LEARN_AHEAD = timedelta(minutes=20)  # Anki's default "learn ahead limit"
+NEW_CANDIDATES = 20
+MIN_REVIEWS_TO_FIT = 512  # py-fsrs' threshold: reviews on a later day than the previous one
+
+
+# --- errors -------------------------------------------------------------------
+
+
+class SchedulingError(Exception):
+    """A refusal the learner should read. `code` is stable for API clients."""
+
+    code = "scheduling_error"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class GradeConflict(SchedulingError):
+    code, status = "conflict", 409
+
+
+class IdempotencyMismatch(SchedulingError):
+    code, status = "idempotency_key_reused", 422
+
+
+class CardNotAvailable(SchedulingError):
+    code, status = "card_not_available", 404
+
+
+class NothingToUndo(SchedulingError):
+    code, status = "nothing_to_undo", 409
+
+
+# --- results --------------------------------------------------------------------
+
+
+class ButtonInterval(BaseModel):
+    rating: int
+    label: str
+    seconds: int
+    text: str
+
+
+class NextCard(BaseModel):
+    card_id: str
+    deck: str
+    title: str
+    queue: str  # learning | review | new | learn_ahead | cram
+    version: int  # send it back with the grade: a changed card is refused (two tabs)
+    due: datetime | None
+    recall_now: float | None
+    buttons: list[ButtonInterval]
+
+
+class GradeResult(BaseModel):
+    log_id: int
+    card_id: str
+    rating: int
+    kind: str
+    reviewed_at: datetime
+    due: datetime | None
+    interval_seconds: int | None
+    version: int
+    leech: bool
+    replayed: bool  # True: this idempotency key was already recorded; nothing new written
+
+
+class UndoResult(BaseModel):
+    card_id: str
+    rating: int
+    kind: str
+    version: int
+
+
+class QueueCounts(BaseModel):
+    learning: int
+    review: int
+    new: int
+
+
+class DeckRecall(BaseModel):
+    deck: str
+    cards: int
+    studied: int
+    recall_studied: float | None  # mean predicted recall of the studied cards
+    recall_all: float  # unstudied cards count as 0
+
+
+class RecallReport(BaseModel):
+    at: datetime
+    overall: DeckRecall
+    decks: list[DeckRecall]
+
+
+# --- settings -------------------------------------------------------------------
+
+
+def load_settings(session: Session, user_id: int) -> LearnerSettings:
+    """The learner's settings, or the defaults (unsaved) if they never changed any."""
+    row = session.get(LearnerSettings, user_id)
+    return row if row is not None else LearnerSettings(user_id=user_id)
+
+
+def lock_learner(session: Session, user_id: int) -> LearnerSettings:
+    """Create the settings row if missing and lock it for this transaction."""
+    dialect = session.get_bind().dialect.name
+    values = {
+        "user_id": user_id,
+        **LearnerSettings(user_id=user_id).model_dump(exclude={"user_id"}),
+    }
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(LearnerSettings).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(LearnerSettings).values(**values).on_conflict_do_nothing()
+    session.execute(stmt)
+    row = session.execute(
+        select(LearnerSettings)
+        .where(LearnerSettings.user_id == user_id)  # type: ignore[arg-type]
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return row
+
+
+def update_settings(
+    session: Session, user_id: int, changes: LearnerSettingsUpdate, *, clock: Clock = SYSTEM_CLOCK
+) -> LearnerSettings:
+    """Apply the given fields (validated by LearnerSettingsUpdate). Existing states keep
+    their due dates; `reschedule` replays the log under the new settings."""
+    row = lock_learner(session, user_id)
+    data = changes.model_dump(exclude_unset=True)
+    merged = LearnerSettings.model_validate({**row.model_dump(), **data})  # runs validators
+    for key in data:
+        setattr(row, key, getattr(merged, key))
+    row.updated_at = clock.now()
+    session.add(row)
+    session.flush()
+    return row
+
+
+def config_for(settings: LearnerSettings) -> SchedulerConfig:
+    return SchedulerConfig(
+        parameters=tuple(settings.parameters) if settings.parameters else DEFAULT_PARAMS,
+        desired_retention=settings.desired_retention,
+        learning_steps_s=tuple(settings.learning_steps_s),
+        relearning_steps_s=tuple(settings.relearning_steps_s),
+        maximum_interval_d=settings.maximum_interval_d,
+    )
+
+
+def context_for(
+    settings: LearnerSettings, interview_on: date | None = None
+) -> grading.GradingContext:
+    return grading.GradingContext(
+        config=config_for(settings),
+        time_zone=settings.time_zone,
+        rollover_hour=settings.day_rollover_hour,
+        leech_threshold=settings.leech_threshold,
+        interview_on=interview_on,
+    )
+
+
+# --- state <-> rows ------------------------------------------------------------------
+
+
+def memory_of(row: ReviewState | None) -> MemoryState | None:
+    if row is None or row.fsrs_state == FSRS_NEW:
+        return None
+    return MemoryState(
+        fsrs_state=row.fsrs_state,
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=row.due,
+        last_review_at=row.last_review_at,
+        reps=row.reps,
+        lapses=row.lapses,
+        leech=row.leech,
+    )
+
+
+_SNAPSHOT_FIELDS = (
+    "fsrs_state", "step", "stability", "difficulty", "due", "last_review_at", "reps",
+    "lapses", "leech", "suspended", "buried_until", "version", "introduced_at",
+)  # fmt: skip
+_DATETIME_FIELDS = ("due", "last_review_at", "buried_until", "introduced_at")
+
+
+def snapshot(row: ReviewState | None) -> dict[str, Any] | None:
+    """The row as JSON (floats round-trip exactly through repr), for undo."""
+    if row is None:
+        return None
+    out: dict[str, Any] = {}
+    for name in _SNAPSHOT_FIELDS:
+        value = getattr(row, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def _restore(row: ReviewState, snap: Mapping[str, Any]) -> None:
+    for name in _SNAPSHOT_FIELDS:
+        value = snap[name]
+        if name in _DATETIME_FIELDS and value is not None:
+            value = datetime.fromisoformat(value)
+        setattr(row, name, value)
+
+
+def _apply(row: ReviewState, state: MemoryState) -> None:
+    for name, value in asdict(state).items():
+        setattr(row, name, value)
+
+
+# --- queue ------------------------------------------------------------------------
+
+
+def _not_buried(now: datetime) -> Any:
+    return or_(ReviewState.buried_until.is_(None), ReviewState.buried_until <= now)  # type: ignore[union-attr, operator]
+
+
+def _recall_fn(config: SchedulerConfig) -> Any:
+    sched = scheduler_for(config)
+    factor, decay = sched._FACTOR, sched._DECAY  # fsrs' own constants for this w[20]
+
+    def recall(stability: float | None, last: datetime | None, at: datetime) -> float:
+        if stability is None or last is None:
+            return 0.0
+        elapsed = max(0, (at - last).days)  # whole days, as fsrs.get_card_retrievability
+        return float((1 + factor * elapsed / stability) ** decay)
+
+    return recall
+
+
+def _last_log(session: Session, user_id: int) -> ReviewLog | None:
+    return session.execute(
+        select(ReviewLog)
+        .where(ReviewLog.user_id == user_id)  # type: ignore[arg-type]
+        .order_by(ReviewLog.reviewed_at.desc(), ReviewLog.id.desc())  # type: ignore[attr-defined, union-attr]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _count_today(session: Session, user_id: int, start: datetime, *conditions: Any) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(ReviewLog)
+            .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start, *conditions)  # type: ignore[arg-type, operator]
+        ).scalar_one()
+    )
+
+
+def _learning_rows(session: Session, user_id: int, until: datetime, now: datetime) -> list[Any]:
+    rs, c = ReviewState, Card
+    return list(
+        session.execute(
+            select(rs.card_id, rs.due, rs.version, rs.stability, rs.last_review_at, c.deck)
+            .join(c, c.id == rs.card_id)  # type: ignore[arg-type]
+            .where(
+                rs.user_id == user_id,  # type: ignore[arg-type]
+                rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING)),  # type: ignore[attr-defined]
+                rs.due <= until,  # type: ignore[arg-type, operator]
+                rs.suspended.is_(False),  # type: ignore[attr-defined]
+                _not_buried(now),
+                c.status == "active",  # type: ignore[arg-type]
+            )
+            .order_by(rs.due, rs.card_id)  # type: ignore[arg-type]
+            .limit(50)
+        ).all()
+    )
+
+
+def _due_review_rows(session: Session, user_id: int, now: datetime) -> list[Any]:
+    rs, c = ReviewState, Card
+    return list(
+        session.execute(
+            select(rs.card_id, rs.due, rs.version, rs.stability, rs.last_review_at, c.deck)
+            .join(c, c.id == rs.card_id)  # type: ignore[arg-type]
+            .where(
+                rs.user_id == user_id,  # type: ignore[arg-type]
+                rs.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
+                rs.due <= now,  # type: ignore[arg-type, operator]
+                rs.suspended.is_(False),  # type: ignore[attr-defined]
+                _not_buried(now),
+                c.status == "active",  # type: ignore[arg-type]
+            )
+        ).all()
+    )
+
+
+def _new_candidates(session: Session, user_id: int, now: datetime, limit: int) -> list[Any]:
+    rs, c = ReviewState, Card
+    started = exists().where(
+        rs.user_id == user_id,  # type: ignore[arg-type]
+        rs.card_id == c.id,  # type: ignore[arg-type]
+        or_(rs.fsrs_state != FSRS_NEW, rs.suspended.is_(True), ~_not_buried(now)),  # type: ignore[attr-defined, arg-type]
+    )
+    return list(
+        session.execute(
+            select(c.id, c.deck)
+            .where(c.status == "active", ~started)  # type: ignore[arg-type]
+            .order_by(c.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def _pick(candidates: list[Any], last_card: str | None, last_deck: str | None) -> Any | None:
+    """First candidate from a different deck than the last card, else the first;
+    never the last card itself (the caller falls back to it when it is alone)."""
+    others = [c for c in candidates if c[0] != last_card]
+    if not others:
+        return None
+    for cand in others:
+        if cand.deck != last_deck:
+            return cand
+    return others[0]
+
+
+def next_card(
+    session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK, with_buttons: bool = True
+) -> NextCard | None:
+    """The card this learner should answer now, with the four buttons' intervals, or
+    None when nothing is left today. Read-only and idempotent: asking twice gives the
+    same card until something is answered.
+
+    Order: learning cards due now (by due); due reviews, lowest predicted recall
+    first (in interview mode: largest gain in recall on the interview day, with
+    cards advanced up to the day's minutes); new cards up to the daily limit;
+    learning cards due within the next 20 minutes. Suspended, buried and retired
+    cards never come; the card just answered does not come again while another
+    is available; consecutive cards come from different decks when there is a choice.
+    """
+    settings = load_settings(session, user_id)
+    now = clock.now()
+    day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
+    recall = _recall_fn(config_for(settings))
+
+    last = _last_log(session, user_id)
+    last_card = last.card_id if last else None
+    last_deck = None
+    if last_card is not None:
+        last_deck = session.execute(
+            select(Card.deck).where(Card.id == last_card)
+        ).scalar_one_or_none()  # type: ignore[arg-type]
+
+    learning = _learning_rows(session, user_id, now + LEARN_AHEAD, now)
+    learning_due = [r for r in learning if r.due <= now]
+    ahead = [r for r in learning if r.due > now]
+
+    def reviews() -> list[Any]:
+        done = _count_today(session, user_id, day_begin, ReviewLog.kind == "review")  # type: ignore[arg-type]
+        left = settings.reviews_per_day - done
+        if left <= 0:
+            return []
+        if interview.active(settings, now):
+            return interview.review_candidates(session, settings, now, done)[:left]
+        rows = _due_review_rows(session, user_id, now)
+        rows.sort(key=lambda r: (recall(r.stability, r.last_review_at, now), r.due, r.card_id))
+        return rows[: max(left, 0)]
+
+    def new() -> list[Any]:
+        introduced = _count_today(session, user_id, day_begin, ReviewLog.was_new.is_(True))  # type: ignore[attr-defined]
+        left = settings.new_per_day - introduced
+        return _new_candidates(session, user_id, now, min(left, NEW_CANDIDATES)) if left > 0 else []
+
+    tiers: list[tuple[str, Any]] = [
+        ("learning", lambda: learning_due),
+        ("review", reviews),
+        ("new", new),
+        ("learn_ahead", lambda: ahead),
+    ]
+    chosen, queue, fallback = None, "", None
+    for name, tier in tiers:
+        candidates = tier()
+        if fallback is None and any(c[0] == last_card for c in candidates):
+            fallback = (name, next(c for c in candidates if c[0] == last_card))
+        chosen = _pick(candidates, last_card, last_deck)
+        if chosen is not None:
+            queue = name
+            break
+    if chosen is None:
+        if fallback is None:
+            return None
+        queue, chosen = fallback
+    return _present(session, user_id, settings, chosen[0], queue, now, with_buttons)
+
+
+def _present(
+    session: Session,
+    user_id: int,
+    settings: LearnerSettings,
+    card_id: str,
+    queue: str,
+    now: datetime,
+    with_buttons: bool,
+) -> NextCard:
+    card = session.get(Card, card_id)
+    assert card is not None
+    row = session.get(ReviewState, (user_id, card_id))
+    state = memory_of(row)
+    buttons: list[ButtonInterval] = []
+    if with_buttons:
+        ctx = context_for(settings, interview.cap_day(settings, now))
+        for label, delta in grading.preview(state, now, ctx).items():
+            seconds = int(delta.total_seconds())
+            buttons.append(
+                ButtonInterval(
+                    rating=["again", "hard", "good", "easy"].index(label) + 1,
+                    label=label,
+                    seconds=seconds,
+                    text=_human(seconds),
+                )
+            )
+    recall = _recall_fn(config_for(settings))
+    return NextCard(
+        card_id=card_id,
+        deck=card.deck,
+        title=card.title,
+        queue=queue,
+        version=row.version if row else 0,
+        due=row.due if row and row.fsrs_state != FSRS_NEW else None,
+        recall_now=recall(state.stability, state.last_review_at, now) if state else None,
+        buttons=buttons,
+    )
+
+
+def _human(seconds: int) -> str:
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = round(seconds / 86400)
+    if days < 31:
+        return f"{days}d"
+    if days < 365:
+        return f"{days / 30.4:.1f}mo"
+    return f"{days / 365:.1f}y"
+
+
+# --- grading ----------------------------------------------------------------------------
+
+
+def _load_fn(
+    session: Session, user_id: int, card_id: str, settings: LearnerSettings
+) -> grading.LoadFn:
+    """Review-state cards due per learner day, over every card of the learner (suspended
+    ones too), so the count is a function of the log alone and a replay finds it again."""
+
+    def load(first: date, last: date) -> dict[date, int]:
+        tz, hour = settings.time_zone, settings.day_rollover_hour
+        lo, hi = day_start(first, tz, hour), day_start(last + timedelta(days=1), tz, hour)
+        rows = session.execute(
+            select(ReviewState.due, func.count())
+            .where(
+                ReviewState.user_id == user_id,  # type: ignore[arg-type]
+                ReviewState.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
+                ReviewState.due >= lo,  # type: ignore[arg-type, operator]
+                ReviewState.due < hi,  # type: ignore[arg-type, operator]
+                ReviewState.card_id != card_id,  # type: ignore[arg-type]
+            )
+            .group_by(ReviewState.due)
+        ).all()
+        counts: Counter[date] = Counter()
+        for due, n in rows:
+            counts[local_day(due, tz, hour)] += n
+        return counts
+
+    return load
+
+
+def _latest_revision_id(session: Session, card_id: str) -> int | None:
+    return session.execute(
+        select(CardRevision.id)
+        .where(CardRevision.card_id == card_id)  # type: ignore[arg-type]
+        .order_by(CardRevision.number.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _result_of(log: ReviewLog, version: int, leech: bool, replayed: bool) -> GradeResult:
+    assert log.id is not None
+    return GradeResult(
+        log_id=log.id,
+        card_id=log.card_id,
+        rating=log.rating,
+        kind=log.kind,
+        reviewed_at=log.reviewed_at,
+        due=log.due_after,
+        interval_seconds=int((log.due_after - log.reviewed_at).total_seconds())
+        if log.due_after
+        else None,
+        version=version,
+        leech=leech,
+        replayed=replayed,
+    )
+
+
+def grade(
+    session: Session,
+    user_id: int,
+    card_id: str,
+    rating: int,
+    *,
+    idempotency_key: str,
+    expected_version: int,
+    duration_ms: int | None = None,
+    kind: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> GradeResult:
+    """Record one answer and move the card's schedule. Run inside
+    `session_scope(engine, write=True)`.
+
+    Idempotent: the same `idempotency_key` again returns the first result
+    (replayed=True) and writes nothing; the same key with another card or rating
+    raises IdempotencyMismatch. `expected_version` is the `version` the card was
+    shown with: if the card changed since (answered in another tab, buried,
+    suspended, undone) the grade raises GradeConflict and nothing is written.
+    `kind` "cram" or "mock" logs the answer without moving the schedule.
+    """
+    if rating not in (1, 2, 3, 4):
+        raise SchedulingError(f"rating must be 1 (Again) to 4 (Easy), got {rating}")
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise SchedulingError("idempotency_key must be 1 to 64 characters")
+    if kind not in (None, "cram", "mock"):
+        raise SchedulingError(f"kind must be cram or mock (or left out), got {kind!r}")
+    settings = lock_learner(session, user_id)
+
+    prior = session.execute(
+        select(ReviewLog).where(
+            ReviewLog.user_id == user_id,
+            ReviewLog.idempotency_key == idempotency_key,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    row = session.get(ReviewState, (user_id, card_id), populate_existing=True)
+    if prior is not None:
+        if prior.card_id != card_id or prior.rating != rating:
+            raise IdempotencyMismatch(
+                f"idempotency key {idempotency_key!r} was used for card {prior.card_id!r} "
+                f"rated {prior.rating}; send a new key for a new answer"
+            )
+        return _result_of(prior, row.version if row else 0, bool(row and row.leech), True)
+
+    card = session.get(Card, card_id)
+    if card is None or card.status != "active":
+        raise CardNotAvailable(f"card {card_id!r} is not an active card")
+
+    now = clock.now()
+    last = _last_log(session, user_id)
+    if last is not None and last.reviewed_at > now:
+        now = last.reviewed_at  # keep each learner's log in time order, whatever the clock does
+
+    if kind in ("cram", "mock"):
+        log = ReviewLog(
+            user_id=user_id, card_id=card_id, card_revision_id=_latest_revision_id(session, card_id),
+            rating=rating, reviewed_at=now, duration_ms=duration_ms, kind=kind,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        session.add(log)
+        session.flush()
+        return _result_of(log, row.version if row else 0, bool(row and row.leech), False)
+
+    current_version = row.version if row else 0
+    if expected_version != current_version:
+        raise GradeConflict(
+            f"card {card_id!r} changed since it was shown (version {expected_version}, now "
+            f"{current_version}): it was answered in another tab or window. Nothing was recorded; "
+            "load the next card."
+        )
+    if row is not None and (row.suspended or (row.buried_until and row.buried_until > now)):
+        raise GradeConflict(f"card {card_id!r} is suspended or buried; nothing was recorded")
+
+    previous = memory_of(row)
+    cap = interview.cap_day(settings, now)
+    ctx = context_for(settings, cap)
+    outcome = grading.review(
+        previous,
+        rating,
+        now,
+        ctx,
+        seed=grading.review_seed(user_id, card_id, previous.reps if previous else 0),
+        load=_load_fn(session, user_id, card_id, settings),
+    )
+    before = snapshot(row)
+    if row is None:
+        row = ReviewState(user_id=user_id, card_id=card_id, fsrs_state=FSRS_LEARNING, due=now,
+                          version=0, introduced_at=now)  # fmt: skip
+    elif row.fsrs_state == FSRS_NEW:
+        row.introduced_at = now
+    _apply(row, outcome.state)
+    row.version += 1
+    if outcome.became_leech:
+        row.suspended = True  # Anki's default leech action: tag and suspend
+    session.add(row)
+    log = ReviewLog(
+        user_id=user_id,
+        card_id=card_id,
+        card_revision_id=_latest_revision_id(session, card_id),
+        rating=rating,
+        reviewed_at=now,
+        duration_ms=duration_ms,
+        kind=outcome.kind,
+        idempotency_key=idempotency_key,
+        was_new=outcome.was_new,
+        due_after=outcome.state.due,
+        interview_on=cap,
+        state_before=before,
+    )
+    session.add(log)
+    session.flush()
+    return _result_of(log, row.version, row.leech, False)
+
+
+def undo(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> UndoResult:
+    """Take back the learner's last answer: its log row is deleted and the card's
+    state is restored exactly as it was before (a bury or suspend made since goes
+    with it). The version still grows, so a tab showing the old card is refused.
+    Run inside `session_scope(engine, write=True)`."""
+    del clock
+    lock_learner(session, user_id)
+    last = _last_log(session, user_id)
+    if last is None:
+        raise NothingToUndo("there is no answer to undo")
+    row = session.get(ReviewState, (user_id, last.card_id), populate_existing=True)
+    version = row.version if row else 0
+    if last.kind in ("cram", "mock"):
+        session.delete(last)
+        session.flush()
+        return UndoResult(card_id=last.card_id, rating=last.rating, kind=last.kind, version=version)
+    assert row is not None, "a scheduled review always leaves a state"
+    if last.state_before is None:
+        session.delete(row)
+        version = 0
+    else:
+        _restore(row, last.state_before)
+        row.version = version + 1
+        version = row.version
+        session.add(row)
+    session.delete(last)
+    session.flush()
+    return UndoResult(card_id=last.card_id, rating=last.rating, kind=last.kind, version=version)
+
+
+# --- bury, suspend ----------------------------------------------------------------------
+
+
+def _state_row_for_flags(
+    session: Session, user_id: int, card_id: str, now: datetime
+) -> ReviewState:
+    card = session.get(Card, card_id)
+    if card is None:
+        raise CardNotAvailable(f"no card {card_id!r}")
+    row = session.get(ReviewState, (user_id, card_id), populate_existing=True)
+    if row is None:
+        row = ReviewState(user_id=user_id, card_id=card_id, fsrs_state=FSRS_NEW, due=now,
+                          version=0, introduced_at=now)  # fmt: skip
+    return row
+
+
+def bury(session: Session, user_id: int, card_id: str, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Hide the card until the learner's next day begins. Returns the new version."""
+    settings = lock_learner(session, user_id)
+    now = clock.now()
+    row = _state_row_for_flags(session, user_id, card_id, now)
+    row.buried_until = day_bounds(now, settings.time_zone, settings.day_rollover_hour)[1]
+    row.version += 1
+    session.add(row)
+    session.flush()
+    return row.version
+
+
+def set_suspended(
+    session: Session, user_id: int, card_id: str, suspended: bool, *, clock: Clock = SYSTEM_CLOCK
+) -> int:
+    """Suspend (never served) or unsuspend a card. Returns the new version."""
+    lock_learner(session, user_id)
+    row = _state_row_for_flags(session, user_id, card_id, clock.now())
+    row.suspended = suspended
+    row.version += 1
+    session.add(row)
+    session.flush()
+    return row.version
+
+
+# --- counts and statistics -----------------------------------------------------------------
+
+
+def queue_counts(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> QueueCounts:
+    """Cards left today: learning (due before the day ends), reviews due (within the
+    daily review limit) and new (within the daily new limit)."""
+    settings = load_settings(session, user_id)
+    now = clock.now()
+    day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
+    rs, c = ReviewState, Card
+    base = [
+        rs.user_id == user_id,
+        rs.suspended.is_(False),  # type: ignore[attr-defined]
+        _not_buried(now),
+        c.status == "active",
+    ]
+
+    def count(*conditions: Any) -> int:
+        q = (
+            select(func.count())
+            .select_from(rs)
+            .join(c, c.id == rs.card_id)
+            .where(*base, *conditions)
+        )  # type: ignore[arg-type]
+        return int(session.execute(q).scalar_one())
+
+    learning = count(rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING)), rs.due < day_end)  # type: ignore[attr-defined, operator]
+    if interview.active(settings, now):
+        done = _count_today(session, user_id, day_begin, ReviewLog.kind == "review")  # type: ignore[arg-type]
+        due = len(interview.review_candidates(session, settings, now, done))
+    else:
+        due = count(rs.fsrs_state == FSRS_REVIEW, rs.due < day_end)  # type: ignore[arg-type, operator]
+    reviews_done = _count_today(session, user_id, day_begin, ReviewLog.kind == "review")  # type: ignore[arg-type]
+    review_left = max(0, min(due, settings.reviews_per_day - reviews_done))
+    introduced = _count_today(session, user_id, day_begin, ReviewLog.was_new.is_(True))  # type: ignore[attr-defined]
+    new_limit = max(0, settings.new_per_day - introduced)
+    new_available = len(_new_candidates(session, user_id, now, new_limit)) if new_limit else 0
+    return QueueCounts(learning=learning, review=review_left, new=new_available)
+
+
+def forecast(
+    session: Session, user_id: int, *, days: int = 30, clock: Clock = SYSTEM_CLOCK
+) -> list[tuple[date, int]]:
+    """Review-state cards due on each of the next `days` learner days (overdue ones on
+    today), suspended and retired cards left out."""
+    settings = load_settings(session, user_id)
+    now = clock.now()
+    tz, hour = settings.time_zone, settings.day_rollover_hour
+    today = local_day(now, tz, hour)
+    end = day_start(today + timedelta(days=days), tz, hour)
+    rows = session.execute(
+        select(ReviewState.due)
+        .join(Card, Card.id == ReviewState.card_id)  # type: ignore[arg-type]
+        .where(
+            ReviewState.user_id == user_id,  # type: ignore[arg-type]
+            ReviewState.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
+            ReviewState.due < end,  # type: ignore[arg-type, operator]
+            ReviewState.suspended.is_(False),  # type: ignore[attr-defined]
+            Card.status == "active",  # type: ignore[arg-type]
+        )
+    ).scalars()
+    counts: Counter[date] = Counter()
+    for due in rows:
+        counts[max(today, local_day(due, tz, hour))] += 1
+    return [(today + timedelta(days=i), counts[today + timedelta(days=i)]) for i in range(days)]
+
+
+def reviews_per_day(
+    session: Session, user_id: int, *, days: int = 30, clock: Clock = SYSTEM_CLOCK
+) -> list[tuple[date, int]]:
+    """Answers logged on each of the last `days` learner days (today last), all kinds."""
+    settings = load_settings(session, user_id)
+    now = clock.now()
+    tz, hour = settings.time_zone, settings.day_rollover_hour
+    today = local_day(now, tz, hour)
+    first = today - timedelta(days=days - 1)
+    rows = session.execute(
+        select(ReviewLog.reviewed_at).where(
+            ReviewLog.user_id == user_id,  # type: ignore[arg-type]
+            ReviewLog.reviewed_at >= day_start(first, tz, hour),  # type: ignore[arg-type, operator]
+        )
+    ).scalars()
+    counts = Counter(local_day(t, tz, hour) for t in rows)
+    return [(first + timedelta(days=i), counts[first + timedelta(days=i)]) for i in range(days)]
+
+
+def true_retention(
+    session: Session, user_id: int, *, days: int | None = None, clock: Clock = SYSTEM_CLOCK
+) -> tuple[int, float | None]:
+    """(reviews, share passed) over answers to Review-state cards (Anki's "true
+    retention": learning and relearning steps left out), in the last `days` or ever."""
+    conditions: list[Any] = [ReviewLog.user_id == user_id, ReviewLog.kind == "review"]
+    if days is not None:
+        conditions.append(ReviewLog.reviewed_at >= clock.now() - timedelta(days=days))  # type: ignore[operator]
+    total, passed = session.execute(
+        select(func.count(), func.sum(case((ReviewLog.rating > 1, 1), else_=0))).where(*conditions)  # type: ignore[operator]
+    ).one()
+    total = int(total or 0)
+    return total, (float(passed or 0) / total if total else None)
+
+
+def predicted_recall(
+    session: Session,
+    user_id: int,
+    *,
+    at: datetime | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> RecallReport:
+    """Predicted recall per deck and overall at `at` (default now), if nothing were
+    reviewed before then. Active cards only; unstudied cards count as 0 in recall_all."""
+    settings = load_settings(session, user_id)
+    when = at or clock.now()
+    recall = _recall_fn(config_for(settings))
+    rows = session.execute(
+        select(Card.deck, ReviewState.stability, ReviewState.last_review_at)
+        .select_from(Card)
+        .outerjoin(
+            ReviewState,
+            and_(ReviewState.card_id == Card.id, ReviewState.user_id == user_id),  # type: ignore[arg-type]
+        )
+        .where(Card.status == "active")  # type: ignore[arg-type]
+    ).all()
+    per: dict[str, list[float | None]] = {}
+    for deck, stability, last in rows:
+        per.setdefault(deck, []).append(recall(stability, last, when) if stability else None)
+
+    def summarise(name: str, values: list[float | None]) -> DeckRecall:
+        studied = [v for v in values if v is not None]
+        return DeckRecall(
+            deck=name,
+            cards=len(values),
+            studied=len(studied),
+            recall_studied=sum(studied) / len(studied) if studied else None,
+            recall_all=sum(studied) / len(values) if values else 0.0,
+        )
+
+    everything = [v for values in per.values() for v in values]
+    return RecallReport(
+        at=when,
+        overall=summarise("all", everything),
+        decks=[summarise(d, per[d]) for d in sorted(per)],
+    )
+
+
+# --- custom study (cram) ------------------------------------------------------------
+
+
+def next_cram_card(
+    session: Session,
+    user_id: int,
+    *,
+    deck: str | None = None,
+    tag: str | None = None,
+    since: datetime,
+    clock: Clock = SYSTEM_CLOCK,
+) -> NextCard | None:
+    """Custom study: the next card of one deck or tag, now, whatever its due date:
+    cards not crammed since `since` (the session's start), lowest predicted recall
+    first (unstudied first). Grade it with kind="cram": logged, schedule untouched."""
+    if (deck is None) == (tag is None):
+        raise SchedulingError("custom study takes exactly one of deck or tag")
+    settings = load_settings(session, user_id)
+    now = clock.now()
+    recall = _recall_fn(config_for(settings))
+    crammed = exists().where(
+        ReviewLog.user_id == user_id,  # type: ignore[arg-type]
+        ReviewLog.card_id == Card.id,  # type: ignore[arg-type]
+        ReviewLog.kind == "cram",  # type: ignore[arg-type]
+        ReviewLog.reviewed_at >= since,  # type: ignore[arg-type, operator]
+    )
+    q = (
+        select(Card.id, Card.deck, ReviewState.stability, ReviewState.last_review_at)
+        .select_from(Card)
+        .outerjoin(
+            ReviewState,
+            and_(ReviewState.card_id == Card.id, ReviewState.user_id == user_id),  # type: ignore[arg-type]
+        )
+        .where(
+            Card.status == "active",  # type: ignore[arg-type]
+            ~crammed,
+            or_(ReviewState.suspended.is_(None), ReviewState.suspended.is_(False)),  # type: ignore[attr-defined]
+        )
+    )
+    if deck is not None:
+        q = q.where(Card.deck == deck)  # type: ignore[arg-type]
+    else:
+        q = q.where(exists().where(CardTag.card_id == Card.id, CardTag.tag == tag))  # type: ignore[arg-type]
+    rows = session.execute(q).all()
+    if not rows:
+        return None
+    best = min(rows, key=lambda r: (recall(r.stability, r.last_review_at, now), r.id))
+    return _present(session, user_id, settings, best.id, "cram", now, True)
