@@ -80,6 +80,7 @@ def import_content(content_dir: Path, *, rerender: bool = False) -> ImportReport
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             disable=not many,
+            auto_refresh=False,  # no refresh thread: rendering may fork workers
             transient=True,
         ) as bar:
             tasks: dict[str, TaskID] = {}
@@ -87,7 +88,7 @@ def import_content(content_dir: Path, *, rerender: bool = False) -> ImportReport
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
                     tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                bar.update(tasks[stage], completed=done, total=total, refresh=True)
 
             with session_scope(engine, write=True) as session:
                 report = import_tree(session, content_dir, progress=progress, rerender=rerender)

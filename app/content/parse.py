@@ -145,8 +145,7 @@ def _parse_front_matter(parsed: ParsedFile, source: str, first_line: int) -> Non
                 f"the front matter must be a mapping of keys to values, not {kind}",
             )
             return
-        _record_lines(parsed, node, (), offset)
-        data = loader.construct_document(node)
+        data = _construct(parsed, loader, node, (), offset)
     except yaml.YAMLError as exc:
         _yaml_problem(parsed, exc, offset)
         return
@@ -155,21 +154,37 @@ def _parse_front_matter(parsed: ParsedFile, source: str, first_line: int) -> Non
     parsed.meta = data
 
 
-def _record_lines(parsed: ParsedFile, node: yaml.Node, loc: Location, offset: int) -> None:
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _construct(parsed: ParsedFile, loader: Any, node: yaml.Node, loc: Location, offset: int) -> Any:
+    """Build the value and record the line of every key and list item on the way.
+
+    Cheaper than PyYAML's generic constructor for the handful of plain shapes front
+    matter has; any other scalar (numbers, booleans, dates) still goes through it.
+    """
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR_TAG else loader.construct_object(node)
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
+        mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = str(key_node.value)
+            key = _construct(parsed, loader, key_node, loc, offset)
             line = key_node.start_mark.line + offset
-            if key in seen:
+            if not isinstance(key, str | int | float | bool) and key is not None:
+                parsed.problem(line, "a key must be a plain word")
+                continue
+            if key in mapping:
                 parsed.problem(line, f'duplicate key "{key}"')
-            seen.add(key)
-            parsed.key_lines[loc + (key,)] = line
-            _record_lines(parsed, value_node, loc + (key,), offset)
-    elif isinstance(node, yaml.SequenceNode):
+            parsed.key_lines[loc + (str(key),)] = line
+            mapping[key] = _construct(parsed, loader, value_node, loc + (str(key),), offset)
+        return mapping
+    if isinstance(node, yaml.SequenceNode):
+        items = []
         for index, item in enumerate(node.value):
             parsed.key_lines[loc + (index,)] = item.start_mark.line + offset
-            _record_lines(parsed, item, loc + (index,), offset)
+            items.append(_construct(parsed, loader, item, loc + (index,), offset))
+        return items
+    return loader.construct_object(node)
 
 
 def _yaml_problem(parsed: ParsedFile, exc: yaml.YAMLError, offset: int) -> None:

@@ -72,13 +72,20 @@ class RenderedCard:
 
 def sanitize(fragment: str) -> str:
     """The last line of defence: only known tags and attributes, safe URLs, app images."""
-    return nh3.clean(
-        fragment,
+    # The image policy needs a Python callback per attribute, which is slow on
+    # highlighted code (a class on every token): pay for it only where an image is.
+    cleaner = _cleaners(with_images="<img" in fragment)
+    return cleaner.clean(fragment)
+
+
+@cache
+def _cleaners(*, with_images: bool) -> nh3.Cleaner:
+    return nh3.Cleaner(
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         clean_content_tags={"script", "style"},
         url_schemes={"http", "https", "mailto"},
-        attribute_filter=_filter_attribute,
+        attribute_filter=_filter_attribute if with_images else None,
         link_rel="noopener noreferrer",
     )
 
@@ -308,3 +315,39 @@ def _first_link(tokens: list[Token], env: Mapping[str, Any]) -> str | None:
                 resolved = _resolve(env, child.content)
                 return resolved[0] if resolved else None
     return None
+
+
+# --- batches (run in worker processes for large imports) -------------------------------
+
+# One card to render: its languages' (lang, title, sections), its folder under content/,
+# and every link target it uses -> (current id, {lang: title}).
+RenderJob = tuple[
+    str,
+    list[tuple[str, str, dict[str, str]]],
+    str,
+    dict[str, tuple[str, dict[str, str]]],
+]
+
+
+def render_batch(jobs: list[RenderJob]) -> list[tuple[str, list[RenderedCard]]]:
+    """Render cards from plain data only, so a worker process needs nothing else."""
+    out = []
+    for card_id, files, image_base, links in jobs:
+
+        def resolve(target: str, lang: str, links=links) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+            found = links.get(target)
+            if found is None:
+                return None
+            current, titles = found
+            return current, titles.get(lang) or next(iter(titles.values()))
+
+        out.append(
+            (
+                card_id,
+                [
+                    render_card(lang, title, sections, resolve=resolve, image_base=image_base)
+                    for lang, title, sections in files
+                ],
+            )
+        )
+    return out

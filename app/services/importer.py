@@ -10,9 +10,13 @@ Re-importing an unchanged tree writes nothing.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +26,7 @@ from sqlalchemy import delete, func, insert, update
 from sqlmodel import Session, col, select
 
 from app.content.problems import ContentError, Problem
-from app.content.render import RenderedCard, render_card
+from app.content.render import RenderedCard, RenderJob, render_batch
 from app.content.schema import MAX_ID_LENGTH
 from app.content.tree import CardSource, Deck, Progress, card_files, load_deck
 from app.models.base import utcnow
@@ -36,6 +40,10 @@ AliasMover = Callable[[Session, str, str], None]
 ALIAS_MOVERS: list[AliasMover] = []
 
 _CHUNK = 500
+# Rendering is CPU-bound Python: above this many cards, spread it over processes.
+_PARALLEL_FROM = 800
+_MAX_RENDER_WORKERS = 8
+_RENDER_BATCH = 100
 T = TypeVar("T")
 
 
@@ -344,30 +352,59 @@ def _translation_row(card_id: str, rendered: RenderedCard) -> dict[str, Any]:
     }
 
 
+def _render_job(deck: Deck, card: CardSource) -> RenderJob:
+    links: dict[str, tuple[str, dict[str, str]]] = {}
+    for file in card.files.values():
+        for target, _line in file.parsed.links:
+            current = deck.resolve(target)
+            if current is not None and target not in links:
+                target_card = deck.cards[current]
+                # The target's own language first: it is the fallback title.
+                titles = {target_card.meta.lang: target_card.files[target_card.meta.lang].title}
+                titles.update({lang: f.title for lang, f in target_card.files.items()})
+                links[target] = (current, titles)
+    files = [
+        (lang, file.title, {name: s.text for name, s in file.sections.items()})
+        for lang, file in card.files.items()
+    ]
+    return card.id, files, card.folder, links
+
+
 def _render_all(
     deck: Deck, card_ids: list[str], progress: Progress | None
 ) -> dict[str, list[RenderedCard]]:
-    def resolve(target: str, lang: str) -> tuple[str, str] | None:
-        card_id = deck.resolve(target)
-        title = deck.title(card_id, lang) if card_id else None
-        return (card_id, title) if card_id and title else None
-
+    """Render in worker processes when there is enough work to repay starting them."""
+    jobs = [_render_job(deck, deck.cards[card_id]) for card_id in card_ids]
+    batches = [jobs[i : i + _RENDER_BATCH] for i in range(0, len(jobs), _RENDER_BATCH)]
+    workers = min(os.cpu_count() or 1, _MAX_RENDER_WORKERS)
     rendered: dict[str, list[RenderedCard]] = {}
-    total = len(card_ids)
-    for done, card_id in enumerate(card_ids, 1):
-        card = deck.cards[card_id]
-        rendered[card_id] = [
-            render_card(
-                lang,
-                file.title,
-                {name: s.text for name, s in file.sections.items()},
-                resolve=resolve,
-                image_base=card.folder,
-            )
-            for lang, file in card.files.items()
-        ]
-        if progress and (done % 100 == 0 or done == total):
-            progress("render", done, total)
+    done = 0
+
+    def collect(results: list[tuple[str, list[RenderedCard]]]) -> None:
+        nonlocal done
+        rendered.update(results)
+        done += len(results)
+        if progress:
+            progress("render", done, len(jobs))
+
+    # Forked workers start in milliseconds and inherit the parsed deck's modules; fork
+    # only from a single-threaded process (a thread holding a lock at fork time would
+    # leave the child stuck). Workers touch no database connection and leave with
+    # os._exit, so the caller's open transaction is never disturbed.
+    parallel = (
+        len(jobs) >= _PARALLEL_FROM
+        and workers > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not parallel:
+        for batch in batches:
+            collect(render_batch(batch))
+        return rendered
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for results in pool.map(render_batch, batches):
+            collect(results)
     return rendered
 
 

@@ -1,0 +1,172 @@
+"""Import speed: synthetic trees of 1,000 and 10,000 cards (math, code, links, a demo,
+a zh translation for every fifth card), each into a fresh migrated SQLite file.
+
+Prints cards/second for a full import and the time of an unchanged re-import as a
+fraction of the full import, measured side by side.
+
+    .venv/bin/python bench/import_bench.py [--sizes 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from rich.progress import Progress
+
+from app import migrate
+from app.db import make_engine, session_scope
+from app.services.importer import import_tree
+
+DEMO = '''"""Synthetic demo for the import benchmark."""
+CLAIMS = {"first-claim": "One sentence.", "second-claim": "Another sentence."}
+'''
+
+
+def card_text(i: int, n: int) -> str:
+    demo = (
+        "demo:\n  path: demos/bench_demo.py\n  params: {depth: 20}\n  proves: [first-claim]\n"
+        if i % 3 == 0
+        else "demo: none\n"
+    )
+    return f"""---
+id: card-{i:05d}
+title: Why does synthetic effect number {i} happen?
+deck: bench/deck-{i % 20:02d}
+tags: [bench, group-{i % 7}]
+difficulty: {("easy", "medium", "hard")[i % 3]}
+{demo}answer_time_s: 90
+source: [000_{i:016x}.txt]
+---
+## Question
+Why does the gradient of layer $\\ell$ shrink by $\\sigma'(z) \\le 1/4$ in card {i}?
+
+## Answer
+Backpropagation multiplies one Jacobian per layer:
+
+$$
+\\frac{{\\partial L}}{{\\partial h_1}}
+  = \\prod_{{\\ell=2}}^{{L}} W_\\ell^\\top \\operatorname{{diag}}(\\sigma'(z_\\ell))
+$$
+
+so with **sigmoid** each factor is at most $1/4$ and the product decays geometrically.
+
+```python
+import torch
+x = torch.randn(64, 32, requires_grad=True)
+for layer in range(20):
+    x = torch.sigmoid(x @ torch.randn(32, 32) / 32 ** 0.5)
+x.sum().backward()
+```
+
+| activation | max derivative |
+|:-----------|---------------:|
+| sigmoid    | 0.25           |
+| tanh       | 1.0            |
+
+## Key points
+- Each layer contributes a factor $\\sigma'(z) W$.
+- Sigmoid's derivative is at most $1/4$.
+- ReLU with He initialisation keeps the scale.
+
+## Pitfalls
+Blaming the learning rate: it scales every layer alike.
+
+## Follow-ups
+- How does this relate to [[card-{(i + 1) % n:05d}]]?
+- And to [[card-{(i + 7) % n:05d}]]?
+"""
+
+
+def zh_text(i: int) -> str:
+    return f"""---
+id: card-{i:05d}
+lang: zh
+title: 为什么会出现合成效应 {i}?
+---
+## Question
+为什么第 $\\ell$ 层的梯度会缩小?
+
+## Answer
+反向传播每层乘以一个雅可比矩阵, sigmoid 的导数最多 $1/4$。
+
+## Key points
+- 每层贡献一个因子。
+
+## Follow-ups
+- 参见 [[card-{(i + 1) % max(i, 1):05d}]]
+"""
+
+
+def make_tree(root: Path, n: int) -> Path:
+    content = root / "content"
+    (content / "demos").mkdir(parents=True)
+    (content / "demos" / "bench_demo.py").write_text(DEMO)
+    for i in range(n):
+        folder = content / "cards" / "bench" / f"deck-{i % 20:02d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"card-{i:05d}.md").write_text(card_text(i, n), encoding="utf-8")
+        if i % 5 == 0:
+            (folder / f"card-{i:05d}.zh.md").write_text(zh_text(i), encoding="utf-8")
+    return content
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (render workers): a figure
+    that holds on a shared machine, where wall time depends on the neighbours."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_import(url: str, content: Path, bar: Progress, label: str) -> tuple[float, float, str]:
+    tasks: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        key = f"{label} {stage}"
+        if key not in tasks:
+            tasks[key] = bar.add_task(key, total=total)
+        bar.update(tasks[key], completed=done, total=total, refresh=True)
+
+    engine = make_engine(url)
+    try:
+        start = time.perf_counter()
+        cpu = _cpu_seconds()
+        with session_scope(engine, write=True) as session:
+            report = import_tree(session, content, progress=progress)
+        return time.perf_counter() - start, _cpu_seconds() - cpu, str(report)
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    args = parser.parse_args()
+    for n in args.sizes:
+        root = Path(tempfile.mkdtemp(prefix=f"backprop-bench-{n}-"))
+        try:
+            content = make_tree(root, n)
+            url = f"sqlite:///{root / 'bench.db'}"
+            migrate.upgrade(url)
+            with Progress(transient=True, auto_refresh=False) as bar:
+                full, full_cpu, full_report = timed_import(url, content, bar, f"{n} full")
+                again, again_cpu, again_report = timed_import(url, content, bar, f"{n} again")
+            print(
+                f"{n:>6} cards  full import {full:6.2f} s wall ({n / full:6.0f} cards/s), "
+                f"{full_cpu:6.2f} s CPU: {full_report}"
+            )
+            print(
+                f"{n:>6} cards  unchanged   {again:6.2f} s wall ({again / full:5.1%} of full), "
+                f"{again_cpu:6.2f} s CPU ({again_cpu / full_cpu:5.1%} of full): {again_report}"
+            )
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
