@@ -92,6 +92,62 @@ def client(app):  # type: ignore[no-untyped-def]
         yield client
 
 
+# --- accounts -----------------------------------------------------------------
+
+TEST_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    """make_user("alice", role="admin", password=TEST_PASSWORD) -> UserPublic."""
+    from app.services import accounts
+
+    def make(username: str = "learner", *, role: str = "learner", password: str = TEST_PASSWORD):
+        with Session(engine, expire_on_commit=False) as session:
+            user = accounts.create_user(
+                session,
+                username,
+                password,
+                role=role,
+                passwords=accounts.passwords_from_settings(settings),
+            )
+            return accounts.to_public(user)
+
+    return make
+
+
+def log_in(client, username: str, password: str = TEST_PASSWORD) -> str:  # type: ignore[no-untyped-def]
+    """Logs a TestClient in through the JSON API and sets its X-CSRF-Token header for
+    every later request; returns the token."""
+    client.headers.pop("X-CSRF-Token", None)
+    token = client.get("/api/auth/csrf").json()["csrf_token"]
+    response = client.post(
+        "/api/auth/login",
+        json={"username": username, "password": password},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()["csrf_token"]
+    client.headers["X-CSRF-Token"] = token
+    return token
+
+
+@pytest.fixture
+def learner_client(client, make_user):  # type: ignore[no-untyped-def]
+    """The client, logged in as the learner "learner" (CSRF header set)."""
+    make_user("learner")
+    log_in(client, "learner")
+    return client
+
+
+@pytest.fixture
+def admin_client(client, make_user):  # type: ignore[no-untyped-def]
+    """The client, logged in as the admin "admin" (CSRF header set)."""
+    make_user("admin", role="admin")
+    log_in(client, "admin")
+    return client
+
+
 # --- PostgreSQL -------------------------------------------------------------
 
 
