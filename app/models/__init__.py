@@ -1,5 +1,6 @@
 """Every table, imported here so metadata (and Alembic) sees all of them."""
 
+from app.models.authoring import CardChange, CardChangePublic
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 from app.models.review import (
     LearnerSettings,
@@ -13,6 +14,8 @@ from app.models.user import LoginAttempt, User, UserCreate, UserPublic
 __all__ = [
     "Card",
     "CardAlias",
+    "CardChange",
+    "CardChangePublic",
     "CardRevision",
     "CardTag",
     "CardTranslation",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:31:29.792846
+Create Date: 2026-11-25 19:37:53.033944
 """
 
 from collections.abc import Sequence
@@ -81,6 +81,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('card_alias', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_alias_card_id'), ['card_id'], unique=False)
+
+    op.create_table('card_change',
+    sa.Column('card_id', sa.String(length=64), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('author_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('markdown', sa.JSON(), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('diff', sa.Text(), nullable=False),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('card_id', 'number', name='uq_card_change_card_id_number')
+    )
+    with op.batch_alter_table('card_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_card_change_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_card_change_card_id'), ['card_id'], unique=False)
 
     op.create_table('card_revision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -215,6 +236,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_card_revision_card_id'))
 
     op.drop_table('card_revision')
+    with op.batch_alter_table('card_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_card_change_card_id'))
+        batch_op.drop_index(batch_op.f('ix_card_change_author_id'))
+
+    op.drop_table('card_change')
     with op.batch_alter_table('card_alias', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_card_alias_card_id'))
 
