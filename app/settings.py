@@ -37,17 +37,17 @@ class Settings(BaseSettings):
     # Accounts.
     signup_open: bool = True
     https_only_cookies: bool = False
-    session_max_age_s: int = Field(14 * 24 * 3600, ge=60)
+    session_max_age_s: int = Field(default=14 * 24 * 3600, ge=60)
     # Failed logins allowed per window, per account and per client address (shared by
     # every web process through the login_attempt table).
-    login_window_s: int = Field(15 * 60, ge=1)
-    login_max_failures_per_account: int = Field(5, ge=1)
-    login_max_failures_per_address: int = Field(20, ge=1)
+    login_window_s: int = Field(default=15 * 60, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
     # Argon2id cost; unset means pwdlib's defaults (3 passes, 64 MiB, 4 lanes), or a
     # cheap set when environment is "test" so the suite stays fast.
-    argon2_time_cost: int | None = Field(None, ge=1)
-    argon2_memory_kib: int | None = Field(None, ge=8)
-    argon2_parallelism: int | None = Field(None, ge=1)
+    argon2_time_cost: int | None = Field(default=None, ge=1)
+    argon2_memory_kib: int | None = Field(default=None, ge=8)
+    argon2_parallelism: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
