@@ -2,6 +2,7 @@
 
 from app.models.authoring import CardChange, CardChangePublic
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
+from app.models.demo_run import DemoRun
 from app.models.review import (
     LearnerSettings,
     LearnerSettingsPublic,
@@ -19,6 +20,7 @@ __all__ = [
     "CardRevision",
     "CardTag",
     "CardTranslation",
+    "DemoRun",
     "LearnerSettings",
     "LearnerSettingsPublic",
     "LearnerSettingsUpdate",

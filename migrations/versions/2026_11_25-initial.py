@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:37:53.033944
+Create Date: 2026-11-25 19:38:24.497020
 """
 
 from collections.abc import Sequence
@@ -141,6 +141,40 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('card_id', 'lang')
     )
+    op.create_table('demo_run',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('demo_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('cache_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('reason_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('error_detail', sa.Text(), nullable=True),
+    sa.Column('output', sa.Text(), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=True),
+    sa.Column('cached', sa.Boolean(), nullable=False),
+    sa.Column('source_run_id', sa.String(length=32), nullable=True),
+    sa.Column('progress', sa.Float(), nullable=False),
+    sa.Column('progress_message', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('device', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('device_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('torch_version', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('deterministic', sa.Boolean(), nullable=True),
+    sa.Column('timings', sa.JSON(), nullable=False),
+    sa.Column('requested_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['requested_by'], ['user.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_run_id'], ['demo_run.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('demo_run', schema=None) as batch_op:
+        batch_op.create_index('ix_demo_run_cache_key_status', ['cache_key', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_demo_run_demo_name'), ['demo_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_demo_run_requested_by'), ['requested_by'], unique=False)
+
     op.create_table('learner_settings',
     sa.Column('desired_retention', sa.Float(), nullable=False),
     sa.Column('learning_steps_s', sa.JSON(), nullable=False),
@@ -227,6 +261,12 @@ def downgrade() -> None:
 
     op.drop_table('review_state')
     op.drop_table('learner_settings')
+    with op.batch_alter_table('demo_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demo_run_requested_by'))
+        batch_op.drop_index(batch_op.f('ix_demo_run_demo_name'))
+        batch_op.drop_index('ix_demo_run_cache_key_status')
+
+    op.drop_table('demo_run')
     op.drop_table('card_translation')
     with op.batch_alter_table('card_tag', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_card_tag_tag'))
