@@ -116,9 +116,10 @@ def import_tree(
             select(Card.id, Card.status, Card.content_hash, Card.file_path, Card.revision)
         )
     }
-    recorded_aliases: dict[str, str] = dict(
-        session.execute(select(CardAlias.alias, CardAlias.card_id)).tuples().all()
-    )
+    recorded_aliases: dict[str, str] = {
+        alias: card_id
+        for alias, card_id in session.execute(select(CardAlias.alias, CardAlias.card_id))
+    }
     _check_against_history(deck, recorded_aliases)
 
     new_ids = [i for i in deck.cards if i not in existing]
