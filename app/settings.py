@@ -23,15 +23,15 @@ class Settings(BaseSettings):
     content_dir: Path = PROJECT_ROOT / "content"
     secret_key: str = ""
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=1, le=65535)
 
     # Demo runs.
-    demo_workers: int = Field(2, ge=0, le=64)
+    demo_workers: int = Field(default=2, ge=0, le=64)
     demo_device: Literal["auto", "cpu", "cuda"] = "auto"
-    demo_timeout_s: float = Field(20.0, gt=0, le=600)
-    demo_memory_mb: int = Field(2048, ge=256)
-    demo_output_kb: int = Field(64, ge=1)
-    demo_queue_size: int = Field(32, ge=1)
+    demo_timeout_s: float = Field(default=20.0, gt=0, le=600)
+    demo_memory_mb: int = Field(default=2048, ge=256)
+    demo_output_kb: int = Field(default=64, ge=1)
+    demo_queue_size: int = Field(default=32, ge=1)
     demo_queue: str = ""  # empty: in-process pool; redis://... sends runs to `backprop worker`s
 
     # Accounts.
