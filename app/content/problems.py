@@ -16,7 +16,17 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{_shown(self.path)}:{self.line}: {self.message}"
+
+
+def _shown(path: Path) -> Path:
+    """Relative to the working directory when inside it: short, and still clickable."""
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd())
+        except ValueError:
+            pass
+    return path
 
 
 class ContentError(Exception):
