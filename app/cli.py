@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import accounts, content, database, server
+from app.commands import accounts, content, database, scheduling, server
 
 cli = typer.Typer(
     help="Backprop: spaced-repetition practice for deep-learning interviews.",
@@ -15,6 +15,7 @@ server.register(cli)
 database.register(cli)
 content.register(cli)
 accounts.register(cli)
+scheduling.register(cli)
 
 
 def main() -> None:
