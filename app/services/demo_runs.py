@@ -1,0 +1,445 @@
+"""Demo runs: the catalog of demos, parameter validation, the result cache, persistence,
+and handing runs to an executor. No fastapi, no torch.
+
+The executor (``app.workers.executor.Executor``) runs the code; this module decides
+whether it needs to run at all and records what happened in ``demo_run``, so any web
+process can serve a run's state and result later.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.db import session_scope
+from app.demos.registry import DemoError, DemoSpec, demo_dir, load_demo
+from app.models.base import utcnow
+from app.models.demo_run import DemoRun
+from app.workers.executor import (
+    Executor,
+    Job,
+    Outcome,
+    QueueFull,
+    RunEvent,
+    RunnerUnavailable,
+    Runtime,
+)
+
+log = logging.getLogger("backprop.demos")
+
+__all__ = [
+    "CardDemo",
+    "DemoCatalog",
+    "DemoNotFound",
+    "DemoRunService",
+    "ParamsInvalid",
+    "QueueFull",
+    "RateLimiter",
+    "RunnerUnavailable",
+    "cache_key",
+    "canonical_params",
+    "card_demos",
+    "read_claims",
+]
+
+
+class DemoNotFound(LookupError):
+    pass
+
+
+class ParamsInvalid(ValueError):
+    """Parameters outside the demo's declared bounds; ``errors`` name each field."""
+
+    def __init__(self, demo: str, errors: list[dict[str, str]]) -> None:
+        fields = ", ".join(e["field"] for e in errors)
+        super().__init__(f"invalid parameters for demo {demo!r}: {fields}")
+        self.errors = errors
+
+
+# --- the catalog --------------------------------------------------------------------
+
+
+def read_claims(path: Path) -> dict[str, str]:
+    """The module's literal ``CLAIMS`` dict, read without importing it."""
+    tree = ast.parse(Path(path).read_text(), filename=str(path))
+    for node in tree.body:
+        target = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        if isinstance(target, ast.Name) and target.id == "CLAIMS":
+            claims = ast.literal_eval(value)
+            return {str(k): str(v) for k, v in claims.items()}
+    return {}
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    spec: DemoSpec
+    claims: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.name,
+            "title": self.spec.title,
+            "description": self.spec.description,
+            "params_schema": self.spec.params_schema(),
+            "defaults": self.spec.params_model().model_dump(mode="json"),
+            "claims": self.claims,
+        }
+
+
+class DemoCatalog:
+    """The demos under ``content_dir/demos``, reloaded when a file changes (its code hash
+    then changes too, so the cache misses)."""
+
+    def __init__(self, content_dir: Path) -> None:
+        self.content_dir = Path(content_dir)
+        self._lock = threading.Lock()
+        self._loaded: dict[Path, tuple[tuple[int, int], DemoInfo]] = {}
+        self._errors: dict[str, str] = {}
+
+    def _info(self, path: Path) -> DemoInfo:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._loaded.get(path)
+            if cached and cached[0] == stamp:
+                return cached[1]
+        info = DemoInfo(spec=load_demo(path), claims=read_claims(path))
+        with self._lock:
+            self._loaded[path] = (stamp, info)
+        return info
+
+    def all(self) -> dict[str, DemoInfo]:
+        found: dict[str, DemoInfo] = {}
+        directory = demo_dir(self.content_dir)
+        for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
+            if path.name.startswith("_"):
+                continue
+            try:
+                found[path.stem] = self._info(path)
+                self._errors.pop(path.stem, None)
+            except (DemoError, SyntaxError, ValueError, OSError) as exc:
+                self._errors[path.stem] = str(exc)
+                log.error("demo %s is broken: %s", path.stem, exc)
+        return found
+
+    def errors(self) -> dict[str, str]:
+        return dict(self._errors)
+
+    def get(self, name: str) -> DemoInfo:
+        path = demo_dir(self.content_dir) / f"{name}.py"
+        if not name.isidentifier() or not path.is_file():
+            raise DemoNotFound(f"no demo named {name!r}")
+        try:
+            return self._info(path)
+        except (DemoError, SyntaxError, ValueError) as exc:
+            raise DemoNotFound(f"demo {name!r} is broken: {exc}") from exc
+
+
+def canonical_params(spec: DemoSpec, raw: dict[str, Any] | None) -> dict[str, Any]:
+    """Validates against the demo's Params and returns every field (defaults filled in),
+    in JSON types. Raises ParamsInvalid naming each bad field."""
+    if raw is not None and not isinstance(raw, dict):
+        raise ParamsInvalid(spec.name, [{"field": "params", "message": "must be an object"}])
+    known = set(spec.params_model.model_fields)
+    unknown = sorted(set(raw or {}) - known)
+    errors = [{"field": key, "message": "not a parameter of this demo"} for key in unknown]
+    try:
+        params = spec.params_model.model_validate(raw or {})
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "params"
+            errors.append({"field": field, "message": error["msg"]})
+        params = None
+    if errors or params is None:
+        raise ParamsInvalid(spec.name, errors)
+    return params.model_dump(mode="json")
+
+
+def cache_key(spec: DemoSpec, params: dict[str, Any], runtime: Runtime, seed: int = 0) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    parts = [spec.name, spec.code_hash, canonical, runtime.device, runtime.torch_version, str(seed)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+# --- cards that rely on demos ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardDemo:
+    card_id: str
+    file: Path
+    demo_name: str
+    params: dict[str, Any]
+    proves: list[str]
+
+
+def _front_matter(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    end = text.find("\n---", 3)
+    if end < 0:
+        return {}
+    data = yaml.safe_load(text[3:end])
+    return data if isinstance(data, dict) else {}
+
+
+def card_demos(content_dir: Path) -> list[CardDemo]:
+    """Every card's ``demo:`` reference, read from the front matter of the default-language
+    files (``<id>.md``, not ``<id>.<lang>.md``). A small reader on purpose: swap it for the
+    content loader once that exposes the parsed tree."""
+    found = []
+    for path in sorted((Path(content_dir) / "cards").rglob("*.md")):
+        if len(path.suffixes) > 1:
+            continue  # a translation
+        meta = _front_matter(path)
+        demo = meta.get("demo")
+        if not isinstance(demo, dict) or not demo.get("path"):
+            continue
+        found.append(
+            CardDemo(
+                card_id=str(meta.get("id", path.stem)),
+                file=path,
+                demo_name=Path(str(demo["path"])).stem,
+                params=dict(demo.get("params") or {}),
+                proves=[str(p) for p in demo.get("proves") or []],
+            )
+        )
+    return found
+
+
+# --- rate limiting ---------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A token bucket per learner: ``burst`` runs at once, refilled at ``per_minute``."""
+
+    def __init__(self, per_minute: float = 30, burst: int = 10) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> int:
+        """0 if allowed, else seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                if len(self._buckets) > 10000:
+                    self._buckets.clear()  # bounded memory; a reset only forgives
+                return 0
+            self._buckets[key] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / self.rate)) if self.rate > 0 else 60
+
+
+# --- runs ------------------------------------------------------------------------------
+
+PROGRESS_WRITE_INTERVAL_S = 0.2
+
+
+class DemoRunService:
+    """Starts runs (or serves them from the cache) and records their progress."""
+
+    def __init__(
+        self, engine: Engine, catalog: DemoCatalog, executor: Executor | None, seed: int = 0
+    ) -> None:
+        self.engine = engine
+        self.catalog = catalog
+        self.executor = executor
+        self.seed = seed
+        self._last_progress: dict[str, float] = {}
+
+    def runtime(self, wait_s: float = 0.0) -> Runtime | None:
+        return self.executor.runtime(wait_s) if self.executor is not None else None
+
+    def start_run(
+        self,
+        name: str,
+        raw_params: dict[str, Any] | None,
+        *,
+        requested_by: int | None = None,
+        use_cache: bool = True,
+        wait_runtime_s: float = 10.0,
+    ) -> DemoRun:
+        """Validates, then returns a finished cached run or a queued one.
+
+        Raises DemoNotFound, ParamsInvalid, QueueFull or RunnerUnavailable; on the last two
+        nothing is recorded.
+        """
+        info = self.catalog.get(name)
+        spec = info.spec
+        params = canonical_params(spec, raw_params)
+        runtime = None if self.executor is None else self.executor.runtime(wait_runtime_s)
+        if runtime is None:
+            raise RunnerUnavailable("the demo runner is not available (still starting or off)")
+        key = cache_key(spec, params, runtime, self.seed)
+        with session_scope(self.engine, write=True) as session:
+            source = None
+            if use_cache:
+                source = session.exec(
+                    select(DemoRun)
+                    .where(DemoRun.cache_key == key, DemoRun.status == "succeeded")
+                    .where(col(DemoRun.cached).is_(False))
+                    .order_by(col(DemoRun.finished_at).desc())
+                    .limit(1)
+                ).first()
+            now = utcnow()
+            run = DemoRun(
+                id=uuid.uuid4().hex,
+                demo_name=spec.name,
+                code_hash=spec.code_hash,
+                params=params,
+                cache_key=key,
+                requested_by=requested_by,
+                created_at=now,
+            )
+            if source is not None:
+                run.status = "succeeded"
+                run.cached = True
+                run.source_run_id = source.id
+                run.progress = 1.0
+                run.device, run.device_name = source.device, source.device_name
+                run.torch_version, run.deterministic = source.torch_version, source.deterministic
+                run.timings = {"cached_from_ms": source.timings.get("total_ms", 0.0)}
+                run.started_at = run.finished_at = now
+            session.add(run)
+        if run.cached:
+            return run
+        job = Job(
+            run_id=run.id,
+            demo_name=spec.name,
+            demo_path=str(spec.path),
+            code_hash=spec.code_hash,
+            params=params,
+            seed=self.seed,
+        )
+        try:
+            assert self.executor is not None
+            self.executor.submit(job, self._on_event)
+        except (QueueFull, RunnerUnavailable):
+            with session_scope(self.engine, write=True) as session:
+                stale = session.get(DemoRun, run.id)
+                if stale is not None:
+                    session.delete(stale)
+            raise
+        return run
+
+    def _on_event(self, event: RunEvent) -> None:
+        """Called from executor threads; writes the run's state."""
+        run_id = event.run_id
+        if event.kind == "progress":
+            now = time.monotonic()
+            if now - self._last_progress.get(run_id, 0.0) < PROGRESS_WRITE_INTERVAL_S:
+                return
+            self._last_progress[run_id] = now
+        with session_scope(self.engine, write=True) as session:
+            run = session.get(DemoRun, run_id)
+            if run is None:
+                return
+            if event.kind == "started":
+                run.status = "running"
+                run.started_at = utcnow()
+            elif event.kind == "progress":
+                run.progress = event.fraction
+                run.progress_message = event.message[:200]
+            elif event.outcome is not None:
+                self._last_progress.pop(run_id, None)
+                _apply_outcome(run, event.outcome)
+            session.add(run)
+
+    def get_run(self, session: Session, run_id: str) -> DemoRun | None:
+        return session.get(DemoRun, run_id)
+
+    def run_view(self, session: Session, run: DemoRun, *, admin: bool = False) -> dict[str, Any]:
+        """The JSON a client sees: the result (from the source run when cached), never the
+        traceback unless ``admin``."""
+        result = run.result
+        output = run.output
+        if run.cached and run.source_run_id:
+            source = session.get(DemoRun, run.source_run_id)
+            if source is not None:
+                result, output = source.result, source.output
+        view: dict[str, Any] = {
+            "id": run.id,
+            "demo": run.demo_name,
+            "status": run.status,
+            "done": run.status in ("succeeded", "failed"),
+            "cached": run.cached,
+            "params": run.params,
+            "progress": run.progress,
+            "progress_message": run.progress_message,
+            "reason_code": run.reason_code,
+            "reason": run.reason,
+            "result": result,
+            "device": run.device,
+            "device_name": run.device_name,
+            "torch_version": run.torch_version,
+            "deterministic": run.deterministic,
+            "timings": run.timings,
+            "created_at": run.created_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        }
+        if admin:
+            view["error_detail"] = run.error_detail
+            view["output"] = output
+        return view
+
+    def fail_interrupted(self, older_than_s: float) -> int:
+        """Marks runs stuck queued/running (their web process died) as failed."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        with session_scope(self.engine, write=True) as session:
+            stuck = session.exec(
+                select(DemoRun)
+                .where(col(DemoRun.status).in_(("queued", "running")))
+                .where(DemoRun.created_at < cutoff)
+            ).all()
+            for run in stuck:
+                _apply_outcome(
+                    run, Outcome.failure("unavailable", "The run was interrupted; start it again.")
+                )
+                session.add(run)
+            return len(stuck)
+
+
+def _apply_outcome(run: DemoRun, outcome: Outcome) -> None:
+    run.status = outcome.status
+    run.reason_code = outcome.reason_code
+    run.reason = outcome.reason
+    run.error_detail = outcome.detail
+    run.output = outcome.output
+    run.result = outcome.result
+    run.device = outcome.device or run.device
+    run.device_name = outcome.device_name or run.device_name
+    run.torch_version = outcome.torch_version or run.torch_version
+    run.deterministic = outcome.deterministic
+    run.timings = outcome.timings
+    run.progress = 1.0 if outcome.status == "succeeded" else run.progress
+    run.finished_at = utcnow()
+    if run.started_at is None:
+        run.started_at = run.finished_at

@@ -1,0 +1,322 @@
+"""Demo runs over HTTP: list demos, start a run, poll or stream it; the demo page.
+
+Thin on purpose: app.services.demo_runs decides, app.workers runs. ``install(app)`` adds
+the router and the pool's start/stop hooks (one line in create_app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from app.services.demo_runs import (
+    DemoCatalog,
+    DemoNotFound,
+    DemoRunService,
+    ParamsInvalid,
+    QueueFull,
+    RateLimiter,
+    RunnerUnavailable,
+)
+from app.settings import Settings
+from app.web.deps import CsrfProtected, OptionalUser, SessionDep
+from app.web.security import client_address
+from app.web.templating import templates
+
+log = logging.getLogger("backprop.demos")
+router = APIRouter()
+
+SSE_POLL_S = 0.1
+SSE_HEARTBEAT_S = 15.0
+
+
+# --- wiring ----------------------------------------------------------------------
+
+
+def make_executor(settings: Settings) -> Any:
+    """The executor the settings ask for: the local pool, or None when demo_workers=0.
+
+    ``demo_queue`` (redis://...) names the remote backend of a later issue; until it
+    exists, asking for it is an error rather than a silent fallback.
+    """
+    if settings.demo_queue:
+        raise RuntimeError(
+            f"BACKPROP_DEMO_QUEUE={settings.demo_queue!r}: remote demo workers are not "
+            "implemented yet; leave it empty to use the in-process pool"
+        )
+    if settings.demo_workers <= 0:
+        return None
+    from app.workers.pool import LocalPool, PoolConfig
+
+    return LocalPool(PoolConfig.from_settings(settings))
+
+
+def install(app: FastAPI) -> None:
+    """Adds the routes, the demo service, and the pool's start/stop hooks."""
+    settings: Settings = app.state.settings
+    executor = make_executor(settings)
+    service = DemoRunService(app.state.engine, DemoCatalog(settings.content_dir), executor)
+    app.state.demo_service = service
+    app.state.demo_rate_limiter = RateLimiter(per_minute=30, burst=10)
+
+    async def start(app: FastAPI) -> None:
+        interrupted = await anyio.to_thread.run_sync(
+            service.fail_interrupted, settings.demo_timeout_s + 120
+        )
+        if interrupted:
+            log.warning("marked %d interrupted demo runs as failed", interrupted)
+        if executor is not None:
+            executor.start()  # returns at once; warms up in the background
+
+    async def stop(app: FastAPI) -> None:
+        if executor is not None:
+            await anyio.to_thread.run_sync(executor.stop)
+
+    app.state.on_start.append(start)
+    app.state.on_stop.append(stop)
+    app.include_router(router)
+
+
+def _service(request: Request) -> DemoRunService:
+    return request.app.state.demo_service
+
+
+def _is_admin(request: Request) -> bool:
+    return getattr(request.state, "user_role", None) == "admin"
+
+
+def _learner_key(request: Request) -> str:
+    user_id = getattr(request.state, "user_id", None)
+    return f"user:{user_id}" if user_id is not None else f"addr:{client_address(request)}"
+
+
+# --- panel context (for the card page and the demo page) ------------------------------
+
+
+def _number_field(name: str, prop: dict[str, Any], value: Any, label: str) -> dict[str, Any]:
+    integer = prop.get("type") == "integer"
+    low = prop.get("minimum", prop.get("exclusiveMinimum"))
+    high = prop.get("maximum", prop.get("exclusiveMaximum"))
+    field: dict[str, Any] = {"name": name, "label": label, "value": value, "integer": integer}
+    if low is None or high is None:
+        field.update(kind="number", step="1" if integer else "any", min=low, max=high)
+        return field
+    # Wide positive ranges (learning rates: 1e-4 .. 1) get a logarithmic slider.
+    log_scale = not integer and low > 0 and high / low >= 100
+    if log_scale:
+        # The slider moves a position 0..1000; demo.js maps it to low * (high/low)^(pos/1000).
+        position = round(1000 * math.log(max(value, low) / low) / math.log(high / low))
+        field.update(kind="range", min=low, max=high, log=True, position=position)
+    else:
+        step = 1 if integer else _step(low, high)
+        field.update(kind="range", min=low, max=high, step=step, log=False, position=value)
+    return field
+
+
+def _step(low: float, high: float) -> float:
+    """A round step giving about 100-1000 slider positions."""
+    span = high - low
+    return 10 ** math.floor(math.log10(span / 100)) if span > 0 else 1
+
+
+def param_fields(schema: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+    """Form controls from a Params JSON schema: sliders for bounded numbers, selects for
+    Literal choices, checkboxes for booleans."""
+    fields = []
+    for name, prop in schema.get("properties", {}).items():
+        label = prop.get("description") or prop.get("title") or name
+        value = values.get(name, prop.get("default"))
+        if "enum" in prop or "const" in prop:
+            options = prop.get("enum") or [prop["const"]]
+            fields.append(
+                {"name": name, "label": label, "kind": "select", "options": options,
+                 "value": value}
+            )  # fmt: skip
+        elif prop.get("type") == "boolean":
+            fields.append({"name": name, "label": label, "kind": "checkbox", "value": value})
+        elif prop.get("type") in ("integer", "number"):
+            fields.append(_number_field(name, prop, value, label))
+        else:
+            fields.append({"name": name, "label": label, "kind": "text", "value": value})
+    return fields
+
+
+def demo_panel(
+    request: Request,
+    name_or_path: str,
+    params: dict[str, Any] | None = None,
+    proves: list[str] | None = None,
+) -> dict[str, Any] | None:
+    """The ``demo`` variable of ``demo/_panel.html``: for a card, pass its ``demo_path``,
+    ``demo_params`` and ``demo_proves``. None when the demo does not exist."""
+    name = name_or_path.rsplit("/", 1)[-1].removesuffix(".py")
+    try:
+        info = _service(request).catalog.get(name)
+    except DemoNotFound:
+        return None
+    described = info.describe()
+    values = {**described["defaults"], **(params or {})}
+    return {
+        "name": info.name,
+        "title": info.spec.title,
+        "description": info.spec.description,
+        "params_schema": described["params_schema"],
+        "params": values,
+        "proves": list(proves or []),
+        "claims": info.claims,
+        "fields": param_fields(described["params_schema"], values),
+    }
+
+
+templates.env.globals["demo_param_fields"] = param_fields
+
+
+# --- API -----------------------------------------------------------------------------
+
+
+@router.get("/api/demos")
+def list_demos(request: Request) -> JSONResponse:
+    service = _service(request)
+    demos = [info.describe() for info in service.catalog.all().values()]
+    status = service.executor.status() if service.executor is not None else {"backend": None}
+    return JSONResponse({"demos": demos, "runner": status})
+
+
+@router.get("/api/demos/{name}")
+def get_demo(request: Request, name: str) -> JSONResponse:
+    try:
+        info = _service(request).catalog.get(name)
+    except DemoNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return JSONResponse(info.describe())
+
+
+def _too_busy(message: str, retry_after: int, status: int = 429) -> JSONResponse:
+    return JSONResponse(
+        {"detail": message, "retry_after_s": retry_after},
+        status_code=status,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+@router.post("/api/demos/{name}/runs")
+async def start_run(
+    request: Request, name: str, user: OptionalUser, _: CsrfProtected
+) -> JSONResponse:
+    """202 with the run's id (200 with the result when it came from the cache)."""
+    try:
+        body = await request.json() if await request.body() else {}
+    except json.JSONDecodeError:
+        return JSONResponse(
+            {"detail": "the body must be a JSON object of parameters",
+             "errors": [{"field": "params", "message": "invalid JSON"}]},
+            status_code=422,
+        )  # fmt: skip
+    service = _service(request)
+    try:
+        service.catalog.get(name)
+    except DemoNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    wait = request.app.state.demo_rate_limiter.acquire(_learner_key(request))
+    if wait:
+        return _too_busy(f"Too many demo runs; try again in {wait} s.", wait)
+    try:
+        run = await anyio.to_thread.run_sync(
+            lambda: service.start_run(name, body, requested_by=user.id if user else None)
+        )
+    except ParamsInvalid as exc:
+        return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=422)
+    except QueueFull as exc:
+        return _too_busy("The demo queue is full.", exc.retry_after_s)
+    except RunnerUnavailable as exc:
+        return _too_busy(str(exc), exc.retry_after_s, status=503)
+    links = {"url": f"/api/demo-runs/{run.id}", "events_url": f"/api/demo-runs/{run.id}/events"}
+    if run.cached:
+        view = await anyio.to_thread.run_sync(_view, request, run.id)
+        return JSONResponse({**view, **links}, status_code=200)
+    return JSONResponse(
+        {"id": run.id, "status": run.status, "cached": False, "done": False, **links},
+        status_code=202,
+    )
+
+
+def _view(request: Request, run_id: str) -> dict[str, Any] | None:
+    from sqlmodel import Session
+
+    service = _service(request)
+    with Session(service.engine) as session:
+        run = service.get_run(session, run_id)
+        if run is None:
+            return None
+        return service.run_view(session, run, admin=_is_admin(request))
+
+
+@router.get("/api/demo-runs/{run_id}")
+def get_run(request: Request, run_id: str, session: SessionDep, user: OptionalUser) -> JSONResponse:
+    service = _service(request)
+    run = service.get_run(session, run_id)
+    if run is None:
+        raise HTTPException(status_code=404, detail=f"no demo run {run_id!r}")
+    return JSONResponse(service.run_view(session, run, admin=_is_admin(request)))
+
+
+@router.get("/api/demo-runs/{run_id}/events")
+async def run_events(request: Request, run_id: str, user: OptionalUser) -> Response:
+    """Server-sent events: ``progress`` while it runs, then one ``done`` with the run.
+
+    Polls the database, so any web process can stream any run."""
+    first = await anyio.to_thread.run_sync(_view, request, run_id)
+    if first is None:
+        raise HTTPException(status_code=404, detail=f"no demo run {run_id!r}")
+    settings: Settings = request.app.state.settings
+    limit_s = settings.demo_timeout_s * 2 + settings.demo_queue_size * 2 + 60
+
+    async def stream() -> AsyncIterator[str]:
+        view: dict[str, Any] | None = first
+        last_state = None
+        loop = asyncio.get_running_loop()
+        started = last_sent = loop.time()
+        yield "retry: 1000\n\n"
+        while view is not None:
+            if view["done"]:
+                yield f"event: done\ndata: {json.dumps(view)}\n\n"
+                return
+            state = (view["status"], view["progress"], view["progress_message"])
+            if state != last_state:
+                last_state = state
+                last_sent = loop.time()
+                small = {k: view[k] for k in ("id", "status", "progress", "progress_message")}
+                yield f"event: progress\ndata: {json.dumps(small)}\n\n"
+            elif loop.time() - last_sent > SSE_HEARTBEAT_S:
+                last_sent = loop.time()
+                yield ": keep-alive\n\n"
+            if loop.time() - started > limit_s or await request.is_disconnected():
+                return
+            await asyncio.sleep(SSE_POLL_S)
+            view = await anyio.to_thread.run_sync(_view, request, run_id)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- the standalone demo page ----------------------------------------------------------
+
+
+@router.get("/demos/{name}", response_class=HTMLResponse)
+def demo_page(request: Request, name: str) -> Response:
+    demo = demo_panel(request, name)
+    if demo is None:
+        raise HTTPException(status_code=404, detail=f"no demo named {name!r}")
+    return templates.TemplateResponse(request, "demo/page.html", {"demo": demo})
+
