@@ -1,0 +1,142 @@
+"""An LSTM cell written out by hand: why gates use sigmoid and the cell candidate and output use tanh."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Table
+
+TITLE = "Inside an LSTM cell: sigmoid gates, tanh values"
+DESCRIPTION = (
+    "Runs a hand-written LSTM cell with the chosen gate and value activations next to torch.nn.LSTM "
+    "(same weights), and records the gate values and hidden-state magnitudes over a sequence."
+)
+CLAIMS = {
+    "matches-torch-lstm": (
+        "The hand-written cell with the configured activations reproduces torch.nn.LSTM's outputs within 1e-5."
+    ),
+    "gates-in-unit-interval": (
+        "With the configured gate activation, every input, forget and output gate value lies in [0, 1], "
+        "so a gate only scales its signal down, never flips its sign."
+    ),
+    "hidden-state-bounded": (
+        "With the configured activations, every hidden-state entry h_t stays within [-1, 1] over the whole sequence."
+    ),
+}
+
+
+class Params(BaseModel):
+    gate_activation: Literal["sigmoid", "tanh"] = Field("sigmoid", description="Activation of the i, f, o gates")
+    value_activation: Literal["tanh", "relu", "identity"] = Field(
+        "tanh", description="Activation of the candidate g and of the cell state before the output gate"
+    )
+    input_scale: float = Field(3.0, ge=0.1, le=10.0, description="Standard deviation of the inputs")
+    seq_len: int = Field(30, ge=2, le=200, description="Sequence length")
+    hidden: int = Field(16, ge=2, le=128, description="Hidden units")
+
+
+def run(params: Params, ctx: DemoContext) -> DemoResult:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(ctx.seed)
+    device = torch.device(ctx.device)
+    d_in, h_dim = 8, params.hidden
+    lstm = nn.LSTM(d_in, h_dim, batch_first=True).to(device)
+    x = (params.input_scale * torch.randn(4, params.seq_len, d_in)).to(device)
+    with torch.no_grad():
+        reference, _ = lstm(x)
+
+    gate = torch.sigmoid if params.gate_activation == "sigmoid" else torch.tanh
+    value = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda v: v}[params.value_activation]
+    w_ih, w_hh = lstm.weight_ih_l0.detach(), lstm.weight_hh_l0.detach()
+    bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
+    h = torch.zeros(4, h_dim, device=device)
+    c = torch.zeros(4, h_dim, device=device)
+    outputs, gate_min, gate_max, forget_mean, h_max = [], [], [], [], []
+    with torch.no_grad():
+        for t in range(params.seq_len):
+            z = x[:, t] @ w_ih.T + h @ w_hh.T + bias
+            zi, zf, zg, zo = z.chunk(4, dim=1)  # PyTorch's gate order: input, forget, cell, output
+            i, f, o = gate(zi), gate(zf), gate(zo)
+            g = value(zg)
+            c = f * c + i * g
+            h = o * value(c)
+            outputs.append(h)
+            gates = torch.cat([i, f, o], dim=1)
+            gate_min.append(float(gates.min().item()))
+            gate_max.append(float(gates.max().item()))
+            forget_mean.append(float(f.mean().item()))
+            h_max.append(float(h.abs().max().item()))
+    manual = torch.stack(outputs, dim=1)
+    diff = float((manual - reference).abs().max().item())
+    lo, hi = min(gate_min), max(gate_max)
+    peak_h = max(h_max)
+    cap = 1e30
+    steps = [float(t + 1) for t in range(params.seq_len)]
+    charts = [
+        Chart(
+            id="gate-range",
+            title=f"Range of gate values per step ({params.gate_activation} gates)",
+            x_label="time step",
+            y_label="gate value",
+            series=[
+                Series(name="min over i, f, o", x=steps, y=gate_min),
+                Series(name="max over i, f, o", x=steps, y=gate_max),
+                Series(name="mean forget gate", x=steps, y=forget_mean),
+            ],
+        ),
+        Chart(
+            id="hidden-magnitude",
+            title=f"max |h_t| per step ({params.value_activation} values)",
+            x_label="time step",
+            y_label="max |h_t|",
+            series=[Series(name="max |h_t|", x=steps, y=[min(v, cap) for v in h_max])],
+        ),
+    ]
+    table = Table(
+        title="Cell summary",
+        columns=["quantity", "value"],
+        rows=[
+            ["max |manual - torch.nn.LSTM|", min(diff, cap)],
+            ["smallest gate value", lo],
+            ["largest gate value", hi],
+            ["largest |h_t|", min(peak_h, cap)],
+        ],
+    )
+    claims = [
+        Claim(
+            id="matches-torch-lstm",
+            text=CLAIMS["matches-torch-lstm"],
+            passed=bool(diff < 1e-5),
+            values={
+                "max_abs_diff": min(diff, cap),
+                "gate_activation": params.gate_activation,
+                "value_activation": params.value_activation,
+            },
+        ),
+        Claim(
+            id="gates-in-unit-interval",
+            text=CLAIMS["gates-in-unit-interval"],
+            passed=bool(lo >= 0.0 and hi <= 1.0),
+            values={"min_gate": lo, "max_gate": hi, "gate_activation": params.gate_activation},
+        ),
+        Claim(
+            id="hidden-state-bounded",
+            text=CLAIMS["hidden-state-bounded"],
+            passed=bool(peak_h <= 1.0),
+            values={"max_abs_h": min(peak_h, cap), "value_activation": params.value_activation},
+        ),
+    ]
+    return DemoResult(
+        summary=(
+            f"{params.gate_activation} gates / {params.value_activation} values: gates span [{lo:.2f}, {hi:.2f}], "
+            f"max |h| = {min(peak_h, cap):.3g}, difference from torch.nn.LSTM {min(diff, cap):.1e}."
+        ),
+        metrics={"max_abs_diff": min(diff, cap), "min_gate": lo, "max_gate": hi, "max_abs_h": min(peak_h, cap)},
+        tables=[table],
+        charts=charts,
+        claims=claims,
+    )
