@@ -592,6 +592,8 @@ class LocalPool:
                 final.get("traceback"), timings=timings, **common,
             )  # fmt: skip
             keep = code not in ("memory", "sandbox")  # a worker that hit a wall is replaced
+            if not keep:
+                self._kill(worker)
         else:
             assert failure is not None
             outcome = Outcome.failure(failure[0], failure[1], timings=timings, **common)

@@ -1,0 +1,56 @@
+"""A content dir holding the hostile demos, and one warm pool shared by the worker tests
+(starting a pool costs about two seconds; the tests check it recovers after each run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.demos.registry import load_demo
+from app.workers.executor import Job, Outcome, run_blocking
+from app.workers.pool import LocalPool, PoolConfig
+
+HOSTILE = Path(__file__).parent / "hostile_demos"
+
+
+def hostile_content(root: Path) -> Path:
+    (root / "demos").mkdir(parents=True, exist_ok=True)
+    (root / "cards").mkdir(exist_ok=True)
+    for path in HOSTILE.glob("*.py"):
+        shutil.copy(path, root / "demos" / path.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return hostile_content(tmp_path_factory.mktemp("hostile") / "content")
+
+
+@pytest.fixture(scope="session")
+def pool(hostile_dir: Path) -> Iterator[LocalPool]:
+    pool = LocalPool(PoolConfig(content_dir=hostile_dir, workers=2, timeout_s=3.0, memory_mb=700))
+    pool.start()
+    assert pool.wait_ready(60), pool.status()
+    yield pool
+    pool.stop()
+
+
+def make_job(content: Path, name: str, timeout_s: float | None = None, **params: object) -> Job:
+    spec = load_demo(content / "demos" / f"{name}.py")
+    return Job(
+        run_id=f"{name}-{os.urandom(4).hex()}",
+        demo_name=name,
+        demo_path=str(spec.path),
+        code_hash=spec.code_hash,
+        params=dict(params),
+        timeout_s=timeout_s,
+    )
+
+
+def run(pool: LocalPool, content: Path, name: str, **kw: object) -> Outcome:
+    timeout_s = kw.pop("timeout_s", None)
+    return run_blocking(pool, make_job(content, name, timeout_s, **kw))  # type: ignore[arg-type]
