@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import accounts, content, database, scheduling, server
+from app.commands import accounts, content, database, demos, scheduling, server
 
 cli = typer.Typer(
     help="Backprop: spaced-repetition practice for deep-learning interviews.",
@@ -16,6 +16,7 @@ database.register(cli)
 content.register(cli)
 accounts.register(cli)
 scheduling.register(cli)
+demos.register(cli)
 
 
 def main() -> None:
