@@ -19,7 +19,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -203,8 +203,11 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) 
 
 
 @contextmanager
-def staged_tree(content_dir: Path, files: list[UploadedFile]) -> Iterator[Path]:
-    """A throwaway copy of the content tree with the upload laid over it."""
+def staged_tree(
+    content_dir: Path, files: list[UploadedFile], deletes: Iterable[str] = ()
+) -> Iterator[Path]:
+    """A throwaway copy of the content tree with the upload laid over it (and the
+    ``deletes``, paths relative to content/, removed)."""
     with tempfile.TemporaryDirectory(prefix="backprop-upload-") as tmp:
         staging = Path(tmp) / "content"
         if content_dir.is_dir():
@@ -220,6 +223,8 @@ def staged_tree(content_dir: Path, files: list[UploadedFile]) -> Iterator[Path]:
             path = staging / file.target
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(file.data)
+        for rel in deletes:
+            (staging / rel).unlink(missing_ok=True)
         yield staging
 
 
