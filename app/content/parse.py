@@ -26,10 +26,12 @@ LIST_SECTIONS = ("Key points", "Follow-ups")
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*))?$")
+_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
 _LINK = re.compile(r"\[\[([^\[\]\n]*)\]\]")
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]*)")
+_SPECIAL_STARTS = frozenset("#`~")
 _BULLET = re.compile(r"^ {0,3}[-*+](?:[ \t]|$)")
 
 Location = tuple[str | int, ...]
@@ -206,8 +208,11 @@ def _scan_body(parsed: ParsedFile, lines: list[str], start: int) -> None:
     for index in range(start, len(lines)):
         line = lines[index]
         number = index + 1
+        # Most lines are prose: only a line starting with # ` ~ can open a heading or fence.
+        first = line.lstrip(" \t")[:1]
+        special = first in _SPECIAL_STARTS
         if fence is not None:
-            match = _FENCE.match(line)
+            match = _FENCE.match(line) if special else None
             if (
                 match
                 and match.group(1)[0] == fence[0]
@@ -218,7 +223,7 @@ def _scan_body(parsed: ParsedFile, lines: list[str], start: int) -> None:
             if current is not None:
                 current[2].append(line)
             continue
-        match = _FENCE.match(line)
+        match = _FENCE.match(line) if special else None
         if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
             marker = match.group(1)
             fence = (marker[0], len(marker))
@@ -234,9 +239,11 @@ def _scan_body(parsed: ParsedFile, lines: list[str], start: int) -> None:
                 current[2].append(line)
             previous_blank = False
             continue
-        heading = _HEADING.match(line)
+        heading = _HEADING.match(line) if first == "#" else None
         if heading and len(heading.group(1)) <= 2:
             name = (heading.group(2) or "").strip()
+            if name.endswith("#"):
+                name = _CLOSING_HASHES.sub("", name).strip()
             if len(heading.group(1)) == 1:
                 parsed.problem(
                     number, f'unexpected heading "# {name}": card sections are "## " headings'

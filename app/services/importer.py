@@ -10,13 +10,9 @@ Re-importing an unchanged tree writes nothing.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +24,15 @@ from sqlmodel import Session, col, select
 from app.content.problems import ContentError, Problem
 from app.content.render import RenderedCard, RenderJob, render_batch
 from app.content.schema import MAX_ID_LENGTH
-from app.content.tree import CardSource, Deck, Progress, card_files, load_deck
+from app.content.tree import (
+    CardSource,
+    Deck,
+    Progress,
+    can_fork_workers,
+    card_files,
+    load_deck,
+    worker_pool,
+)
 from app.models.base import utcnow
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 
@@ -42,7 +46,6 @@ ALIAS_MOVERS: list[AliasMover] = []
 _CHUNK = 500
 # Rendering is CPU-bound Python: above this many cards, spread it over processes.
 _PARALLEL_FROM = 800
-_MAX_RENDER_WORKERS = 8
 _RENDER_BATCH = 100
 T = TypeVar("T")
 
@@ -377,7 +380,6 @@ def _render_all(
     """Render in worker processes when there is enough work to repay starting them."""
     jobs = [_render_job(deck, deck.cards[card_id]) for card_id in card_ids]
     batches = [jobs[i : i + _RENDER_BATCH] for i in range(0, len(jobs), _RENDER_BATCH)]
-    workers = min(os.cpu_count() or 1, _MAX_RENDER_WORKERS)
     rendered: dict[str, list[RenderedCard]] = {}
     done = 0
 
@@ -388,22 +390,11 @@ def _render_all(
         if progress:
             progress("render", done, len(jobs))
 
-    # Forked workers start in milliseconds and inherit the parsed deck's modules; fork
-    # only from a single-threaded process (a thread holding a lock at fork time would
-    # leave the child stuck). Workers touch no database connection and leave with
-    # os._exit, so the caller's open transaction is never disturbed.
-    parallel = (
-        len(jobs) >= _PARALLEL_FROM
-        and workers > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-    if not parallel:
+    if len(jobs) < _PARALLEL_FROM or not can_fork_workers():
         for batch in batches:
             collect(render_batch(batch))
         return rendered
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with worker_pool() as pool:
         for results in pool.map(render_batch, batches):
             collect(results)
     return rendered
