@@ -148,7 +148,7 @@ def test_create_writes_the_canonical_file_and_import_changes_nothing(
         f"---\nid: {CARD_ID}\ntitle: Why does the sigmoid make gradients vanish?\n"
         "deck: training/gradients\ntags: [gradients, activations]\ndifficulty: medium\n"
         "demo:\n  path: demos/sigmoid.py\n  params: {depth: 20}\n"
-        "  proves: [derivative-at-most-quarter]\n---\n\n## Question\n\n"
+        "  proves: [derivative-at-most-quarter]\n---\n## Question\n"
     )
     assert not list(tree.rglob(".backprop-tmp-*"))
     # Round trip: importing the tree the editor wrote changes nothing.

@@ -1,6 +1,7 @@
 """Card fields and sections -> the Markdown text of a card file, in the canonical layout.
 
-The canonical layout is what a contributor writes by hand (see content/README.md)::
+The canonical layout is what contributors write by hand (every card under
+content/cards/ is in it; a test checks each one)::
 
     ---
     id: vanishing-gradients
@@ -13,18 +14,20 @@ The canonical layout is what a contributor writes by hand (see content/README.md
       params: {depth: 20}
       proves: [first-layer-gradient-vanishes]
     answer_time_s: 90
-    source: 000_693752ffcdca7e64.txt
+    source: [000_693752ffcdca7e64.txt]
     ---
-
     ## Question
+    ...
 
+    ## Answer
     ...
 
 Keys come in the order of CARD_FORMAT.md's table, optional keys are left out when
-they hold their default, lists are YAML flow lists, and the sections come in their
-fixed order, each heading followed and preceded by one blank line. The file ends
-with exactly one newline. ``card_to_markdown(draft_from_meta(...))`` of a file in
-this layout gives back the same bytes.
+they hold their default, lists and params are YAML flow collections, and the sections
+come in their fixed order: the heading right after the front matter (or after one
+blank line), its text on the next line. The file ends with exactly one newline.
+``card_to_markdown(card_from_meta(...))`` of a file in this layout gives back the
+same bytes.
 """
 
 from __future__ import annotations
@@ -111,7 +114,8 @@ def _body(sections: Mapping[str, str]) -> list[str]:
         text = normalise_section(sections.get(name, ""))
         if not text:
             continue
-        lines += ["", f"## {name}", "", text]
+        # The house style: a blank line between sections, none after a heading.
+        lines += ([""] if lines else []) + [f"## {name}", text]
     return lines
 
 
@@ -138,9 +142,7 @@ def card_to_markdown(card: CardFields) -> str:
         pairs.append(("aliases", list(card.aliases)))
     if card.answer_time_s is not None:
         pairs.append(("answer_time_s", card.answer_time_s))
-    if len(card.source) == 1:
-        pairs.append(("source", card.source[0]))
-    elif card.source:
+    if card.source:
         pairs.append(("source", list(card.source)))
     return "\n".join(_front_matter(pairs) + _body(card.sections)) + "\n"
 

@@ -159,7 +159,7 @@ def test_every_problem_is_listed_with_file_and_line(content_dir: Path) -> None:
     problems = [str(p) for p in check_upload(content_dir, files)]
     text = "\n".join(problems)
     assert "optimization/rmsprop.md:5: " in text and "difficulty" in text
-    assert 'optimization/rmsprop.md:13: unknown section "## Answr"' in text
+    assert 'optimization/rmsprop.md:11: unknown section "## Answr"' in text
     assert "optimization/adam.md:" in text and "[[no-such-card]]" in text
     assert "other/momentum.md:2: duplicate id" in text
     assert "content/cards/optimization/momentum.md:2: duplicate id" in text

@@ -34,15 +34,12 @@ demo:
   params: {depth: 20, activation: sigmoid}
   proves: [first-layer-gradient-vanishes]
 answer_time_s: 90
-source: 000_693752ffcdca7e64.txt
+source: [000_693752ffcdca7e64.txt]
 ---
-
 ## Question
-
 Why do gradients vanish in a deep sigmoid MLP?
 
 ## Answer
-
 Each layer multiplies the gradient by $\\sigma'(z) \\le 1/4$:
 
 $$\\frac{\\partial L}{\\partial h_1} = \\prod_i W_i^\\top \\sigma'(z_i)$$
@@ -52,16 +49,13 @@ torch.nn.Sigmoid()
 ```
 
 ## Key points
-
 - the derivative of the sigmoid is at most 1/4
 - ReLU with He init keeps the scale
 
 ## Pitfalls
-
 Blaming the learning rate.
 
 ## Follow-ups
-
 - How does [[exploding-gradients]] differ?
 """
 
@@ -134,8 +128,8 @@ def test_minimal_card_leaves_defaults_out() -> None:
         )
     )
     assert text == (
-        "---\nid: a\ntitle: A\ndeck: d\ndifficulty: easy\ndemo: none\n---\n\n"
-        "## Question\n\nQ\n\n## Answer\n\nA\n"
+        "---\nid: a\ntitle: A\ndeck: d\ndifficulty: easy\ndemo: none\n---\n"
+        "## Question\nQ\n\n## Answer\nA\n"
     )
 
 
@@ -218,3 +212,25 @@ def test_unique_id_appends_a_number() -> None:
     assert unique_id("Momentum", {"momentum", "momentum-2"}) == "momentum-3"
     assert unique_id("Momentum", exists=lambda i: i == "momentum") == "momentum-2"
     assert len(unique_id("x" * 80, {"x" * 64})) <= 64
+
+
+PROJECT_CONTENT = Path(__file__).resolve().parents[3] / "content"
+
+
+def test_every_hand_written_card_is_in_the_canonical_layout() -> None:
+    """What the editor writes is what contributors write: each card file in the
+    repository comes back byte for byte."""
+    deck = load_deck(PROJECT_CONTENT)
+    if not deck.cards:
+        pytest.skip("no cards in content/ yet")
+    different = []
+    for card in deck.cards.values():
+        for lang, file in card.files.items():
+            sections = {name: s.text for name, s in file.sections.items()}
+            if lang == card.meta.lang:
+                again = card_to_markdown(card_from_meta(file.parsed.meta, sections))
+            else:
+                again = translation_to_markdown(translation_from_meta(file.parsed.meta, sections))
+            if again.encode() != file.parsed.raw:
+                different.append(str(file.path))
+    assert different == []
