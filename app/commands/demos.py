@@ -193,16 +193,18 @@ def check_demos(device: DeviceOption = None) -> None:
         if outcome.status != "succeeded":
             problems.append(f"demo {key[0]} {key[1]}: run failed: {outcome.reason}")
             continue
-        claims = {c["id"]: c for c in (outcome.result or {}).get("claims", [])}
+        claims: dict[str, dict[str, Any]] = {
+            c["id"]: c for c in (outcome.result or {}).get("claims", [])
+        }
         for missing in set(demos[key[0]].claims) - set(claims):
             problems.append(f"demo {key[0]}: reports no result for claim {missing!r}")
         for card in cards:
             for claim_id in card.proves:
-                claim = claims.get(claim_id)
-                if claim is not None and not claim["passed"]:
+                found = claims.get(claim_id)
+                if found is not None and not found["passed"]:
                     problems.append(
                         f"{card.file}: card {card.card_id} relies on claim {claim_id!r} of demo "
-                        f"{key[0]}, which did not pass with {key[1]}: {claim.get('values')}"
+                        f"{key[0]}, which did not pass with {key[1]}: {found.get('values')}"
                     )
     elapsed = time.perf_counter() - started
     if problems:

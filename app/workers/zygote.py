@@ -18,6 +18,7 @@ It is a child subreaper, so whatever a worker leaves behind is reaped here: no z
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import gc
 import json
@@ -149,10 +150,9 @@ def main() -> None:
             code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
             if pid in children:
                 children.discard(pid)
-                try:
+                # OSError: the pool is gone and we are shutting down.
+                with contextlib.suppress(OSError):
                     _send(ctrl, {"op": "exited", "pid": pid, "status": code})
-                except OSError:
-                    pass  # the pool is gone; we are shutting down
 
     def spawn() -> None:
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -199,13 +199,13 @@ def main() -> None:
     running = True
     while running:
         try:
-            ready, _, _ = select.select([ctrl, wake_r], [], [], 1.0)
+            ready, _, _ = select.select([ctrl.fileno(), wake_r], [], [], 1.0)
         except InterruptedError:
             continue
         if wake_r in ready:
             os.read(wake_r, 512)
         reap()
-        if ctrl in ready:
+        if ctrl.fileno() in ready:
             data = ctrl.recv(65536)
             if not data:
                 break  # the pool went away

@@ -241,7 +241,7 @@ async def start_run(
     links = {"url": f"/api/demo-runs/{run.id}", "events_url": f"/api/demo-runs/{run.id}/events"}
     if run.cached:
         view = await anyio.to_thread.run_sync(_view, request, run.id)
-        return JSONResponse({**view, **links}, status_code=200)
+        return JSONResponse({**(view or {}), **links}, status_code=200)
     return JSONResponse(
         {"id": run.id, "status": run.status, "cached": False, "done": False, **links},
         status_code=202,
@@ -319,4 +319,3 @@ def demo_page(request: Request, name: str) -> Response:
     if demo is None:
         raise HTTPException(status_code=404, detail=f"no demo named {name!r}")
     return templates.TemplateResponse(request, "demo/page.html", {"demo": demo})
-

@@ -21,7 +21,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     import app
 
     target = Path(app.__file__).resolve().parents[1] / "escaped-by-demo.txt"
-    try:
+    try:  # noqa: SIM105
         target.write_text("escaped")
     except OSError:
         pass  # a demo that hides the refusal is still reported
