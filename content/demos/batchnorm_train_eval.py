@@ -10,34 +10,46 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "BatchNorm: the computation, and train vs eval mode"
 DESCRIPTION = (
-    "Recomputes BatchNorm1d by hand and compares it with PyTorch, feeds batches from a shifted distribution "
-    "to watch the running statistics converge, and checks whether a sample's output depends on its batch."
+    "Recomputes BatchNorm1d by hand and compares it with PyTorch, feeds batches from a shifted "
+    "distribution "
+    "to watch the running statistics converge, and checks whether a sample's output depends on "
+    "its batch."
 )
 CLAIMS = {
     "manual-matches-pytorch": (
-        "The hand-written BatchNorm (normalize with the configured variance estimator, then gamma * x_hat + beta; "
-        "running stats updated as (1 - momentum) * running + momentum * batch stat, unbiased variance) "
+        "The hand-written BatchNorm (normalize with the configured variance estimator, then gamma "
+        "* x_hat + beta; "
+        "running stats updated as (1 - momentum) * running + momentum * batch stat, unbiased "
+        "variance) "
         "matches nn.BatchNorm1d in training mode to within 1e-4."
     ),
     "running-stats-converge": (
-        "After the configured number of training batches, every feature's running mean is within 0.25 of the "
+        "After the configured number of training batches, every feature's running mean is within "
+        "0.25 of the "
         "data's true mean (3.0) and its running variance within 25% of the true variance (4.0)."
     ),
     "output-independent-of-batch": (
-        "In the configured mode, a sample's output is the same (within 1e-5) whichever other samples share its batch."
+        "In the configured mode, a sample's output is the same (within 1e-5) whichever other "
+        "samples share its batch."
     ),
 }
 
 
 class Params(BaseModel):
-    features: int = Field(8, ge=1, le=64, description="Number of features (BatchNorm1d num_features)")
+    features: int = Field(
+        8, ge=1, le=64, description="Number of features (BatchNorm1d num_features)"
+    )
     batch_size: int = Field(32, ge=2, le=256, description="Samples per training batch")
-    momentum: float = Field(0.1, ge=0.001, le=1.0, description="Running-statistics momentum (PyTorch convention)")
+    momentum: float = Field(
+        0.1, ge=0.001, le=1.0, description="Running-statistics momentum (PyTorch convention)"
+    )
     steps: int = Field(100, ge=1, le=500, description="Training batches fed before evaluating")
     variance: Literal["biased", "unbiased"] = Field(
         "biased", description="Variance estimator the hand-written version normalizes with"
     )
-    mode: Literal["train", "eval"] = Field("eval", description="Mode used for the batch-independence check")
+    mode: Literal["train", "eval"] = Field(
+        "eval", description="Mode used for the batch-independence check"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -64,7 +76,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     mean_track: list[float] = []
     var_track: list[float] = []
     bn.train()
-    for step in range(params.steps):
+    for _ in range(params.steps):
         xb = batch(params.batch_size)
         out = bn(xb).detach()
         mu = xb.mean(dim=0)
@@ -125,8 +137,16 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             y_label="output",
             categories=[f"f{i}" for i in range(min(f, 16))],
             series=[
-                Series(name="companions A", x=[float(i) for i in range(min(f, 16))], y=[float(v) for v in out_a[:16].tolist()]),
-                Series(name="companions B", x=[float(i) for i in range(min(f, 16))], y=[float(v) for v in out_b[:16].tolist()]),
+                Series(
+                    name="companions A",
+                    x=[float(i) for i in range(min(f, 16))],
+                    y=[float(v) for v in out_a[:16].tolist()],
+                ),
+                Series(
+                    name="companions B",
+                    x=[float(i) for i in range(min(f, 16))],
+                    y=[float(v) for v in out_b[:16].tolist()],
+                ),
             ],
         ),
     ]
@@ -147,13 +167,21 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="manual-matches-pytorch",
             text=CLAIMS["manual-matches-pytorch"],
             passed=bool(max_out_diff < 1e-4 and max_stat_diff < 1e-4),
-            values={"max_output_diff": max_out_diff, "max_running_stat_diff": max_stat_diff, "variance": params.variance},
+            values={
+                "max_output_diff": max_out_diff,
+                "max_running_stat_diff": max_stat_diff,
+                "variance": params.variance,
+            },
         ),
         Claim(
             id="running-stats-converge",
             text=CLAIMS["running-stats-converge"],
             passed=bool(mean_err < 0.25 and var_rel_err < 0.25),
-            values={"max_mean_error": mean_err, "max_var_relative_error": var_rel_err, "steps": params.steps},
+            values={
+                "max_mean_error": mean_err,
+                "max_var_relative_error": var_rel_err,
+                "steps": params.steps,
+            },
         ),
         Claim(
             id="output-independent-of-batch",
@@ -164,8 +192,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"Manual BatchNorm ({params.variance} variance) differs from PyTorch by {max_out_diff:.1e}; after "
-            f"{params.steps} batches running_mean is off by {mean_err:.3f}; in {params.mode} mode one sample's "
+            f"Manual BatchNorm ({params.variance} variance) differs from PyTorch by "
+            f"{max_out_diff:.1e}; after "
+            f"{params.steps} batches running_mean is off by {mean_err:.3f}; in {params.mode} mode "
+            "one sample's "
             f"output changes by {batch_dependence:.2e} when its batch companions change."
         ),
         metrics={

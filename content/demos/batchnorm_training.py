@@ -11,16 +11,19 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "What BatchNorm does for training"
 DESCRIPTION = (
-    "Trains a deep MLP with or without BatchNorm at the chosen learning rate, and checks that BatchNorm makes "
+    "Trains a deep MLP with or without BatchNorm at the chosen learning rate, and checks that "
+    "BatchNorm makes "
     "a layer's output invariant to the scale of the weights feeding it."
 )
 CLAIMS = {
     "trains-at-this-lr": (
-        "At the configured learning rate the configured network trains: the loss stays finite and ends below "
+        "At the configured learning rate the configured network trains: the loss stays finite and "
+        "ends below "
         "30% of its initial value."
     ),
     "output-invariant-to-weight-scale": (
-        "Multiplying the first layer's weights by 10 leaves the network's output unchanged (within 1e-3) and "
+        "Multiplying the first layer's weights by 10 leaves the network's output unchanged "
+        "(within 1e-3) and "
         "divides that layer's weight gradient by about 10."
     ),
 }
@@ -29,7 +32,9 @@ CLAIMS = {
 class Params(BaseModel):
     depth: int = Field(10, ge=2, le=20, description="Number of hidden layers")
     width: int = Field(64, ge=16, le=128, description="Hidden units per layer")
-    batchnorm: bool = Field(True, description="BatchNorm1d after every hidden linear layer (before the activation)")
+    batchnorm: bool = Field(
+        True, description="BatchNorm1d after every hidden linear layer (before the activation)"
+    )
     activation: Literal["relu", "tanh", "sigmoid"] = Field("relu", description="Hidden activation")
     lr: float = Field(0.5, ge=0.001, le=5.0, description="SGD learning rate")
     steps: int = Field(100, ge=10, le=300, description="SGD steps")
@@ -121,7 +126,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         x_label="step",
         y_label="cross-entropy",
         log_y=True,
-        series=[Series(name=kind, x=[float(i) for i in range(len(losses))], y=[min(max(v, 1e-30), cap) for v in losses])],
+        series=[
+            Series(
+                name=kind,
+                x=[float(i) for i in range(len(losses))],
+                y=[min(max(v, 1e-30), cap) for v in losses],
+            )
+        ],
     )
     table = Table(
         title="Scale-invariance check (first layer weights x10)",
@@ -159,8 +170,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{params.depth}-layer {params.activation} MLP {kind} at lr={params.lr:g}: loss {initial:.3f} -> "
-            f"{'diverged' if diverged else f'{final:.3f}'}. Scaling the first layer x10 changes the output by "
+            f"{params.depth}-layer {params.activation} MLP {kind} at lr={params.lr:g}: loss "
+            f"{initial:.3f} -> "
+            f"{'diverged' if diverged else f'{final:.3f}'}. Scaling the first layer x10 changes "
+            "the output by "
             f"{min(out_diff, cap) if math.isfinite(out_diff) else cap:.2e}."
         ),
         metrics={

@@ -12,15 +12,18 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 TITLE = "Exploding gradients from oversized weights"
 DESCRIPTION = (
     "Initializes a deep MLP at gain x the critical scale (He for ReLU, 1/sqrt(fan_in) otherwise), "
-    "measures each layer's gradient norm, then trains with plain SGD while logging loss and gradient norm."
+    "measures each layer's gradient norm, then trains with plain SGD while logging loss and "
+    "gradient norm."
 )
 CLAIMS = {
     "backward-signal-explodes": (
-        "At initialization the backpropagated gradient dL/dh at the first hidden layer is more than "
+        "At initialization the backpropagated gradient dL/dh at the first hidden layer is more "
+        "than "
         "1000 x its norm at the last hidden layer."
     ),
     "grad-norm-spikes": (
-        "The logged global gradient norm exceeds 1000 at some training step while the loss is still finite."
+        "The logged global gradient norm exceeds 1000 at some training step while the loss is "
+        "still finite."
     ),
     "loss-diverges": (
         "Plain SGD diverges: the loss becomes NaN/inf or ends above 10 x its initial value."
@@ -31,9 +34,14 @@ CLAIMS = {
 class Params(BaseModel):
     depth: int = Field(20, ge=2, le=40, description="Number of linear layers")
     width: int = Field(64, ge=8, le=128, description="Hidden units per layer")
-    activation: Literal["relu", "tanh", "sigmoid", "linear"] = Field("relu", description="Hidden activation")
+    activation: Literal["relu", "tanh", "sigmoid", "linear"] = Field(
+        "relu", description="Hidden activation"
+    )
     weight_gain: float = Field(
-        2.0, ge=0.25, le=4.0, description="Weight std as a multiple of the critical std (1.0 = He / LeCun init)"
+        2.0,
+        ge=0.25,
+        le=4.0,
+        description="Weight std as a multiple of the critical std (1.0 = He / LeCun init)",
     )
     lr: float = Field(0.01, ge=1e-5, le=1.0, description="SGD learning rate")
     steps: int = Field(30, ge=1, le=100, description="SGD steps")
@@ -117,7 +125,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     charts = [
         Chart(
             id="layer-grad-norms",
-            title=f"Gradient norms per layer at init (gain {params.weight_gain}, {params.activation})",
+            title=(
+                f"Gradient norms per layer at init (gain {params.weight_gain}, {params.activation})"
+            ),
             x_label="layer (1 = input side)",
             y_label="norm",
             log_y=True,
@@ -142,14 +152,19 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             log_y=True,
             series=[
                 Series(name="loss", x=steps_x, y=[min(max(v, 1e-30), cap) for v in losses]),
-                Series(name="global grad norm", x=steps_x, y=[min(max(v, 1e-30), cap) for v in gnorms]),
+                Series(
+                    name="global grad norm", x=steps_x, y=[min(max(v, 1e-30), cap) for v in gnorms]
+                ),
             ],
         ),
     ]
     table = Table(
         title="Training log",
         columns=["step", "loss", "global grad norm"],
-        rows=[[i, min(l, cap), min(g, cap)] for i, (l, g) in enumerate(zip(losses, gnorms))],
+        rows=[
+            [i, min(lv, cap), min(g, cap)]
+            for i, (lv, g) in enumerate(zip(losses, gnorms, strict=True))
+        ],
     )
     claims = [
         Claim(
@@ -177,7 +192,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"Gain {params.weight_gain} {params.activation} MLP of depth {params.depth}: dL/dh grows "
+            f"Gain {params.weight_gain} {params.activation} MLP of depth {params.depth}: dL/dh "
+            "grows "
             f"by {min(ratio, cap):.2e}; SGD {'diverged' if diverged else 'stayed finite'}"
             f"{f' (non-finite at step {nonfinite_step})' if nonfinite_step >= 0 else ''}."
         ),

@@ -1,4 +1,4 @@
-"""Gradient clipping: what norm clipping fixes (exploding steps) and what it cannot fix (vanishing)."""
+"""Gradient clipping: what norm clipping fixes (exploding steps) and cannot fix (vanishing)."""
 
 from __future__ import annotations
 
@@ -10,24 +10,30 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Gradient clipping: exploding vs vanishing"
 DESCRIPTION = (
-    "Trains a deep ReLU MLP initialized above the critical scale with and without global-norm clipping, "
-    "compares clip-by-value with the raw gradient, and applies the same clipping to a vanishing sigmoid MLP."
+    "Trains a deep ReLU MLP initialized above the critical scale with and without global-norm "
+    "clipping, "
+    "compares clip-by-value with the raw gradient, and applies the same clipping to a vanishing "
+    "sigmoid MLP."
 )
 CLAIMS = {
     "unclipped-diverges": (
-        "Without clipping, SGD on the over-scaled network diverges: the loss becomes NaN/inf or ends "
+        "Without clipping, SGD on the over-scaled network diverges: the loss becomes NaN/inf or "
+        "ends "
         "above 10 x its initial value."
     ),
     "clipped-converges": (
-        "With global-norm clipping at max_norm, the same SGD run stays finite and ends below 10% of its "
+        "With global-norm clipping at max_norm, the same SGD run stays finite and ends below 10% "
+        "of its "
         "initial loss."
     ),
     "value-clipping-changes-direction": (
-        "Clipping each gradient entry to [-clip_value, clip_value] changes the update's direction: the cosine "
+        "Clipping each gradient entry to [-clip_value, clip_value] changes the update's "
+        "direction: the cosine "
         "between raw and value-clipped gradient at step 0 is below 0.99."
     ),
     "clipping-does-not-fix-vanishing": (
-        "On a sigmoid MLP of the same depth, after norm clipping the first layer's gradient is still below "
+        "On a sigmoid MLP of the same depth, after norm clipping the first layer's gradient is "
+        "still below "
         "1e-4 of the last layer's: clipping only ever scales gradients down."
     ),
 }
@@ -35,10 +41,14 @@ CLAIMS = {
 
 class Params(BaseModel):
     depth: int = Field(8, ge=2, le=20, description="Number of linear layers")
-    weight_gain: float = Field(1.3, ge=0.5, le=3.0, description="Weight std as a multiple of He init's std")
+    weight_gain: float = Field(
+        1.3, ge=0.5, le=3.0, description="Weight std as a multiple of He init's std"
+    )
     lr: float = Field(0.02, ge=1e-4, le=0.5, description="SGD learning rate")
     max_norm: float = Field(1.0, ge=0.01, le=1e6, description="Global-norm clipping threshold")
-    clip_value: float = Field(0.1, ge=0.001, le=100.0, description="Per-entry threshold for clip-by-value")
+    clip_value: float = Field(
+        0.1, ge=0.001, le=100.0, description="Per-entry threshold for clip-by-value"
+    )
     steps: int = Field(100, ge=10, le=300, description="SGD steps per run")
 
 
@@ -80,9 +90,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             losses.append(value)
             loss.backward()
             if max_norm is None:
-                total = float(torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf")).item())
+                total = float(
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf")).item()
+                )
             else:
-                # Returns the norm before clipping; scales all gradients by min(1, max_norm / total).
+                # Returns the norm before clipping; scales gradients by min(1, max_norm / total).
                 total = float(torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm).item())
             norms.append(total if math.isfinite(total) else 1e30)
             if not math.isfinite(total):
@@ -105,7 +117,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     nn.functional.mse_loss(model(x), y).backward()
     g = torch.cat([p.grad.flatten() for p in model.parameters()])
     g_val = g.clamp(-params.clip_value, params.clip_value)
-    cosine = float(nn.functional.cosine_similarity(g, g_val, dim=0).item()) if float(g_val.norm()) > 0 else 0.0
+    cosine = (
+        float(nn.functional.cosine_similarity(g, g_val, dim=0).item())
+        if float(g_val.norm()) > 0
+        else 0.0
+    )
     frac_clipped = float((g.abs() > params.clip_value).float().mean().item())
 
     # The same norm clipping on a vanishing network (sigmoid, PyTorch default init).
@@ -131,7 +147,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             y_label="MSE loss",
             log_y=True,
             series=[
-                Series(name="no clipping", x=[float(i) for i in range(len(raw_losses))], y=clean(raw_losses)),
+                Series(
+                    name="no clipping",
+                    x=[float(i) for i in range(len(raw_losses))],
+                    y=clean(raw_losses),
+                ),
                 Series(
                     name=f"clip norm at {params.max_norm:g}",
                     x=[float(i) for i in range(len(clip_losses))],
@@ -146,7 +166,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             y_label="||g||",
             log_y=True,
             series=[
-                Series(name="no clipping", x=[float(i) for i in range(len(raw_norms))], y=clean(raw_norms)),
+                Series(
+                    name="no clipping",
+                    x=[float(i) for i in range(len(raw_norms))],
+                    y=clean(raw_norms),
+                ),
                 Series(
                     name=f"clip norm at {params.max_norm:g}",
                     x=[float(i) for i in range(len(clip_norms))],
@@ -159,7 +183,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         title="Runs",
         columns=["run", "initial loss", "final finite loss", "stayed finite", "steps completed"],
         rows=[
-            ["no clipping", min(raw_losses[0], cap), min(raw_losses[-1], cap), raw_finite, len(raw_losses)],
+            [
+                "no clipping",
+                min(raw_losses[0], cap),
+                min(raw_losses[-1], cap),
+                raw_finite,
+                len(raw_losses),
+            ],
             [
                 f"clip norm {params.max_norm:g}",
                 min(clip_losses[0], cap),
@@ -209,9 +239,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"No clipping: {'diverged' if raw_diverged else 'did not diverge'}; clipping at {params.max_norm:g}: "
+            f"No clipping: {'diverged' if raw_diverged else 'did not diverge'}; clipping at "
+            f"{params.max_norm:g}: "
             f"loss {min(clip_losses[0], cap):.3g} -> {min(clip_losses[-1], cap):.3g}. "
-            f"Clip-by-value at {params.clip_value:g} keeps cosine {cosine:.3f} with the raw gradient."
+            f"Clip-by-value at {params.clip_value:g} keeps cosine {cosine:.3f} with the raw "
+            "gradient."
         ),
         metrics={
             "raw_initial_loss": min(raw_losses[0], cap),

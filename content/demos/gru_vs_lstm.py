@@ -10,7 +10,8 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "GRU vs LSTM"
 DESCRIPTION = (
-    "Counts the parameters of a GRU and an LSTM layer, then trains each with Adam to recall the class "
+    "Counts the parameters of a GRU and an LSTM layer, then trains each with Adam to recall the "
+    "class "
     "shown at the first step of a noisy sequence."
 )
 CLAIMS = {
@@ -19,7 +20,8 @@ CLAIMS = {
         "(3 weight blocks per layer instead of 4)."
     ),
     "both-gated-cells-remember": (
-        "On the recall task both the GRU and the LSTM reach at least 90% test accuracy within the configured "
+        "On the recall task both the GRU and the LSTM reach at least 90% test accuracy within the "
+        "configured "
         "training steps."
     ),
 }
@@ -28,7 +30,12 @@ CLAIMS = {
 class Params(BaseModel):
     gru_hidden: int = Field(32, ge=4, le=128, description="GRU hidden units")
     lstm_hidden: int = Field(32, ge=4, le=128, description="LSTM hidden units")
-    seq_len: int = Field(10, ge=2, le=60, description="Sequence length: the cue is at step 1, the answer is read after the last step")
+    seq_len: int = Field(
+        10,
+        ge=2,
+        le=60,
+        description="Sequence length: the cue is at step 1, the answer is read after the last step",
+    )
     steps: int = Field(200, ge=10, le=400, description="Adam training steps per model")
     lr: float = Field(0.01, ge=1e-4, le=0.1, description="Adam learning rate")
 
@@ -42,7 +49,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     gen = torch.Generator().manual_seed(ctx.seed + 1)
 
     def sample(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The class is one-hot in the first step; every step carries Gaussian noise in the other channels."""
+        """The class is one-hot at step 1; every step has Gaussian noise in the other channels."""
         y = torch.randint(0, n_classes, (n,), generator=gen)
         x = torch.zeros(n, params.seq_len, d_in)
         x[:, :, n_classes:] = torch.randn(n, params.seq_len, d_in - n_classes, generator=gen)
@@ -75,7 +82,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             loss.backward()
             losses.append(float(loss.item()))
             with torch.no_grad():
-                for p, mi, vi in zip(ps, m, v):
+                for p, mi, vi in zip(ps, m, v, strict=True):
                     mi.mul_(b1).add_(p.grad, alpha=1 - b1)
                     vi.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
                     m_hat = mi / (1 - b1**step)
@@ -88,9 +95,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         return losses, acc, n_params
 
     results = {}
-    for i, (kind, hidden) in enumerate(
-        [("gru", params.gru_hidden), ("lstm", params.lstm_hidden)]
-    ):
+    for i, (kind, hidden) in enumerate([("gru", params.gru_hidden), ("lstm", params.lstm_hidden)]):
         results[kind] = train(kind, hidden)
         ctx.progress((i + 1) / 2, f"{kind} trained")
 
@@ -99,7 +104,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     acc = {k: r[1] for k, r in results.items()}
 
     def smooth(values: list[float], k: int = 10) -> list[float]:
-        return [sum(values[max(0, i - k + 1) : i + 1]) / len(values[max(0, i - k + 1) : i + 1]) for i in range(len(values))]
+        return [
+            sum(values[max(0, i - k + 1) : i + 1]) / len(values[max(0, i - k + 1) : i + 1])
+            for i in range(len(values))
+        ]
 
     chart = Chart(
         id="loss",
@@ -143,7 +151,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"GRU {gru_params} vs LSTM {lstm_params} parameters (ratio {param_ratio:.3f}); test accuracy after "
+            f"GRU {gru_params} vs LSTM {lstm_params} parameters (ratio {param_ratio:.3f}); test "
+            "accuracy after "
             f"{params.steps} steps: GRU {acc['gru']:.2f}, LSTM {acc['lstm']:.2f}."
         ),
         metrics={

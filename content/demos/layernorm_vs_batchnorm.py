@@ -10,32 +10,41 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "LayerNorm vs BatchNorm on sequences"
 DESCRIPTION = (
-    "Normalizes a padded batch of token vectors (batch, time, features) with LayerNorm (per token, over "
-    "features) or training-mode BatchNorm (per feature, over batch and time), and checks what each output "
+    "Normalizes a padded batch of token vectors (batch, time, features) with LayerNorm (per "
+    "token, over "
+    "features) or training-mode BatchNorm (per feature, over batch and time), and checks what "
+    "each output "
     "depends on."
 )
 CLAIMS = {
     "output-independent-of-batch": (
-        "With the configured normalization, a sequence's outputs are unchanged (within 1e-5) when the other "
+        "With the configured normalization, a sequence's outputs are unchanged (within 1e-5) when "
+        "the other "
         "sequences in the batch are replaced."
     ),
     "real-tokens-unaffected-by-padding": (
-        "With the configured normalization, adding extra padding positions to the batch leaves the outputs "
+        "With the configured normalization, adding extra padding positions to the batch leaves "
+        "the outputs "
         "of real tokens unchanged (within 1e-5)."
     ),
     "per-token-normalized": (
-        "With the configured normalization, every token's output vector has mean 0 and standard deviation 1 "
+        "With the configured normalization, every token's output vector has mean 0 and standard "
+        "deviation 1 "
         "across its features (within 1e-3)."
     ),
 }
 
 
 class Params(BaseModel):
-    norm: Literal["layer", "batch"] = Field("layer", description="LayerNorm or training-mode BatchNorm")
+    norm: Literal["layer", "batch"] = Field(
+        "layer", description="LayerNorm or training-mode BatchNorm"
+    )
     d_model: int = Field(32, ge=4, le=256, description="Features per token")
     batch_size: int = Field(8, ge=2, le=64, description="Sequences per batch")
     seq_len: int = Field(16, ge=2, le=128, description="Longest real sequence length")
-    extra_padding: int = Field(8, ge=1, le=64, description="Padding positions appended in the padding check")
+    extra_padding: int = Field(
+        8, ge=1, le=64, description="Padding positions appended in the padding check"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -53,7 +62,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             return nn.functional.layer_norm(x, (d,), eps=eps)
         # BatchNorm1d wants (batch, features, time); statistics per feature over batch and time,
         # padding positions included, as a naive implementation would do.
-        return nn.functional.batch_norm(x.transpose(1, 2), None, None, training=True, eps=eps).transpose(1, 2)
+        return nn.functional.batch_norm(
+            x.transpose(1, 2), None, None, training=True, eps=eps
+        ).transpose(1, 2)
 
     # Token vectors with a per-feature offset and scale, and random lengths; padding is zeros.
     offset = 2.0 * torch.randn(d)
@@ -76,7 +87,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     x_other[1:] = make_batch(b, t)[1:] * 1.5 + 1.0
     x_other[1:] = x_other[1:] * mask[1:, :, None]
     y_other = normalize(x_other)
-    batch_change = float((y[0, : int(lengths[0])] - y_other[0, : int(lengths[0])]).abs().max().item())
+    batch_change = float(
+        (y[0, : int(lengths[0])] - y_other[0, : int(lengths[0])]).abs().max().item()
+    )
 
     # 2. Append padding positions.
     x_pad = torch.cat([x, torch.zeros(b, params.extra_padding, d, device=device)], dim=1)
@@ -86,7 +99,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     # 3. Per-token statistics over features, real tokens only.
     real = y[mask]
     token_mean_err = float(real.mean(dim=-1).abs().max().item())
-    token_std_err = float((real.var(dim=-1, unbiased=False) + eps).sqrt().sub(1.0).abs().max().item())
+    token_std_err = float(
+        (real.var(dim=-1, unbiased=False) + eps).sqrt().sub(1.0).abs().max().item()
+    )
     feat_mean = y[mask].mean(dim=0)
     ctx.progress(0.9, "summarizing")
 
@@ -96,24 +111,36 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     charts = [
         Chart(
             id="token-output",
-            title=f"Sequence 0, token 0 after {params.norm} norm, with two different batch companions",
+            title=f"Sequence 0, token 0 after {params.norm} norm, two sets of batch companions",
             kind="bar",
             x_label="feature",
             y_label="normalized value",
             categories=cats,
             series=[
-                Series(name="original batch", x=[float(i) for i in range(len(cats))], y=first_token),
-                Series(name="companions replaced", x=[float(i) for i in range(len(cats))], y=first_token_other),
+                Series(
+                    name="original batch", x=[float(i) for i in range(len(cats))], y=first_token
+                ),
+                Series(
+                    name="companions replaced",
+                    x=[float(i) for i in range(len(cats))],
+                    y=first_token_other,
+                ),
             ],
         ),
         Chart(
             id="feature-means",
-            title="Mean of each feature over real tokens (BatchNorm with padding pushes these off 0)",
+            title="Mean of each feature over real tokens (BatchNorm with padding moves it off 0)",
             kind="bar",
             x_label="feature",
             y_label="mean",
             categories=cats,
-            series=[Series(name=params.norm, x=[float(i) for i in range(len(cats))], y=[float(v) for v in feat_mean[:16].tolist()])],
+            series=[
+                Series(
+                    name=params.norm,
+                    x=[float(i) for i in range(len(cats))],
+                    y=[float(v) for v in feat_mean[:16].tolist()],
+                )
+            ],
         ),
     ]
     table = Table(
@@ -143,12 +170,17 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="per-token-normalized",
             text=CLAIMS["per-token-normalized"],
             passed=bool(token_mean_err < 1e-3 and token_std_err < 1e-3),
-            values={"max_abs_token_mean": token_mean_err, "max_abs_token_std_minus_1": token_std_err, "norm": params.norm},
+            values={
+                "max_abs_token_mean": token_mean_err,
+                "max_abs_token_std_minus_1": token_std_err,
+                "norm": params.norm,
+            },
         ),
     ]
     return DemoResult(
         summary=(
-            f"{params.norm.capitalize()} norm: replacing batch companions changes a sequence's output by "
+            f"{params.norm.capitalize()} norm: replacing batch companions changes a sequence's "
+            "output by "
             f"{batch_change:.2e}; adding padding changes real tokens by {pad_change:.2e}."
         ),
         metrics={

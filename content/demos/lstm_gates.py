@@ -1,4 +1,4 @@
-"""An LSTM cell written out by hand: why gates use sigmoid and the cell candidate and output use tanh."""
+"""An LSTM cell by hand: why gates use sigmoid and the candidate and output use tanh."""
 
 from __future__ import annotations
 
@@ -10,27 +10,34 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Inside an LSTM cell: sigmoid gates, tanh values"
 DESCRIPTION = (
-    "Runs a hand-written LSTM cell with the chosen gate and value activations next to torch.nn.LSTM "
+    "Runs a hand-written LSTM cell with the chosen gate and value activations next to "
+    "torch.nn.LSTM "
     "(same weights), and records the gate values and hidden-state magnitudes over a sequence."
 )
 CLAIMS = {
     "matches-torch-lstm": (
-        "The hand-written cell with the configured activations reproduces torch.nn.LSTM's outputs within 1e-5."
+        "The hand-written cell with the configured activations reproduces torch.nn.LSTM's outputs "
+        "within 1e-5."
     ),
     "gates-in-unit-interval": (
-        "With the configured gate activation, every input, forget and output gate value lies in [0, 1], "
+        "With the configured gate activation, every input, forget and output gate value lies in "
+        "[0, 1], "
         "so a gate only scales its signal down, never flips its sign."
     ),
     "hidden-state-bounded": (
-        "With the configured activations, every hidden-state entry h_t stays within [-1, 1] over the whole sequence."
+        "With the configured activations, every hidden-state entry h_t stays within [-1, 1] over "
+        "the whole sequence."
     ),
 }
 
 
 class Params(BaseModel):
-    gate_activation: Literal["sigmoid", "tanh"] = Field("sigmoid", description="Activation of the i, f, o gates")
+    gate_activation: Literal["sigmoid", "tanh"] = Field(
+        "sigmoid", description="Activation of the i, f, o gates"
+    )
     value_activation: Literal["tanh", "relu", "identity"] = Field(
-        "tanh", description="Activation of the candidate g and of the cell state before the output gate"
+        "tanh",
+        description="Activation of the candidate g and of the cell state before the output gate",
     )
     input_scale: float = Field(3.0, ge=0.1, le=10.0, description="Standard deviation of the inputs")
     seq_len: int = Field(30, ge=2, le=200, description="Sequence length")
@@ -50,7 +57,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         reference, _ = lstm(x)
 
     gate = torch.sigmoid if params.gate_activation == "sigmoid" else torch.tanh
-    value = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda v: v}[params.value_activation]
+    value = {"tanh": torch.tanh, "relu": torch.relu, "identity": lambda v: v}[
+        params.value_activation
+    ]
     w_ih, w_hh = lstm.weight_ih_l0.detach(), lstm.weight_hh_l0.detach()
     bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach()
     h = torch.zeros(4, h_dim, device=device)
@@ -132,10 +141,16 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{params.gate_activation} gates / {params.value_activation} values: gates span [{lo:.2f}, {hi:.2f}], "
+            f"{params.gate_activation} gates / {params.value_activation} values: gates span "
+            f"[{lo:.2f}, {hi:.2f}], "
             f"max |h| = {min(peak_h, cap):.3g}, difference from torch.nn.LSTM {min(diff, cap):.1e}."
         ),
-        metrics={"max_abs_diff": min(diff, cap), "min_gate": lo, "max_gate": hi, "max_abs_h": min(peak_h, cap)},
+        metrics={
+            "max_abs_diff": min(diff, cap),
+            "min_gate": lo,
+            "max_gate": hi,
+            "max_abs_h": min(peak_h, cap),
+        },
         tables=[table],
         charts=charts,
         claims=claims,

@@ -11,21 +11,27 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Residual connections and gradient flow"
 DESCRIPTION = (
-    "Builds a deep MLP of blocks h -> act(W h + b), with or without the skip h -> h + act(W h + b), "
+    "Builds a deep MLP of blocks h -> act(W h + b), with or without the skip h -> h + act(W h + "
+    "b), "
     "measures each block's gradient norm and trains it briefly with SGD."
 )
 CLAIMS = {
     "early-block-gradient-survives": (
-        "In the configured network the first block's weight-gradient norm is at least 0.1 x the last block's."
+        "In the configured network the first block's weight-gradient norm is at least 0.1 x the "
+        "last block's."
     ),
-    "loss-halves": "Within the configured SGD steps the training loss falls below half its initial value.",
+    "loss-halves": (
+        "Within the configured SGD steps the training loss falls below half its initial value."
+    ),
 }
 
 
 class Params(BaseModel):
     blocks: int = Field(30, ge=2, le=60, description="Number of hidden blocks")
     width: int = Field(32, ge=8, le=64, description="Hidden units per block")
-    activation: Literal["tanh", "sigmoid", "relu"] = Field("tanh", description="Activation inside each block")
+    activation: Literal["tanh", "sigmoid", "relu"] = Field(
+        "tanh", description="Activation inside each block"
+    )
     residual: bool = Field(True, description="Add the identity skip connection h + f(h)")
     lr: float = Field(0.05, ge=1e-4, le=0.5, description="SGD learning rate")
     steps: int = Field(150, ge=10, le=300, description="SGD steps")
@@ -41,13 +47,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     d_in = 8
     stem = nn.Linear(d_in, params.width).to(device)
     blocks = [nn.Linear(params.width, params.width).to(device) for _ in range(params.blocks)]
-    if params.residual:
-        # Scale each branch by 1/sqrt(blocks) so the forward variance stays bounded as depth grows.
-        scale = 1.0 / math.sqrt(params.blocks)
-    else:
-        scale = 1.0
+    # Scale each branch by 1/sqrt(blocks) so the forward variance stays bounded as depth grows.
+    scale = 1.0 / math.sqrt(params.blocks) if params.residual else 1.0
     head = nn.Linear(params.width, 1).to(device)
-    weights = list(stem.parameters()) + [p for b in blocks for p in b.parameters()] + list(head.parameters())
+    weights = (
+        list(stem.parameters())
+        + [p for b in blocks for p in b.parameters()]
+        + list(head.parameters())
+    )
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         h = stem(x)
@@ -107,7 +114,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             x_label="step",
             y_label="MSE",
             log_y=True,
-            series=[Series(name=kind, x=[float(i) for i in range(len(losses))], y=[max(v, floor) for v in losses])],
+            series=[
+                Series(
+                    name=kind,
+                    x=[float(i) for i in range(len(losses))],
+                    y=[max(v, floor) for v in losses],
+                )
+            ],
         ),
     ]
     table = Table(
@@ -131,7 +144,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{kind.capitalize()} {params.blocks}-block {params.activation} MLP: first/last block gradient "
+            f"{kind.capitalize()} {params.blocks}-block {params.activation} MLP: first/last block "
+            "gradient "
             f"ratio {ratio:.2e}; loss {initial:.3g} -> {final:.3g} in {len(losses)} steps."
         ),
         metrics={"first_over_last": ratio, "initial_loss": initial, "final_loss": final},

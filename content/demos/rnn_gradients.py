@@ -10,20 +10,24 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Gradients through time: RNN vs LSTM vs GRU"
 DESCRIPTION = (
-    "Runs a sequence through a recurrent layer, takes a loss on the last hidden state only, and measures "
+    "Runs a sequence through a recurrent layer, takes a loss on the last hidden state only, and "
+    "measures "
     "the gradient with respect to the input at every earlier time step."
 )
 CLAIMS = {
     "long-range-gradient-vanishes": (
-        "For the configured cell, the gradient reaching the first time step is below 1e-3 of the gradient "
+        "For the configured cell, the gradient reaching the first time step is below 1e-3 of the "
+        "gradient "
         "at the last step."
     ),
     "long-range-gradient-survives": (
-        "For the configured cell, the gradient reaching the first time step stays within a factor of 100 "
+        "For the configured cell, the gradient reaching the first time step stays within a factor "
+        "of 100 "
         "of the gradient at the last step."
     ),
     "long-range-gradient-explodes": (
-        "For the configured cell, the gradient reaching the first time step is more than 1000 x the "
+        "For the configured cell, the gradient reaching the first time step is more than 1000 x "
+        "the "
         "gradient at the last step."
     ),
 }
@@ -32,14 +36,22 @@ CELLS = ("rnn", "lstm", "gru")
 
 
 class Params(BaseModel):
-    cell: Literal["rnn", "lstm", "gru"] = Field("rnn", description="Recurrent cell the claims are checked on")
+    cell: Literal["rnn", "lstm", "gru"] = Field(
+        "rnn", description="Recurrent cell the claims are checked on"
+    )
     seq_len: int = Field(50, ge=5, le=200, description="Sequence length (time steps)")
     hidden: int = Field(32, ge=4, le=128, description="Hidden units")
     recurrent_gain: float = Field(
-        1.0, ge=0.1, le=8.0, description="Multiplier on the hidden-to-hidden weights (PyTorch default init x gain)"
+        1.0,
+        ge=0.1,
+        le=8.0,
+        description="Multiplier on the hidden-to-hidden weights (PyTorch default init x gain)",
     )
     forget_bias: float = Field(
-        1.0, ge=-3.0, le=6.0, description="LSTM forget-gate bias at init (sigmoid(b) is the initial forget gate)"
+        1.0,
+        ge=-3.0,
+        le=6.0,
+        description="LSTM forget-gate bias at init (sigmoid(b) is the initial forget gate)",
     )
 
 
@@ -54,7 +66,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     def profile(cell: str) -> list[float]:
         torch.manual_seed(ctx.seed)
-        layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](d_in, h_dim, batch_first=True).to(device)
+        layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](
+            d_in, h_dim, batch_first=True
+        ).to(device)
         with torch.no_grad():
             layer.weight_hh_l0.mul_(params.recurrent_gain)
             if cell == "lstm":
@@ -85,7 +99,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         y_label="gradient norm",
         log_y=True,
         series=[
-            Series(name=cell, x=steps, y=[min(max(v, floor), cap) for v in profiles[cell]]) for cell in CELLS
+            Series(name=cell, x=steps, y=[min(max(v, floor), cap) for v in profiles[cell]])
+            for cell in CELLS
         ],
     )
     table = Table(
@@ -116,7 +131,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{params.cell.upper()}, {t_len} steps, recurrent gain {params.recurrent_gain:g}: the gradient at "
+            f"{params.cell.upper()}, {t_len} steps, recurrent gain {params.recurrent_gain:g}: the "
+            "gradient at "
             f"step 1 is {shown:.2e} x the gradient at step {t_len}."
         ),
         metrics={f"{cell}_first_over_last": min(ratio(profiles[cell]), cap) for cell in CELLS},

@@ -28,10 +28,15 @@ CLAIMS = {
 class Params(BaseModel):
     depth: int = Field(20, ge=2, le=40, description="Number of linear layers")
     width: int = Field(64, ge=8, le=256, description="Hidden units per layer")
-    activation: Literal["sigmoid", "tanh", "relu"] = Field("sigmoid", description="Hidden activation")
+    activation: Literal["sigmoid", "tanh", "relu"] = Field(
+        "sigmoid", description="Hidden activation"
+    )
     init: Literal["pytorch-default", "small", "xavier", "he"] = Field(
         "pytorch-default",
-        description="Weight init: PyTorch default (uniform, var 1/(3 fan_in)), N(0, 0.01^2), Xavier normal, He normal",
+        description=(
+            "Weight init: PyTorch default (uniform, var 1/(3 fan_in)), N(0, 0.01^2), "
+            "Xavier normal, He normal"
+        ),
     )
     batchnorm: bool = Field(False, description="Insert BatchNorm1d before every hidden activation")
     batch_size: int = Field(64, ge=2, le=512, description="Samples in the batch")
@@ -87,12 +92,18 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         x_label="layer (1 = input side)",
         y_label="||dL/dW||",
         log_y=True,
-        series=[Series(name="gradient norm", x=[float(i) for i in layers_idx], y=[max(n, floor) for n in norms])],
+        series=[
+            Series(
+                name="gradient norm",
+                x=[float(i) for i in layers_idx],
+                y=[max(n, floor) for n in norms],
+            )
+        ],
     )
     table = Table(
         title="Gradient norm per layer",
         columns=["layer", "grad norm", "ratio to last layer"],
-        rows=[[i, n, n / last_norm] for i, n in zip(layers_idx, norms)],
+        rows=[[i, n, n / last_norm] for i, n in zip(layers_idx, norms, strict=True)],
     )
     claims = [
         Claim(

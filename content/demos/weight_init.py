@@ -1,4 +1,4 @@
-"""How the initialization scale decides whether activations survive a deep network, and why weights must not start equal."""
+"""Initialization scale decides whether signals survive depth; equal weights never diverge."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Weight initialization and signal propagation"
 DESCRIPTION = (
-    "Pushes a batch through a deep MLP under four initializations, tracks the standard deviation of each "
-    "layer's pre-activations, and checks whether a few SGD steps break the symmetry between hidden units."
+    "Pushes a batch through a deep MLP under four initializations, tracks the standard deviation "
+    "of each "
+    "layer's pre-activations, and checks whether a few SGD steps break the symmetry between "
+    "hidden units."
 )
 CLAIMS = {
     "activation-scale-preserved": (
-        "With the configured activation and initialization, the last hidden layer's pre-activation std is "
+        "With the configured activation and initialization, the last hidden layer's "
+        "pre-activation std is "
         "within a factor of 2 of the first layer's."
     ),
     "symmetry-broken": (
@@ -34,7 +37,10 @@ class Params(BaseModel):
     activation: Literal["relu", "tanh"] = Field("relu", description="Hidden activation")
     init: InitName = Field(
         "he",
-        description="small: N(0, 0.01^2); xavier: var 2/(fan_in+fan_out); he: var 2/fan_in; constant: every weight 0.05",
+        description=(
+            "small: N(0, 0.01^2); xavier: var 2/(fan_in+fan_out); he: var 2/fan_in; "
+            "constant: every weight 0.05"
+        ),
     )
 
 
@@ -111,13 +117,20 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         x_label="layer",
         y_label="std of pre-activations",
         log_y=True,
-        series=[Series(name=n, x=xs, y=[min(max(v, floor), cap) for v in profiles[n]]) for n in inits],
+        series=[
+            Series(name=n, x=xs, y=[min(max(v, floor), cap) for v in profiles[n]]) for n in inits
+        ],
     )
     table = Table(
         title="Pre-activation std, first and last layer",
         columns=["init", "first layer", "last layer", "last / first"],
         rows=[
-            [n, min(profiles[n][0], cap), min(profiles[n][-1], cap), min(profiles[n][-1] / max(profiles[n][0], floor), cap)]
+            [
+                n,
+                min(profiles[n][0], cap),
+                min(profiles[n][-1], cap),
+                min(profiles[n][-1] / max(profiles[n][0], floor), cap),
+            ]
             for n in inits
         ],
     )
@@ -126,7 +139,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="activation-scale-preserved",
             text=CLAIMS["activation-scale-preserved"],
             passed=bool(0.5 <= ratio <= 2.0),
-            values={"last_over_first_std": min(ratio, cap), "init": params.init, "activation": params.activation},
+            values={
+                "last_over_first_std": min(ratio, cap),
+                "init": params.init,
+                "activation": params.activation,
+            },
         ),
         Claim(
             id="symmetry-broken",
@@ -137,7 +154,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{params.init} init, {params.activation}: pre-activation std goes from {mine[0]:.3g} to "
+            f"{params.init} init, {params.activation}: pre-activation std goes from {mine[0]:.3g} "
+            "to "
             f"{min(mine[-1], cap):.3g} over {params.depth} layers; hidden units "
             f"{'differ' if row_spread > 1e-6 else 'stay identical'} after 5 SGD steps."
         ),
