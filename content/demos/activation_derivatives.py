@@ -8,8 +8,9 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Activation functions and their derivatives"
 DESCRIPTION = (
-    "Differentiates sigmoid, tanh, ReLU, Leaky ReLU, ELU, GELU and SiLU with autograd on a grid, and "
-    "backpropagates through a scalar chain h <- act(w * h) to see whether the gradient shrinks or grows."
+    "Differentiates sigmoid, tanh, ReLU, Leaky ReLU, ELU, GELU and SiLU with autograd on a "
+    "grid, and backpropagates through a scalar chain h <- act(w * h) to see whether the gradient "
+    "shrinks or grows."
 )
 CLAIMS = {
     "sigmoid-chain-shrinks": (
@@ -17,15 +18,17 @@ CLAIMS = {
         "over all inputs, d h_L / d h_0, is below 1e-3: each layer multiplies by at most w/4."
     ),
     "tanh-chain-does-not-grow": (
-        "Through the configured number of tanh layers with weight scale w, the largest gradient over "
+        "Through the configured number of tanh layers with weight scale w, the largest "
+        "gradient over "
         "all inputs is at most 1: tanh' <= 1, so only a weight scale above 1 can make it grow."
     ),
     "sigmoid-saturates": (
-        "At the edge of the configured input range, sigmoid's derivative is below 0.01 (saturation)."
+        "At the edge of the configured input range, sigmoid's derivative is below 0.01 "
+        "(saturation)."
     ),
     "tanh-zero-centered-sigmoid-not": (
-        "For inputs drawn from N(mean, 1) with the configured mean, tanh's average output is within "
-        "0.05 of 0, while sigmoid's average output is about 0.5 (every output positive)."
+        "For inputs drawn from N(mean, 1) with the configured mean, tanh's average output is "
+        "within 0.05 of 0, while sigmoid's average output is about 0.5 (every output positive)."
     ),
     "leaky-relu-keeps-negative-gradient": (
         "With the configured slope, Leaky ReLU's derivative for negative inputs is positive, where "
@@ -35,11 +38,17 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    x_range: float = Field(6.0, ge=1.0, le=20.0, description="Inputs are plotted on [-x_range, x_range]")
+    x_range: float = Field(
+        6.0, ge=1.0, le=20.0, description="Inputs are plotted on [-x_range, x_range]"
+    )
     depth: int = Field(10, ge=1, le=50, description="Layers in the scalar chain h <- act(w * h)")
     weight_scale: float = Field(1.0, ge=0.1, le=8.0, description="Weight w in the scalar chain")
-    input_mean: float = Field(0.0, ge=-3.0, le=3.0, description="Mean of the random inputs for the output averages")
-    leaky_slope: float = Field(0.01, ge=0.0, le=0.5, description="Leaky ReLU slope for negative inputs")
+    input_mean: float = Field(
+        0.0, ge=-3.0, le=3.0, description="Mean of the random inputs for the output averages"
+    )
+    leaky_slope: float = Field(
+        0.01, ge=0.0, le=0.5, description="Leaky ReLU slope for negative inputs"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -113,7 +122,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         title="Derivatives at a glance",
         columns=["activation", "max f'", "f'(-x_range)", "f'(0)", "f'(+x_range)"],
         rows=[
-            [n, float(derivs[n].max().item()), float(derivs[n][0].item()), float(derivs[n][mid].item()), float(derivs[n][-1].item())]
+            [
+                n,
+                float(derivs[n].max().item()),
+                float(derivs[n][0].item()),
+                float(derivs[n][mid].item()),
+                float(derivs[n][-1].item()),
+            ]
             for n in shown
         ],
     )
@@ -122,13 +137,21 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="sigmoid-chain-shrinks",
             text=CLAIMS["sigmoid-chain-shrinks"],
             passed=bool(sig_chain < 1e-3),
-            values={"max_chain_gradient": sig_chain, "depth": params.depth, "weight_scale": params.weight_scale},
+            values={
+                "max_chain_gradient": sig_chain,
+                "depth": params.depth,
+                "weight_scale": params.weight_scale,
+            },
         ),
         Claim(
             id="tanh-chain-does-not-grow",
             text=CLAIMS["tanh-chain-does-not-grow"],
             passed=bool(tanh_chain <= 1 + 1e-9),
-            values={"max_chain_gradient": tanh_chain, "depth": params.depth, "weight_scale": params.weight_scale},
+            values={
+                "max_chain_gradient": tanh_chain,
+                "depth": params.depth,
+                "weight_scale": params.weight_scale,
+            },
         ),
         Claim(
             id="sigmoid-saturates",
@@ -140,20 +163,28 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="tanh-zero-centered-sigmoid-not",
             text=CLAIMS["tanh-zero-centered-sigmoid-not"],
             passed=bool(abs(tanh_mean) < 0.05 and abs(sig_mean - 0.5) < 0.05),
-            values={"tanh_mean": tanh_mean, "sigmoid_mean": sig_mean, "input_mean": params.input_mean},
+            values={
+                "tanh_mean": tanh_mean,
+                "sigmoid_mean": sig_mean,
+                "input_mean": params.input_mean,
+            },
         ),
         Claim(
             id="leaky-relu-keeps-negative-gradient",
             text=CLAIMS["leaky-relu-keeps-negative-gradient"],
             passed=bool(leaky_neg > 0 and relu_neg == 0),
-            values={"leaky_relu_negative_derivative": leaky_neg, "relu_negative_derivative": relu_neg},
+            values={
+                "leaky_relu_negative_derivative": leaky_neg,
+                "relu_negative_derivative": relu_neg,
+            },
         ),
     ]
     return DemoResult(
         summary=(
             f"Max sigmoid' = {float(derivs['sigmoid'].max().item()):.3f}, max tanh' = "
             f"{float(derivs['tanh'].max().item()):.3f}. Through {params.depth} layers with w = "
-            f"{params.weight_scale:g}: largest gradient {sig_chain:.2e} (sigmoid), {tanh_chain:.2e} (tanh)."
+            f"{params.weight_scale:g}: largest gradient {sig_chain:.2e} (sigmoid), "
+            f"{tanh_chain:.2e} (tanh)."
         ),
         metrics={
             "max_sigmoid_derivative": float(derivs["sigmoid"].max().item()),

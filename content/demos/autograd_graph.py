@@ -1,4 +1,4 @@
-"""Inspects the graph autograd records: grad_fn nodes, gradient accumulation, no_grad, and define-by-run."""
+"""Inspects what autograd records: grad_fn nodes, .grad accumulation, no_grad, define-by-run."""
 
 from __future__ import annotations
 
@@ -23,24 +23,30 @@ CLAIMS = {
         "requires_grad is False."
     ),
     "graph-depends-on-data": (
-        "The two inputs take the data-dependent Python loop a different number of times, so autograd "
-        "records graphs of different sizes: the graph is rebuilt on every forward pass."
+        "The two inputs take the data-dependent Python loop a different number of times, so "
+        "autograd records graphs of different sizes: the graph is rebuilt on every forward pass."
     ),
 }
 
 
 class Params(BaseModel):
     input_a: float = Field(0.3, ge=-10.0, le=10.0, description="First input x")
-    input_b: float = Field(5.0, ge=-10.0, le=10.0, description="Second input x (compared graph size)")
-    backward_calls: int = Field(3, ge=1, le=6, description="How many times to rebuild the graph and call backward()")
-    zero_grad_between: bool = Field(False, description="Set x.grad to None before every backward() call")
+    input_b: float = Field(
+        5.0, ge=-10.0, le=10.0, description="Second input x (compared graph size)"
+    )
+    backward_calls: int = Field(
+        3, ge=1, le=6, description="How many times to rebuild the graph and call backward()"
+    )
+    zero_grad_between: bool = Field(
+        False, description="Set x.grad to None before every backward() call"
+    )
     eval_mode: Literal["no_grad", "inference_mode", "grad"] = Field(
         "no_grad", description="Context for the evaluation forward pass"
     )
 
 
 def _f(x):  # type: ignore[no-untyped-def]
-    """y = sin(x) * x^2, then doubled until |y| >= 8 (a data-dependent Python loop, at most 20 times)."""
+    """y = sin(x) * x^2, then doubled until |y| >= 8: a data-dependent loop, at most 20 passes."""
     import torch
 
     y = torch.sin(x) * x**2
@@ -131,7 +137,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="grad-accumulates-across-backward-calls",
             text=CLAIMS["grad-accumulates-across-backward-calls"],
             passed=bool(acc_ok),
-            values={"calls": k, "x_grad": accumulated, "one_gradient": single, "zeroed": params.zero_grad_between},
+            values={
+                "calls": k,
+                "x_grad": accumulated,
+                "one_gradient": single,
+                "zeroed": params.zero_grad_between,
+            },
         ),
         Claim(
             id="no-grad-records-no-graph",
@@ -143,7 +154,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="graph-depends-on-data",
             text=CLAIMS["graph-depends-on-data"],
             passed=bool(loops_a != loops_b and len(nodes_a) != len(nodes_b)),
-            values={"loops_a": loops_a, "loops_b": loops_b, "nodes_a": len(nodes_a), "nodes_b": len(nodes_b)},
+            values={
+                "loops_a": loops_a,
+                "loops_b": loops_b,
+                "nodes_a": len(nodes_a),
+                "nodes_b": len(nodes_b),
+            },
         ),
     ]
     return DemoResult(

@@ -1,4 +1,4 @@
-"""Hand-written backpropagation through a two-layer MLP, checked against autograd and finite differences."""
+"""Hand-written backprop through a two-layer MLP, checked with autograd and finite differences."""
 
 from __future__ import annotations
 
@@ -37,11 +37,18 @@ class Params(BaseModel):
     activation: Literal["tanh", "sigmoid", "relu"] = Field("tanh", description="Hidden activation")
     chain: Literal["full", "skip-activation-derivative"] = Field(
         "full",
-        description="Hand-written backward: the full chain rule, or a buggy one that forgets the activation's derivative",
+        description=(
+            "Hand-written backward: the full chain rule, or a buggy one that forgets the "
+            "activation's derivative"
+        ),
     )
-    fd_eps: float = Field(1e-5, ge=1e-7, le=1.0, description="Step of the central finite difference")
+    fd_eps: float = Field(
+        1e-5, ge=1e-7, le=1.0, description="Step of the central finite difference"
+    )
     lr: float = Field(0.1, ge=1e-4, le=50.0, description="Learning rate of the update steps")
-    steps: int = Field(50, ge=1, le=500, description="Update steps for the comparison of update rules")
+    steps: int = Field(
+        50, ge=1, le=500, description="Update steps for the comparison of update rules"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -113,7 +120,7 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
     def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
         return float(((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item())
 
-    err_auto = max(rel_err(m, a) for m, a in zip(manual, auto))
+    err_auto = max(rel_err(m, a) for m, a in zip(manual, auto, strict=True))
 
     ctx.progress(0.4, "finite differences")
     fd = torch.zeros_like(w1)
@@ -135,7 +142,7 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
         for _ in range(params.steps):
             _, grads = manual_backward(*p)
             if rule == "gradient":
-                p = [t - lr * g for t, g in zip(p, grads)]
+                p = [t - lr * g for t, g in zip(p, grads, strict=True)]
             else:
                 p = [t - lr * t for t in p]
             loss = float(forward(*p)[0].item())
@@ -160,10 +167,19 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
         ],
     )
     rows = [
-        [f"W1[0,{j}]", float(manual[0][0, j].item()), float(auto[0][0, j].item()), float(fd[0, j].item())]
+        [
+            f"W1[0,{j}]",
+            float(manual[0][0, j].item()),
+            float(auto[0][0, j].item()),
+            float(fd[0, j].item()),
+        ]
         for j in range(d_in)
     ]
-    table = Table(title="First-layer gradient entries", columns=["entry", "manual", "autograd", "finite diff"], rows=rows)
+    table = Table(
+        title="First-layer gradient entries",
+        columns=["entry", "manual", "autograd", "finite diff"],
+        rows=rows,
+    )
     claims = [
         Claim(
             id="manual-chain-rule-matches-autograd",
@@ -187,12 +203,17 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
             id="gradient-descent-beats-weight-shrinking",
             text=CLAIMS["gradient-descent-beats-weight-shrinking"],
             passed=bool(gd_wins),
-            values={"gradient_rule_loss": gd[-1], "shrink_rule_loss": shrink[-1], "steps": params.steps},
+            values={
+                "gradient_rule_loss": gd[-1],
+                "shrink_rule_loss": shrink[-1],
+                "steps": params.steps,
+            },
         ),
     ]
     return DemoResult(
         summary=(
-            f"Manual chain rule vs autograd: max relative error {err_auto:.1e}; vs finite differences "
+            f"Manual chain rule vs autograd: max relative error {err_auto:.1e}; vs finite "
+            f"differences "
             f"{err_fd:.1e}. After {params.steps} steps: gradient rule loss {gd[-1]:.3g}, "
             f"W - lr*W rule loss {shrink[-1]:.3g}."
         ),

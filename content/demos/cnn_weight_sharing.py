@@ -1,4 +1,4 @@
-"""Why convolutions suit images: far fewer parameters than a dense layer, and translation equivariance."""
+"""Why convolutions suit images: far fewer parameters than a dense layer, and equivariance."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "Weight sharing and translation equivariance"
 DESCRIPTION = (
-    "Compares a Conv2d layer with a dense layer mapping the same input to the same output size, and "
-    "shifts a pattern in the image to see whether each layer's output shifts with it."
+    "Compares a Conv2d layer with a dense layer mapping the same input to the same output "
+    "size, and shifts a pattern in the image to see whether each layer's output shifts with it."
 )
 CLAIMS = {
     "conv-far-fewer-params-than-dense": (
@@ -18,7 +18,8 @@ CLAIMS = {
     ),
     "conv-translation-equivariant": (
         "With the configured stride and shift, shifting the input pattern shifts the convolution's "
-        "output by the same amount (max difference below 1e-5): the same detector runs at every position."
+        "output by shift / stride positions (max difference below 1e-5): the same detector runs "
+        "at every position."
     ),
 }
 
@@ -40,7 +41,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     h, k, s = params.size, params.kernel, params.stride
     conv = nn.Conv2d(1, params.out_channels, k, stride=s, padding=k // 2).to(device)
 
-    # A small random pattern on a zero background, kept away from the borders so shifting loses nothing.
+    # A small random pattern on a zero background, away from the borders: shifting loses nothing.
     img = torch.zeros(1, 1, h, h, device=device)
     margin = params.shift + k
     size = max(1, min(5, h - 2 * margin))
@@ -62,7 +63,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             eq_gap = float((y_shift - expected).abs().max().item())
 
         n_in, n_out = h * h, y[0].numel()
-        # The full dense layer can need 10^8+ weights; one output channel is enough to test equivariance.
+        # The full dense layer can need 10^8+ weights; one output channel suffices for equivariance.
         dense = nn.Linear(n_in, y[0, 0].numel()).to(device)
         d = dense(img.flatten(1)).view_as(y[:, :1])
         d_shift = dense(shifted.flatten(1)).view_as(y[:, :1])
@@ -80,7 +81,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         y_label="response",
         series=[
             Series(name="original", x=xs, y=[float(v) for v in y[0, 0, row].tolist()]),
-            Series(name=f"input shifted by {params.shift}", x=xs, y=[float(v) for v in y_shift[0, 0, row].tolist()]),
+            Series(
+                name=f"input shifted by {params.shift}",
+                x=xs,
+                y=[float(v) for v in y_shift[0, 0, row].tolist()],
+            ),
         ],
     )
     table = Table(
@@ -93,19 +98,30 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="conv-far-fewer-params-than-dense",
             text=CLAIMS["conv-far-fewer-params-than-dense"],
             passed=bool(ratio >= 1000),
-            values={"conv_parameters": conv_params, "dense_parameters": dense_params, "ratio": ratio},
+            values={
+                "conv_parameters": conv_params,
+                "dense_parameters": dense_params,
+                "ratio": ratio,
+            },
         ),
         Claim(
             id="conv-translation-equivariant",
             text=CLAIMS["conv-translation-equivariant"],
             passed=bool(params.shift % s == 0 and eq_gap < 1e-5),
-            values={"max_difference": eq_gap, "stride": s, "shift": params.shift, "dense_max_difference": dense_gap},
+            values={
+                "max_difference": eq_gap,
+                "stride": s,
+                "shift": params.shift,
+                "dense_max_difference": dense_gap,
+            },
         ),
     ]
     return DemoResult(
         summary=(
-            f"Conv2d: {conv_params} parameters vs {dense_params} for the dense layer ({ratio:.0f}x). "
-            f"Shift by {params.shift}: conv output off by {eq_gap:.2e}, dense output off by {dense_gap:.2e}."
+            f"Conv2d: {conv_params} parameters vs {dense_params} for the dense layer "
+            f"({ratio:.0f}x). "
+            f"Shift by {params.shift}: conv output off by {eq_gap:.2e}, dense output off by "
+            f"{dense_gap:.2e}."
         ),
         metrics={
             "conv_parameters": conv_params,

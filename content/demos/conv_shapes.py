@@ -1,4 +1,4 @@
-"""Tensor shapes through a Conv2d layer: kernel depth, kernel count, output size, and NCHW layout."""
+"""Tensor shapes through a Conv2d layer: kernel depth, kernel count, output size, NCHW layout."""
 
 from __future__ import annotations
 
@@ -11,34 +11,44 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 TITLE = "Shapes through a convolution layer"
 DESCRIPTION = (
     "Builds nn.Conv2d for the chosen channels, kernel, stride, padding and type, and checks its "
-    "weight shape, which input channels each output channel reads, the output size and the input layout."
+    "weight shape, which input channels each output channel reads, the output size and the "
+    "input layout."
 )
 CLAIMS = {
     "kernel-depth-equals-input-channels": (
-        "With the configured convolution type, every kernel spans all input channels: the weight is "
+        "With the configured convolution type, every kernel spans all input channels: the "
+        "weight is "
         "(C_out, C_in, k, k), and changing any one input channel changes every output channel."
     ),
     "same-padding-keeps-size": (
-        "With the configured kernel, stride and padding, the output keeps the input's height and width."
+        "With the configured kernel, stride and padding, the output keeps the input's height "
+        "and width."
     ),
     "layout-is-channels-first": (
-        "A batch in the configured memory layout is read correctly: PyTorch's Conv2d takes dimension 1 "
-        "as channels (N, C, H, W), so the result matches the N, C, H, W computation."
+        "A batch in the configured memory layout is read correctly: PyTorch's Conv2d takes "
+        "dimension 1 as channels (N, C, H, W), so the result matches the N, C, H, W computation."
     ),
 }
 
 
 class Params(BaseModel):
     in_channels: int = Field(3, ge=1, le=32, description="Input channels C_in (3 for an RGB image)")
-    out_channels: int = Field(16, ge=1, le=64, description="Output channels C_out = number of kernels")
+    out_channels: int = Field(
+        16, ge=1, le=64, description="Output channels C_out = number of kernels"
+    )
     kernel: int = Field(3, ge=1, le=7, description="Kernel size k")
     stride: int = Field(1, ge=1, le=4, description="Stride s")
     padding: int = Field(1, ge=0, le=3, description="Zero padding p on each side")
     size: int = Field(32, ge=8, le=64, description="Input height and width")
     conv_type: Literal["standard", "depthwise"] = Field(
-        "standard", description="standard (groups=1) or depthwise (groups=C_in; C_out rounded to a multiple of C_in)"
+        "standard",
+        description=(
+            "standard (groups=1) or depthwise (groups=C_in; C_out rounded to a multiple of C_in)"
+        ),
     )
-    layout: Literal["NCHW", "NHWC"] = Field("NCHW", description="Memory layout of the batch handed to the layer")
+    layout: Literal["NCHW", "NHWC"] = Field(
+        "NCHW", description="Memory layout of the batch handed to the layer"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -61,7 +71,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         small = torch.randn(1, c_in, 12, 12, device=device)
         bumped = small.repeat(c_in, 1, 1, 1)
         bumped[torch.arange(c_in), torch.arange(c_in)] += 1.0
-        changed = (conv(bumped) - conv(small)).abs().amax(dim=(2, 3)) > 1e-6  # (perturbed channel, output channel)
+        changed = (conv(bumped) - conv(small)).abs().amax(
+            dim=(2, 3)
+        ) > 1e-6  # (perturbed channel, output channel)
         reads_all = bool(changed.all())
         full_depth = tuple(conv.weight.shape) == (c_out, c_in, k, k)
 
@@ -110,7 +122,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="kernel-depth-equals-input-channels",
             text=CLAIMS["kernel-depth-equals-input-channels"],
             passed=bool(full_depth and reads_all),
-            values={"weight_shape": str(tuple(conv.weight.shape)), "every_output_reads_every_input": reads_all, "groups": groups},
+            values={
+                "weight_shape": str(tuple(conv.weight.shape)),
+                "every_output_reads_every_input": reads_all,
+                "groups": groups,
+            },
         ),
         Claim(
             id="same-padding-keeps-size",
@@ -128,7 +144,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     return DemoResult(
         summary=(
             f"Conv2d({c_in}, {c_out}, k={k}, s={s}, p={p}, groups={groups}): weight "
-            f"{tuple(conv.weight.shape)}, {tuple(x.shape)} -> {tuple(y.shape)}, {n_params} parameters."
+            f"{tuple(conv.weight.shape)}, {tuple(x.shape)} -> {tuple(y.shape)}, {n_params} "
+            f"parameters."
         ),
         metrics={
             "kernels": int(conv.weight.shape[0]),

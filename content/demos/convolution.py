@@ -1,4 +1,4 @@
-"""A 2-D convolution by hand: sliding-window dot products, no kernel flip, output size, edge detection."""
+"""A 2-D convolution by hand: sliding dot products, no kernel flip, output size, edge detection."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 
 TITLE = "What a convolution layer computes"
 DESCRIPTION = (
-    "Slides a 3x3 kernel over an image with a vertical edge, recomputes F.conv2d as dot products of "
-    "patches (im2col), compares it with the flipped-kernel (textbook) convolution, and checks the output size."
+    "Slides a 3x3 kernel over an image with a vertical edge, recomputes F.conv2d as dot "
+    "products of "
+    "patches (im2col), compares it with the flipped-kernel (textbook) convolution, and checks "
+    "the output size."
 )
 CLAIMS = {
     "no-kernel-flip": (
         "F.conv2d equals the sliding-window sum of patch * kernel with the kernel as given, and "
-        "differs from the flipped-kernel convolution of signal processing: it is a cross-correlation."
+        "differs from the flipped-kernel convolution of signal processing: it is a "
+        "cross-correlation."
     ),
     "kernel-detects-vertical-edge": (
         "The configured kernel responds to the image's vertical edge (|output| >= 1 there) and "
@@ -33,7 +36,8 @@ _KERNELS = {
 
 class Params(BaseModel):
     kernel: Literal["vertical-edge", "horizontal-edge", "blur", "random"] = Field(
-        "vertical-edge", description="3x3 kernel: Sobel vertical/horizontal edge, Gaussian blur, or random"
+        "vertical-edge",
+        description="3x3 kernel: Sobel vertical/horizontal edge, Gaussian blur, or random",
     )
     size: int = Field(12, ge=8, le=64, description="Image height and width")
     stride: int = Field(1, ge=1, le=4, description="Stride")
@@ -91,13 +95,28 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         x_label="output column",
         y_label="response",
         series=[
-            Series(name="F.conv2d (cross-correlation)", x=xs, y=[float(v) for v in out[0, 0, mid].tolist()]),
-            Series(name="flipped kernel (textbook convolution)", x=xs, y=[float(v) for v in flipped[0, 0, mid].tolist()]),
+            Series(
+                name="F.conv2d (cross-correlation)",
+                x=xs,
+                y=[float(v) for v in out[0, 0, mid].tolist()],
+            ),
+            Series(
+                name="flipped kernel (textbook convolution)",
+                x=xs,
+                y=[float(v) for v in flipped[0, 0, mid].tolist()],
+            ),
         ],
     )
     table = Table(
         title="Output size",
-        columns=["input", "kernel (effective)", "stride", "padding", "formula floor((H+2p-k_eff)/s)+1", "PyTorch"],
+        columns=[
+            "input",
+            "kernel (effective)",
+            "stride",
+            "padding",
+            "formula floor((H+2p-k_eff)/s)+1",
+            "PyTorch",
+        ],
         rows=[[h, k_eff, params.stride, params.padding, formula, int(out.shape[-1])]],
     )
     claims = [
@@ -105,18 +124,27 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="no-kernel-flip",
             text=CLAIMS["no-kernel-flip"],
             passed=bool(gap_manual < 1e-9 and gap_flip > 1e-6),
-            values={"conv2d_vs_sliding_sum": gap_manual, "conv2d_vs_flipped_kernel": gap_flip, "kernel": params.kernel},
+            values={
+                "conv2d_vs_sliding_sum": gap_manual,
+                "conv2d_vs_flipped_kernel": gap_flip,
+                "kernel": params.kernel,
+            },
         ),
         Claim(
             id="kernel-detects-vertical-edge",
             text=CLAIMS["kernel-detects-vertical-edge"],
             passed=bool(detects),
-            values={"min_abs_response_at_edge": edge_resp, "max_abs_response_on_flat": flat_resp, "kernel": params.kernel},
+            values={
+                "min_abs_response_at_edge": edge_resp,
+                "max_abs_response_on_flat": flat_resp,
+                "kernel": params.kernel,
+            },
         ),
     ]
     return DemoResult(
         summary=(
-            f"{h}x{h} image, {params.kernel} kernel, stride {params.stride}, padding {params.padding}, "
+            f"{h}x{h} image, {params.kernel} kernel, stride {params.stride}, padding "
+            f"{params.padding}, "
             f"dilation {params.dilation}: output {out.shape[-2]}x{out.shape[-1]}; edge response "
             f"{edge_resp:.3g}, flat response {flat_resp:.3g}."
         ),

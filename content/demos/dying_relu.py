@@ -26,10 +26,15 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    activation: Literal["relu", "leaky_relu"] = Field("relu", description="Hidden activation (Leaky ReLU slope 0.1)")
+    activation: Literal["relu", "leaky_relu"] = Field(
+        "relu", description="Hidden activation (Leaky ReLU slope 0.1)"
+    )
     lr: float = Field(0.2, ge=0.001, le=0.5, description="SGD learning rate")
     inputs: Literal["raw-positive", "standardized"] = Field(
-        "raw-positive", description="Raw inputs in [0, 3] (all positive), or the same inputs standardized to mean 0, std 1"
+        "raw-positive",
+        description=(
+            "Raw inputs in [0, 3] (all positive), or the same inputs standardized to mean 0, std 1"
+        ),
     )
     width: int = Field(64, ge=4, le=256, description="Hidden units")
     steps: int = Field(200, ge=10, le=1000, description="SGD steps (batch 32)")
@@ -82,7 +87,9 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
             loss.backward()
             opt.step()
             v = float(loss.item())
-            losses.append(v if v == v and v < 1e6 else 1e6)  # keep the chart finite if training diverges
+            losses.append(
+                v if v == v and v < 1e6 else 1e6
+            )  # keep the chart finite if training diverges
             if step % 10 == 9:
                 dead_curve.append(float(dead_mask().float().mean().item()))
 
@@ -108,7 +115,13 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
             title="Share of dead hidden units during training",
             x_label="step",
             y_label="dead fraction",
-            series=[Series(name=params.activation, x=[float(10 * i) for i in range(len(dead_curve))], y=dead_curve)],
+            series=[
+                Series(
+                    name=params.activation,
+                    x=[float(10 * i) for i in range(len(dead_curve))],
+                    y=dead_curve,
+                )
+            ],
         ),
         Chart(
             id="loss",
@@ -116,7 +129,13 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
             x_label="step",
             y_label="MSE",
             log_y=True,
-            series=[Series(name="loss", x=[float(i + 1) for i in range(len(losses))], y=[max(v, 1e-8) for v in losses])],
+            series=[
+                Series(
+                    name="loss",
+                    x=[float(i + 1) for i in range(len(losses))],
+                    y=[max(v, 1e-8) for v in losses],
+                )
+            ],
         ),
     ]
     table = Table(
@@ -148,8 +167,8 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{params.activation}, lr={params.lr:g}, {params.inputs} inputs: {dead_init:.0%} of units dead "
-            f"at init, {dead_after:.0%} after {params.steps} steps."
+            f"{params.activation}, lr={params.lr:g}, {params.inputs} inputs: {dead_init:.0%} "
+            f"of units dead at init, {dead_after:.0%} after {params.steps} steps."
         ),
         metrics={
             "dead_at_init": dead_init,

@@ -1,4 +1,4 @@
-"""A tiny 1-D GAN: the generator learns a Gaussian, and why the non-saturating generator loss is used."""
+"""A tiny 1-D GAN: the generator learns a Gaussian; why the non-saturating loss is used."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 TITLE = "A GAN on one-dimensional data"
 DESCRIPTION = (
     "Trains a small generator and discriminator adversarially so that G(z), z ~ N(0, 1), imitates "
-    "samples from N(mean, std); first compares the two generator losses against a confident discriminator."
+    "samples from N(mean, std); first compares the two generator losses against a confident "
+    "discriminator."
 )
 CLAIMS = {
     "generator-matches-target-mean": (
-        "After the configured adversarial training, the mean of the generated samples is within 0.3 "
-        "of the real data's mean."
+        "After the configured adversarial training, the mean of the generated samples is "
+        "within 0.3 of the real data's mean."
     ),
     "non-saturating-loss-keeps-gradient": (
         "Against a discriminator pretrained for the configured number of steps, the non-saturating "
@@ -27,14 +28,23 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    target_mean: float = Field(3.0, ge=-5.0, le=5.0, description="Mean of the real data N(mean, std)")
-    target_std: float = Field(0.5, ge=0.1, le=2.0, description="Standard deviation of the real data")
-    generator_loss: Literal["non-saturating", "minimax"] = Field(
-        "non-saturating", description="Generator loss used for training: -log D(G(z)) or log(1 - D(G(z)))"
+    target_mean: float = Field(
+        3.0, ge=-5.0, le=5.0, description="Mean of the real data N(mean, std)"
     )
-    steps: int = Field(300, ge=10, le=1500, description="Training steps (one D step and one G step each)")
+    target_std: float = Field(
+        0.5, ge=0.1, le=2.0, description="Standard deviation of the real data"
+    )
+    generator_loss: Literal["non-saturating", "minimax"] = Field(
+        "non-saturating",
+        description="Generator loss used for training: -log D(G(z)) or log(1 - D(G(z)))",
+    )
+    steps: int = Field(
+        300, ge=10, le=1500, description="Training steps (one D step and one G step each)"
+    )
     lr: float = Field(0.01, ge=1e-4, le=0.05, description="Adam learning rate for both networks")
-    d_pretrain_steps: int = Field(100, ge=0, le=500, description="Discriminator-only steps before the gradient comparison")
+    d_pretrain_steps: int = Field(
+        100, ge=0, le=500, description="Discriminator-only steps before the gradient comparison"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -72,9 +82,9 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
         fake = g(torch.randn(batch, 1, device=device)).detach()
         logits_real, logits_fake = d(real(batch)), d(fake)
         # Binary cross-entropy: real -> 1, fake -> 0 (D outputs logits; sigmoid is inside the loss).
-        loss = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real)) + F.binary_cross_entropy_with_logits(
-            logits_fake, torch.zeros_like(logits_fake)
-        )
+        loss = F.binary_cross_entropy_with_logits(
+            logits_real, torch.ones_like(logits_real)
+        ) + F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
         loss.backward()
         opt.step()
         return float(loss.item())
@@ -171,20 +181,29 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
             id="generator-matches-target-mean",
             text=CLAIMS["generator-matches-target-mean"],
             passed=bool(mean_ok),
-            values={"generated_mean": gen_mean, "generated_std": gen_std, "target_mean": params.target_mean, "target_std": params.target_std},
+            values={
+                "generated_mean": gen_mean,
+                "generated_std": gen_std,
+                "target_mean": params.target_mean,
+                "target_std": params.target_std,
+            },
         ),
         Claim(
             id="non-saturating-loss-keeps-gradient",
             text=CLAIMS["non-saturating-loss-keeps-gradient"],
             passed=bool(grad_ratio >= 10),
-            values={"ratio": grad_ratio, "mean_D_of_fake": d_of_fake, "d_pretrain_steps": params.d_pretrain_steps},
+            values={
+                "ratio": grad_ratio,
+                "mean_D_of_fake": d_of_fake,
+                "d_pretrain_steps": params.d_pretrain_steps,
+            },
         ),
     ]
     return DemoResult(
         summary=(
             f"Generated mean {gen_mean:.2f} (target {params.target_mean:g}), std {gen_std:.2f} "
-            f"(target {params.target_std:g}); D ends at {d_real:.2f} on real, {d_fake:.2f} on fake. "
-            f"Non-saturating/minimax gradient ratio against a pretrained D: {grad_ratio:.1f}."
+            f"(target {params.target_std:g}); D ends at {d_real:.2f} on real, {d_fake:.2f} on "
+            f"fake. Non-saturating/minimax gradient ratio against a pretrained D: {grad_ratio:.1f}."
         ),
         metrics={
             "generated_mean": gen_mean,

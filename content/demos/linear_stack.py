@@ -19,8 +19,8 @@ CLAIMS = {
         "x -> W x + b, where W is the product of its weight matrices (max difference below 1e-4)."
     ),
     "no-better-than-one-linear-layer": (
-        "With the configured activation, the deep network's accuracy on XOR-style data is no better "
-        "than a single linear layer's (within 2 percentage points)."
+        "With the configured activation, the deep network's accuracy on XOR-style data is no "
+        "better than a single linear layer's (within 2 percentage points)."
     ),
 }
 
@@ -28,7 +28,9 @@ CLAIMS = {
 class Params(BaseModel):
     depth: int = Field(5, ge=1, le=10, description="Number of linear layers")
     width: int = Field(16, ge=2, le=64, description="Hidden units per layer")
-    activation: Literal["none", "relu", "tanh"] = Field("none", description="Activation between the linear layers")
+    activation: Literal["none", "relu", "tanh"] = Field(
+        "none", description="Activation between the linear layers"
+    )
     steps: int = Field(200, ge=10, le=600, description="Full-batch Adam steps")
     lr: float = Field(0.05, ge=1e-4, le=0.3, description="Adam learning rate")
 
@@ -107,7 +109,9 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
         x_label="step",
         y_label="BCE loss",
         series=[
-            Series(name=f"{params.depth}-layer, activation={params.activation}", x=xs, y=deep_losses),
+            Series(
+                name=f"{params.depth}-layer, activation={params.activation}", x=xs, y=deep_losses
+            ),
             Series(name="one linear layer", x=xs, y=single_losses),
         ],
     )
@@ -135,8 +139,10 @@ def _run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary=(
-            f"{params.depth} linear layers with activation={params.activation}: accuracy {deep_acc:.2f} "
-            f"vs {single_acc:.2f} for one linear layer; distance to the multiplied-out affine map {gap:.1e}."
+            f"{params.depth} linear layers with activation={params.activation}: accuracy "
+            f"{deep_acc:.2f} "
+            f"vs {single_acc:.2f} for one linear layer; distance to the multiplied-out affine "
+            f"map {gap:.1e}."
         ),
         metrics={
             "deep_accuracy": deep_acc,

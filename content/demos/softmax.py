@@ -1,4 +1,4 @@
-"""Softmax: shift invariance and overflow, temperature, the cross-entropy gradient, and attention."""
+"""Softmax: shift invariance and overflow, temperature, the cross-entropy gradient, attention."""
 
 from __future__ import annotations
 
@@ -23,25 +23,36 @@ CLAIMS = {
         "lower entropy and a larger top probability."
     ),
     "ce-gradient-is-p-minus-y": (
-        "With the configured label smoothing, the gradient of the mean cross-entropy with respect to "
-        "the logits is (softmax(z) - onehot(y)) / N (max difference below 1e-6)."
+        "With the configured label smoothing, the gradient of the mean cross-entropy with "
+        "respect to the logits is (softmax(z) - onehot(y)) / N (max difference below 1e-6)."
     ),
     "unscaled-attention-saturates": (
-        "With the configured head dimension d, attention softmax(q k^T) without the 1/sqrt(d) scale "
-        "puts on average over 0.75 of its weight on one key, while the scaled version stays below 0.5."
+        "With the configured head dimension d, attention softmax(q k^T) without the 1/sqrt(d) "
+        "scale puts on average over 0.75 of its weight on one key, while the scaled version stays "
+        "below 0.5."
     ),
 }
 
 
 class Params(BaseModel):
     n_classes: int = Field(5, ge=2, le=50, description="Number of logits per example")
-    logit_shift: float = Field(1000.0, ge=0.0, le=2000.0, description="Constant c added to every logit")
+    logit_shift: float = Field(
+        1000.0, ge=0.0, le=2000.0, description="Constant c added to every logit"
+    )
     implementation: Literal["stable", "naive"] = Field(
-        "stable", description="stable: subtract max(z) before exp (what torch.softmax does); naive: exp(z) / sum exp(z)"
+        "stable",
+        description=(
+            "stable: subtract max(z) before exp (what torch.softmax does); naive: exp(z) / "
+            "sum exp(z)"
+        ),
     )
     temperature: float = Field(0.5, ge=0.05, le=10.0, description="Temperature T in softmax(z / T)")
-    label_smoothing: float = Field(0.0, ge=0.0, le=0.5, description="Label smoothing of the cross-entropy")
-    head_dim: int = Field(64, ge=1, le=512, description="Query/key dimension d of the attention example")
+    label_smoothing: float = Field(
+        0.0, ge=0.0, le=0.5, description="Label smoothing of the cross-entropy"
+    )
+    head_dim: int = Field(
+        64, ge=1, le=512, description="Query/key dimension d of the attention example"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -61,7 +72,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ctx.progress(0.2, "shift invariance")
     n = 64
     z64 = torch.randn(n, params.n_classes, device=device, dtype=torch.float64) * 2
-    # float64 here so that rounding z + c cannot hide the effect; exp overflows above ~709 (~88 in float32).
+    # float64 so rounding z + c cannot hide the effect; exp overflows above ~709 (~88 in float32).
     p = softmax(z64)
     p_shift = softmax(z64 + params.logit_shift)
     finite = bool(torch.isfinite(p_shift).all())
@@ -113,7 +124,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             categories=[f"class {i}" for i in range(params.n_classes)],
             y_label="probability",
             series=[
-                Series(name="T = 1", x=[float(i) for i in range(params.n_classes)], y=[float(v) for v in torch.softmax(example, -1).tolist()]),
+                Series(
+                    name="T = 1",
+                    x=[float(i) for i in range(params.n_classes)],
+                    y=[float(v) for v in torch.softmax(example, -1).tolist()],
+                ),
                 Series(
                     name=f"T = {params.temperature:g}",
                     x=[float(i) for i in range(params.n_classes)],
@@ -124,9 +139,19 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     table = Table(
         title="First example: logits and probabilities",
-        columns=["class", "logit", "softmax", f"softmax after +{params.logit_shift:g} ({params.implementation})"],
+        columns=[
+            "class",
+            "logit",
+            "softmax",
+            f"softmax after +{params.logit_shift:g} ({params.implementation})",
+        ],
         rows=[
-            [i, float(example[i].item()), float(p[0, i].item()), float(p_shift[0, i].item()) if finite else "nan"]
+            [
+                i,
+                float(example[i].item()),
+                float(p[0, i].item()),
+                float(p_shift[0, i].item()) if finite else "nan",
+            ]
             for i in range(params.n_classes)
         ],
     )
@@ -135,7 +160,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="softmax-shift-invariant",
             text=CLAIMS["softmax-shift-invariant"],
             passed=bool(shift_ok),
-            values={"max_difference": shift_gap if finite else -1.0, "finite": finite, "implementation": params.implementation},
+            values={
+                "max_difference": shift_gap if finite else -1.0,
+                "finite": finite,
+                "implementation": params.implementation,
+            },
         ),
         Claim(
             id="temperature-sharpens",
@@ -153,14 +182,19 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="unscaled-attention-saturates",
             text=CLAIMS["unscaled-attention-saturates"],
             passed=bool(top_unscaled > 0.75 and top_scaled < 0.5),
-            values={"mean_top_weight_unscaled": top_unscaled, "mean_top_weight_scaled": top_scaled, "head_dim": params.head_dim},
+            values={
+                "mean_top_weight_unscaled": top_unscaled,
+                "mean_top_weight_scaled": top_scaled,
+                "head_dim": params.head_dim,
+            },
         ),
     ]
     return DemoResult(
         summary=(
             f"{params.implementation} softmax after a shift of {params.logit_shift:g}: "
             f"{'unchanged' if shift_ok else 'broken'}; entropy {h1:.3f} at T=1 vs {ht:.3f} at "
-            f"T={params.temperature:g}; attention top weight {top_unscaled:.2f} unscaled vs {top_scaled:.2f} scaled."
+            f"T={params.temperature:g}; attention top weight {top_unscaled:.2f} unscaled vs "
+            f"{top_scaled:.2f} scaled."
         ),
         metrics={
             "entropy_T1": h1,

@@ -1,4 +1,4 @@
-"""PyTorch's multiplications side by side: *, torch.mul, torch.dot, torch.mm, torch.matmul, @, bmm."""
+"""PyTorch's multiplications side by side: *, torch.mul, torch.dot, torch.mm, torch.matmul, @."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ CLAIMS = {
         "a @ b (the matrix product, same as torch.matmul and torch.mm)."
     ),
     "matmul-broadcasts-mm-does-not": (
-        "With the configured batch dimension, torch.matmul (and @) multiplies every n x n slice by the "
-        "shared matrix, while torch.mm rejects the 3-D input."
+        "With the configured batch dimension, torch.matmul (and @) multiplies every n x n "
+        "slice by the shared matrix, while torch.mm rejects the 3-D input."
     ),
     "matmul-needs-matching-inner-dims": (
         "Multiplying an n x k matrix by another n x k matrix with @ raises a shape error (inner "
@@ -31,9 +31,15 @@ CLAIMS = {
 
 class Params(BaseModel):
     n: int = Field(3, ge=1, le=64, description="Rows (and columns) of the square matrices a and b")
-    k: int = Field(4, ge=1, le=64, description="Columns of the n x k matrix in the shape-error test")
-    batch: int = Field(4, ge=0, le=16, description="Batch size of the 3-D tensor (0 = no batch dimension)")
-    matrices: Literal["random", "diagonal"] = Field("random", description="Random dense matrices, or diagonal ones")
+    k: int = Field(
+        4, ge=1, le=64, description="Columns of the n x k matrix in the shape-error test"
+    )
+    batch: int = Field(
+        4, ge=0, le=16, description="Batch size of the 3-D tensor (0 = no batch dimension)"
+    )
+    matrices: Literal["random", "diagonal"] = Field(
+        "random", description="Random dense matrices, or diagonal ones"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -56,7 +62,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         for j in range(n):
             loops[i, j] = (a[i, :] * b[:, j]).sum()  # row i of a dotted with column j of b
     star_is_mul = torch.equal(star, mul)
-    matmul_agree = torch.allclose(at, mm) and torch.allclose(at, matmul) and torch.allclose(at, loops)
+    matmul_agree = (
+        torch.allclose(at, mm) and torch.allclose(at, matmul) and torch.allclose(at, loops)
+    )
     star_vs_matmul = float((star - at).abs().max().item())
     differs = star_is_mul and matmul_agree and star_vs_matmul > 1e-9
 
@@ -73,7 +81,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             rows.append([name, "error", msg])
             return False, msg
 
-    x = torch.randn(params.batch, n, n, dtype=dt, device=device) if params.batch else torch.randn(n, n, dtype=dt, device=device)
+    x = (
+        torch.randn(params.batch, n, n, dtype=dt, device=device)
+        if params.batch
+        else torch.randn(n, n, dtype=dt, device=device)
+    )
     ok_matmul, _ = attempt("torch.matmul(x, a)", lambda: torch.matmul(x, a))
     ok_mm, _ = attempt("torch.mm(x, a)", lambda: torch.mm(x, a))
     per_slice = False
@@ -99,8 +111,16 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         x_label="entry index",
         y_label="value",
         series=[
-            Series(name="a * b", x=[float(i) for i in range(n * n)], y=[float(v) for v in star.flatten().tolist()]),
-            Series(name="a @ b", x=[float(i) for i in range(n * n)], y=[float(v) for v in at.flatten().tolist()]),
+            Series(
+                name="a * b",
+                x=[float(i) for i in range(n * n)],
+                y=[float(v) for v in star.flatten().tolist()],
+            ),
+            Series(
+                name="a @ b",
+                x=[float(i) for i in range(n * n)],
+                y=[float(v) for v in at.flatten().tolist()],
+            ),
         ],
     )
     claims = [
@@ -108,13 +128,22 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             id="star-differs-from-matmul",
             text=CLAIMS["star-differs-from-matmul"],
             passed=bool(differs),
-            values={"max_abs_difference": star_vs_matmul, "star_equals_mul": star_is_mul, "matmul_equals_mm": bool(matmul_agree)},
+            values={
+                "max_abs_difference": star_vs_matmul,
+                "star_equals_mul": star_is_mul,
+                "matmul_equals_mm": bool(matmul_agree),
+            },
         ),
         Claim(
             id="matmul-broadcasts-mm-does-not",
             text=CLAIMS["matmul-broadcasts-mm-does-not"],
             passed=bool(broadcast_ok),
-            values={"batch": params.batch, "matmul_ok": ok_matmul, "matches_per_slice_mm": per_slice, "mm_ok": ok_mm},
+            values={
+                "batch": params.batch,
+                "matmul_ok": ok_matmul,
+                "matches_per_slice_mm": per_slice,
+                "mm_ok": ok_mm,
+            },
         ),
         Claim(
             id="matmul-needs-matching-inner-dims",
@@ -126,10 +155,19 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     return DemoResult(
         summary=(
             f"a * b and a @ b differ by up to {star_vs_matmul:.3g}; torch.matmul on a "
-            f"{tuple(x.shape)} tensor: {'ok' if ok_matmul else 'error'}, torch.mm: {'ok' if ok_mm else 'error'}."
+            f"{tuple(x.shape)} tensor: {'ok' if ok_matmul else 'error'}, "
+            f"torch.mm: {'ok' if ok_mm else 'error'}."
         ),
-        metrics={"star_vs_matmul_max_diff": star_vs_matmul, "matmul_batched_ok": ok_matmul, "mm_batched_ok": ok_mm},
-        tables=[Table(title="What each call does", columns=["call", "result", "shape or error"], rows=rows)],
+        metrics={
+            "star_vs_matmul_max_diff": star_vs_matmul,
+            "matmul_batched_ok": ok_matmul,
+            "mm_batched_ok": ok_mm,
+        },
+        tables=[
+            Table(
+                title="What each call does", columns=["call", "result", "shape or error"], rows=rows
+            )
+        ],
         charts=[chart],
         claims=claims,
     )

@@ -1,4 +1,4 @@
-"""Writer C's demos: the claims their cards prove pass by default and fail once the effect is removed."""
+"""Writer C's demos: the claims their cards prove pass by default and fail without the effect."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def passed(result: DemoResult, claim_id: str) -> bool:
 def literal_claims(name: str) -> dict[str, str]:
     tree = ast.parse((DEMOS / f"{name}.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CLAIMS" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "CLAIMS" for t in node.targets
+        ):
             return ast.literal_eval(node.value)
     raise AssertionError(f"{name}: no literal CLAIMS dict")
 
@@ -56,7 +58,7 @@ def test_default_run_reports_every_claim_once(name: str) -> None:
     assert sorted(ids) == sorted(literal_claims(name))
     assert len(ids) == len(set(ids))
     assert result.charts and result.metrics
-    # Generous bound: the first run in a process pays torch's lazy imports, and CI machines are shared.
+    # Generous bound: the first run in a process pays torch's lazy imports; CI machines are shared.
     assert elapsed < 10, f"{name} took {elapsed:.1f}s"
 
 
@@ -69,7 +71,9 @@ def test_backprop_chain_rule_claims_and_their_failure_modes() -> None:
         "gradient-descent-beats-weight-shrinking",
     ):
         assert passed(ok, cid), cid
-    broken = run_demo("backprop_chain_rule", chain="skip-activation-derivative", fd_eps=1.0, lr=50.0)
+    broken = run_demo(
+        "backprop_chain_rule", chain="skip-activation-derivative", fd_eps=1.0, lr=50.0
+    )
     assert not passed(broken, "manual-chain-rule-matches-autograd")
     assert not passed(broken, "manual-chain-rule-matches-finite-differences")
     assert not passed(broken, "gradient-step-lowers-loss")
@@ -88,10 +92,18 @@ def test_linear_stack_collapses_only_without_activation(activation: str) -> None
 
 def test_autograd_graph_claims_and_their_failure_modes() -> None:
     ok = run_demo("autograd_graph")
-    for cid in ("grad-accumulates-across-backward-calls", "no-grad-records-no-graph", "graph-depends-on-data"):
+    for cid in (
+        "grad-accumulates-across-backward-calls",
+        "no-grad-records-no-graph",
+        "graph-depends-on-data",
+    ):
         assert passed(ok, cid), cid
     broken = run_demo("autograd_graph", zero_grad_between=True, eval_mode="grad", input_b=0.3)
-    for cid in ("grad-accumulates-across-backward-calls", "no-grad-records-no-graph", "graph-depends-on-data"):
+    for cid in (
+        "grad-accumulates-across-backward-calls",
+        "no-grad-records-no-graph",
+        "graph-depends-on-data",
+    ):
         assert not passed(broken, cid), cid
 
 
@@ -105,7 +117,14 @@ def test_activation_derivatives_claims_and_their_failure_modes() -> None:
         "leaky-relu-keeps-negative-gradient",
     ):
         assert passed(ok, cid), cid
-    broken = run_demo("activation_derivatives", weight_scale=4.0, depth=3, x_range=3.0, input_mean=1.0, leaky_slope=0.0)
+    broken = run_demo(
+        "activation_derivatives",
+        weight_scale=4.0,
+        depth=3,
+        x_range=3.0,
+        input_mean=1.0,
+        leaky_slope=0.0,
+    )
     for cid in (
         "sigmoid-chain-shrinks",
         "tanh-chain-does-not-grow",
@@ -128,19 +147,39 @@ def test_dying_relu_needs_relu_and_raw_inputs(params: dict[str, object]) -> None
 
 def test_softmax_claims_and_their_failure_modes() -> None:
     ok = run_demo("softmax")
-    for cid in ("softmax-shift-invariant", "temperature-sharpens", "ce-gradient-is-p-minus-y", "unscaled-attention-saturates"):
+    for cid in (
+        "softmax-shift-invariant",
+        "temperature-sharpens",
+        "ce-gradient-is-p-minus-y",
+        "unscaled-attention-saturates",
+    ):
         assert passed(ok, cid), cid
-    broken = run_demo("softmax", implementation="naive", temperature=2.0, label_smoothing=0.1, head_dim=4)
-    for cid in ("softmax-shift-invariant", "temperature-sharpens", "ce-gradient-is-p-minus-y", "unscaled-attention-saturates"):
+    broken = run_demo(
+        "softmax", implementation="naive", temperature=2.0, label_smoothing=0.1, head_dim=4
+    )
+    for cid in (
+        "softmax-shift-invariant",
+        "temperature-sharpens",
+        "ce-gradient-is-p-minus-y",
+        "unscaled-attention-saturates",
+    ):
         assert not passed(broken, cid), cid
 
 
 def test_tensor_multiplication_claims_and_their_failure_modes() -> None:
     ok = run_demo("tensor_multiplication")
-    for cid in ("star-differs-from-matmul", "matmul-broadcasts-mm-does-not", "matmul-needs-matching-inner-dims"):
+    for cid in (
+        "star-differs-from-matmul",
+        "matmul-broadcasts-mm-does-not",
+        "matmul-needs-matching-inner-dims",
+    ):
         assert passed(ok, cid), cid
     broken = run_demo("tensor_multiplication", matrices="diagonal", batch=0, k=3)
-    for cid in ("star-differs-from-matmul", "matmul-broadcasts-mm-does-not", "matmul-needs-matching-inner-dims"):
+    for cid in (
+        "star-differs-from-matmul",
+        "matmul-broadcasts-mm-does-not",
+        "matmul-needs-matching-inner-dims",
+    ):
         assert not passed(broken, cid), cid
 
 
@@ -156,7 +195,11 @@ def test_convolution_is_cross_correlation_and_detects_edges() -> None:
 
 def test_pooling_claims_and_their_failure_modes() -> None:
     ok = run_demo("pooling")
-    for cid in ("classic-example-gives-6-8-3-4", "gradient-goes-to-one-input-per-window", "pooling-halves-resolution"):
+    for cid in (
+        "classic-example-gives-6-8-3-4",
+        "gradient-goes-to-one-input-per-window",
+        "pooling-halves-resolution",
+    ):
         assert passed(ok, cid), cid
     avg = run_demo("pooling", mode="avg")
     assert not passed(avg, "classic-example-gives-6-8-3-4")
@@ -166,13 +209,23 @@ def test_pooling_claims_and_their_failure_modes() -> None:
 
 def test_conv_shapes_claims_and_their_failure_modes() -> None:
     ok = run_demo("conv_shapes")
-    for cid in ("kernel-depth-equals-input-channels", "same-padding-keeps-size", "layout-is-channels-first"):
+    for cid in (
+        "kernel-depth-equals-input-channels",
+        "same-padding-keeps-size",
+        "layout-is-channels-first",
+    ):
         assert passed(ok, cid), cid
     broken = run_demo("conv_shapes", conv_type="depthwise", stride=2, layout="NHWC")
-    for cid in ("kernel-depth-equals-input-channels", "same-padding-keeps-size", "layout-is-channels-first"):
+    for cid in (
+        "kernel-depth-equals-input-channels",
+        "same-padding-keeps-size",
+        "layout-is-channels-first",
+    ):
         assert not passed(broken, cid), cid
     # Same sizes by coincidence (32 channels, width 32): runs, but reads the wrong axis as channels.
-    assert not passed(run_demo("conv_shapes", in_channels=32, size=32, layout="NHWC"), "layout-is-channels-first")
+    assert not passed(
+        run_demo("conv_shapes", in_channels=32, size=32, layout="NHWC"), "layout-is-channels-first"
+    )
 
 
 def test_cnn_weight_sharing_claims_and_their_failure_modes() -> None:
@@ -201,3 +254,37 @@ def test_results_are_deterministic_and_finite(name: str) -> None:
     for chart in a.charts:
         for series in chart.series:
             assert all(v == v and abs(v) != float("inf") for v in series.y)
+
+
+CARD_DIR = DEMOS.parent / "cards"
+CARDS_C = [
+    "fundamentals/forward-backprop-chain-rule",
+    "fundamentals/why-nonlinear-activations",
+    "fundamentals/computation-graphs-autograd",
+    "fundamentals/activations/sigmoid",
+    "fundamentals/activations/tanh",
+    "fundamentals/activations/relu-dying-relu",
+    "fundamentals/activations/relu-variants",
+    "fundamentals/activations/softmax",
+    "pytorch/pytorch-multiplication",
+    "vision/cnn/convolution",
+    "vision/cnn/pooling",
+    "vision/cnn/channels-tensor-shapes",
+    "vision/cnn/conv-kernels-output-channels",
+    "vision/cnn/why-cnns-work",
+    "generative/gans",
+]
+
+
+@pytest.mark.parametrize("card", CARDS_C)
+def test_every_claim_a_card_proves_passes_with_its_params(card: str) -> None:
+    import yaml
+
+    text = (CARD_DIR / f"{card}.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load(text.split("---")[1])
+    demo = meta["demo"]
+    name = Path(demo["path"]).stem
+    result = run_demo(name, **(demo.get("params") or {}))
+    assert demo["proves"], card
+    for claim_id in demo["proves"]:
+        assert passed(result, claim_id), f"{card}: {claim_id}"
