@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +128,9 @@ def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
     translations: list[tuple[ParsedFile, str, TranslationMeta | None]] = []
     claimed_ids: dict[str, list[ParsedFile]] = {}
 
-    for done, parsed in enumerate(_parse_all(paths), 1):
+    # Parsing stays in this process: handing parsed files back from workers costs about
+    # as much as parsing them (measured with bench/import_bench.py).
+    for done, parsed in enumerate(map(parse_file, paths), 1):
         if progress and (done % 200 == 0 or done == deck.files):
             progress("check", done, deck.files)
         path = parsed.path
@@ -204,12 +206,6 @@ def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
     return deck
 
 
-# Parsing is CPU-bound Python (YAML, line scans): large trees spread it over processes.
-PARALLEL_FROM = 2000
-MAX_WORKERS = 8
-_BATCH = 250
-
-
 def can_fork_workers() -> bool:
     """Forked workers start in milliseconds; fork only from a single-threaded process
     (a thread holding a lock at fork time would leave the child stuck)."""
@@ -223,22 +219,8 @@ def can_fork_workers() -> bool:
 def worker_pool() -> ProcessPoolExecutor:
     """Forked workers for pure computation. They touch no database connection the parent
     holds and leave with os._exit, so the parent's open transaction is never disturbed."""
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    workers = min(os.cpu_count() or 1, 8)
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-
-
-def _parse_batch(paths: list[Path]) -> list[ParsedFile]:
-    return [parse_file(path) for path in paths]
-
-
-def _parse_all(paths: list[Path]) -> Iterator[ParsedFile]:
-    if len(paths) < PARALLEL_FROM or not can_fork_workers():
-        yield from map(parse_file, paths)
-        return
-    batches = [paths[i : i + _BATCH] for i in range(0, len(paths), _BATCH)]
-    with worker_pool() as pool:
-        for results in pool.map(_parse_batch, batches):
-            yield from results
 
 
 def content_hash(card: CardSource) -> str:

@@ -298,11 +298,8 @@ def test_import_time_is_recorded_in_utc(engine: Engine, tree: Tree):
     assert cards(engine)["card-a"].created_at == when
 
 
-def test_large_import_parses_and_renders_in_workers(engine: Engine, tree: Tree, monkeypatch):  # type: ignore[no-untyped-def]
-    from app.content import tree as tree_module
-
+def test_large_import_renders_in_workers(engine: Engine, tree: Tree, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(importer, "_PARALLEL_FROM", 10)
-    monkeypatch.setattr(tree_module, "PARALLEL_FROM", 10)
     for i in range(30):
         tree.put(f"card-{i}", card(f"card-{i}", body=f"$x_{i}$ [[card-{(i + 1) % 30}]]"))
     stages: list[str] = []
