@@ -303,7 +303,7 @@ def _place(problem: Problem, text: str, lang: str, default_lang: str, where: str
         raw = lines[number - 1]
         if raw.startswith("## ") and raw[3:].strip() in SECTION_NAMES:
             section, heading = raw[3:].strip(), number
-    inner = line - heading - 1 if line > heading + 1 else None
+    inner = line - heading if line > heading else None  # the text starts right under it
     return FieldProblem(prefix + section, inner, problem.message, where)
 
 
