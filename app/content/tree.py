@@ -394,8 +394,9 @@ def read_claims(path: Path) -> tuple[set[str] | None, str]:
         elif isinstance(node, ast.AnnAssign) and node.value is not None:
             target = node.target
         if isinstance(target, ast.Name) and target.id == "CLAIMS":
+            assert isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
             try:
-                value = ast.literal_eval(node.value)  # type: ignore[arg-type]
+                value = ast.literal_eval(node.value)
             except ValueError:
                 return None, "CLAIMS is not a literal dict"
             if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):

@@ -116,7 +116,9 @@ def import_tree(
     existing = {
         row.id: _Existing(*row)
         for row in session.execute(
-            select(Card.id, Card.status, Card.content_hash, Card.file_path, Card.revision)
+            select(  # type: ignore[call-overload]
+                col(Card.id), Card.status, Card.content_hash, Card.file_path, Card.revision
+            )
         )
     }
     recorded_aliases: dict[str, str] = {
@@ -203,20 +205,20 @@ def import_tree(
         row = _card_row(deck.cards[card_id], now, revision=number)
         row.pop("created_at")
         updates.append(row)
-    for chunk in _chunks(updates, _CHUNK):
-        session.execute(update(Card), chunk)
+    for update_chunk in _chunks(updates, _CHUNK):
+        session.execute(update(Card), update_chunk)
 
     render_ids = sorted(rendered)
-    for chunk in _chunks(render_ids, _CHUNK):
-        session.execute(delete(CardTranslation).where(col(CardTranslation.card_id).in_(chunk)))
+    for id_chunk in _chunks(render_ids, _CHUNK):
+        session.execute(delete(CardTranslation).where(col(CardTranslation.card_id).in_(id_chunk)))
     _insert_many(
         session,
         CardTranslation,
         (_translation_row(card_id, r) for card_id in render_ids for r in rendered[card_id]),
     )
     tag_ids = sorted(content_changed)
-    for chunk in _chunks(tag_ids, _CHUNK):
-        session.execute(delete(CardTag).where(col(CardTag.card_id).in_(chunk)))
+    for id_chunk in _chunks(tag_ids, _CHUNK):
+        session.execute(delete(CardTag).where(col(CardTag.card_id).in_(id_chunk)))
     _insert_many(
         session,
         CardTag,
