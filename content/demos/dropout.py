@@ -1,0 +1,156 @@
+"""What nn.Dropout does in train mode and in eval mode, and why survivors are rescaled."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Table
+
+TITLE = "Dropout in train and eval mode"
+DESCRIPTION = (
+    "Passes the same batch through a dropout layer and through a small ReLU network with "
+    "dropout, in train mode (random masks) and eval mode (identity), with inverted dropout "
+    "(PyTorch's rescaling by 1/(1-p)) or without any rescaling."
+)
+CLAIMS = {
+    "train-random-eval-deterministic": (
+        "In train mode two forward passes of the same input give different outputs (a new random "
+        "mask each time); in eval mode they are identical."
+    ),
+    "expected-activation-preserved": (
+        "With the configured scaling, the mean activation after dropout in train mode matches the "
+        "eval-mode mean within 2%, so the next layer sees the same scale at train and test time."
+    ),
+    "eval-is-not-mc-average": (
+        "For a ReLU network, the eval-mode output differs by more than 1% from the average of 200 "
+        "train-mode passes: eval mode is a cheap approximation of averaging over masks, not the "
+        "exact ensemble average."
+    ),
+}
+
+
+class Params(BaseModel):
+    p: float = Field(0.5, ge=0.0, le=0.9, description="Drop probability")
+    scaling: Literal["inverted", "none"] = Field(
+        "inverted", description="inverted: survivors x 1/(1-p) in training (PyTorch); none: no rescaling anywhere"
+    )
+    width: int = Field(256, ge=16, le=1024, description="Units in the dropout layer")
+
+
+def run(params: Params, ctx: DemoContext) -> DemoResult:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(ctx.seed)
+    device = torch.device(ctx.device)
+    p = params.p
+
+    def dropout(h: torch.Tensor, training: bool) -> torch.Tensor:
+        if params.scaling == "inverted":
+            return nn.functional.dropout(h, p=p, training=training)
+        if not training or p == 0:
+            return h
+        return h * (torch.rand_like(h) >= p).to(h.dtype)
+
+    # 1) A dropout layer on positive activations.
+    h = torch.relu(torch.randn(128, params.width, device=device)) + 0.1
+    train_a, train_b = dropout(h, True), dropout(h, True)
+    eval_a, eval_b = dropout(h, False), dropout(h, False)
+    train_differs = bool((train_a != train_b).any().item())
+    eval_same = bool(torch.equal(eval_a, eval_b))
+    kept = float((train_a != 0).double().mean().item())
+    train_mean = float(train_a.mean().item())
+    eval_mean = float(eval_a.mean().item())
+    mean_ratio = train_mean / eval_mean
+
+    # 2) A small ReLU network: dropout feeds a nonlinearity, so averaging masks != eval mode.
+    ctx.progress(0.3, "Monte Carlo average over masks")
+    net_in = nn.Linear(16, params.width).to(device)
+    net_mid = nn.Linear(params.width, 64).to(device)
+    net_out = nn.Linear(64, 1).to(device)
+    x = torch.randn(64, 16, device=device)
+
+    def net(training: bool) -> torch.Tensor:
+        z = torch.relu(net_in(x))
+        z = torch.relu(net_mid(dropout(z, training)))
+        return net_out(z)
+
+    with torch.no_grad():
+        eval_out = net(False)
+        passes = 200
+        mc = torch.zeros_like(eval_out)
+        running = []
+        for i in range(passes):
+            mc += net(True)
+            if (i + 1) % 10 == 0:
+                avg = mc / (i + 1)
+                running.append(float(((avg - eval_out).abs().mean() / eval_out.abs().mean()).item()))
+        mc /= passes
+    gap = float(((mc - eval_out).abs().mean() / eval_out.abs().mean()).item())
+
+    c1 = train_differs and eval_same
+    c2 = abs(mean_ratio - 1.0) <= 0.02
+    c3 = gap > 0.01
+
+    return DemoResult(
+        summary=(
+            f"p={p:g}, scaling={params.scaling}: {kept:.1%} of units kept in a training pass; train/eval mean "
+            f"activation ratio {mean_ratio:.3f}; eval output vs average of {passes} train passes differs by {gap:.2%}."
+        ),
+        metrics={
+            "kept_fraction": kept,
+            "train_mean_activation": train_mean,
+            "eval_mean_activation": eval_mean,
+            "train_over_eval_mean": mean_ratio,
+            "eval_vs_mc_relative_gap": gap,
+        },
+        tables=[
+            Table(
+                title="Dropout layer on the same batch",
+                columns=["mode", "mean activation", "fraction non-zero", "same output on a second pass"],
+                rows=[
+                    ["train", train_mean, kept, not train_differs],
+                    ["eval", eval_mean, float((eval_a != 0).double().mean().item()), eval_same],
+                ],
+            )
+        ],
+        charts=[
+            Chart(
+                id="mean-activation",
+                title="Mean activation after dropout",
+                kind="bar",
+                y_label="mean activation",
+                categories=["train mode", "eval mode"],
+                series=[Series(name="mean", x=[0.0, 1.0], y=[train_mean, eval_mean])],
+            ),
+            Chart(
+                id="mc-gap",
+                title="Gap between the running average of train passes and the eval output",
+                x_label="train-mode passes averaged",
+                y_label="relative mean |difference|",
+                series=[Series(name="gap", x=[float(10 * (i + 1)) for i in range(len(running))], y=running)],
+            ),
+        ],
+        claims=[
+            Claim(
+                id="train-random-eval-deterministic",
+                text=CLAIMS["train-random-eval-deterministic"],
+                passed=bool(c1),
+                values={"train_passes_differ": train_differs, "eval_passes_identical": eval_same},
+            ),
+            Claim(
+                id="expected-activation-preserved",
+                text=CLAIMS["expected-activation-preserved"],
+                passed=bool(c2),
+                values={"train_over_eval_mean": mean_ratio},
+            ),
+            Claim(
+                id="eval-is-not-mc-average",
+                text=CLAIMS["eval-is-not-mc-average"],
+                passed=bool(c3),
+                values={"relative_gap": gap, "passes": passes},
+            ),
+        ],
+    )
