@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -42,6 +42,8 @@ from app.services.scheduling.fsrs_bridge import (
 FSRS_NEW = 0  # a row made only to bury or suspend a card never answered
 LEARN_AHEAD = timedelta(minutes=20)  # Anki's default "learn ahead limit"
 NEW_CANDIDATES = 20
+REVIEW_CANDIDATES = 50
+REVIEW_WINDOW = 500  # due cards ranked per call (see _due_review_rows)
 MIN_REVIEWS_TO_FIT = 512  # py-fsrs' threshold: reviews on a later day than the previous one
 
 
@@ -313,22 +315,54 @@ def _learning_rows(session: Session, user_id: int, until: datetime, now: datetim
     )
 
 
-def _due_review_rows(session: Session, user_id: int, now: datetime) -> list[Any]:
+def _due_review_rows(
+    session: Session, user_id: int, now: datetime, limit: int, recall: Any
+) -> list[Any]:
+    """Due reviews, lowest predicted recall first, at most `limit` of them.
+
+    The (learner, state, due) index yields the due range oldest first; the ranking
+    looks at the REVIEW_WINDOW oldest due cards, so its cost is bounded whatever the
+    size of the deck or of the backlog. A backlog larger than the window (months of
+    missed days) is worked through oldest first, weakest first within the window."""
     rs, c = ReviewState, Card
-    return list(
-        session.execute(
-            select(rs.card_id, rs.due, rs.version, rs.stability, rs.last_review_at, c.deck)
-            .join(c, c.id == rs.card_id)  # type: ignore[arg-type]
-            .where(
-                rs.user_id == user_id,  # type: ignore[arg-type]
-                rs.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
-                rs.due <= now,  # type: ignore[arg-type, operator]
-                rs.suspended.is_(False),  # type: ignore[attr-defined]
-                _not_buried(now),
-                c.status == "active",  # type: ignore[arg-type]
-            )
-        ).all()
-    )
+    window = session.execute(
+        select(rs.card_id, rs.due, rs.version, rs.stability, rs.last_review_at)
+        .where(
+            rs.user_id == user_id,  # type: ignore[arg-type]
+            rs.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
+            rs.due <= now,  # type: ignore[arg-type, operator]
+            rs.suspended.is_(False),  # type: ignore[attr-defined]
+            _not_buried(now),
+        )
+        .order_by(rs.due, rs.card_id)  # type: ignore[arg-type]
+        .limit(REVIEW_WINDOW)
+    ).all()
+    window.sort(key=lambda r: (recall(r.stability, r.last_review_at, now), r.due, r.card_id))
+    out: list[Any] = []
+    for start in range(0, len(window), limit):
+        chunk = window[start : start + limit]
+        decks = dict(
+            session.execute(
+                select(c.id, c.deck).where(c.id.in_([r.card_id for r in chunk]), c.status == "active")  # type: ignore[attr-defined, arg-type]
+            ).all()
+        )
+        out.extend(
+            _Row(r.card_id, r.due, r.version, r.stability, r.last_review_at, decks[r.card_id])
+            for r in chunk
+            if r.card_id in decks
+        )
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+class _Row(NamedTuple):
+    card_id: str
+    due: datetime
+    version: int
+    stability: float | None
+    last_review_at: datetime | None
+    deck: str
 
 
 def _new_candidates(session: Session, user_id: int, now: datetime, limit: int) -> list[Any]:
@@ -398,9 +432,7 @@ def next_card(
             return []
         if interview.active(settings, now):
             return interview.review_candidates(session, settings, now, done)[:left]
-        rows = _due_review_rows(session, user_id, now)
-        rows.sort(key=lambda r: (recall(r.stability, r.last_review_at, now), r.due, r.card_id))
-        return rows[: max(left, 0)]
+        return _due_review_rows(session, user_id, now, min(left, REVIEW_CANDIDATES), recall)
 
     def new() -> list[Any]:
         introduced = _count_today(session, user_id, day_begin, ReviewLog.was_new.is_(True))  # type: ignore[attr-defined]
