@@ -12,7 +12,17 @@ from fastapi.staticfiles import StaticFiles
 from app.db import engine_for
 from app.settings import Settings, get_settings
 from app.web.middleware import RequestLogMiddleware
-from app.web.routes import admin, api_review, auth, demos, health, pages
+from app.web.routes import (
+    admin,
+    api_review,
+    auth,
+    demos,
+    health,
+    pages,
+    practice,
+    progress,
+    settings_page,
+)
 from app.web.security import SessionCookieMiddleware
 from app.web.templating import STATIC_DIR
 
@@ -48,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(admin.router)
     app.include_router(api_review.router)
+    app.include_router(practice.router)
+    app.include_router(progress.router)
+    app.include_router(settings_page.router)
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app
 

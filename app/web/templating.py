@@ -6,10 +6,15 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from app.web import i18n
 from app.web.security import template_context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
-# Every page gets current_user (UserPublic or None), csrf_token and signup_open.
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[template_context])
+# Every page gets current_user (UserPublic or None), csrf_token and signup_open, and
+# ui_lang / languages for the interface translation (app.web.i18n).
+templates = Jinja2Templates(
+    directory=str(TEMPLATES_DIR), context_processors=[template_context, i18n.template_context]
+)
+i18n.install(templates.env)

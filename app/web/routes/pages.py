@@ -1,4 +1,5 @@
-"""The deck pages: home (decks), one deck, one card."""
+"""The deck pages: home (decks, tags, search box), one deck, one tag, search, one card
+(with the learner's own history of it)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,46 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.services import deck as deck_service
-from app.web.deps import SessionDep
+from app.services import practice as practice_service
+from app.services import search as search_service
+from app.web.deps import OptionalUser, SessionDep
+from app.web.i18n import LANGUAGES, normalise, request_language
 from app.web.templating import templates
 
 router = APIRouter()
 
-LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+LANGUAGE_NAMES = LANGUAGES
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep) -> Response:
+def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     decks = deck_service.list_decks(session)
+    mastery = search_service.mastery_by_deck(session, user.id) if user else {}
     return templates.TemplateResponse(
-        request, "home.html", {"decks": decks, "total": sum(d.card_count for d in decks)}
+        request,
+        "home.html",
+        {
+            "decks": decks,
+            "total": sum(d.card_count for d in decks),
+            "tags": search_service.list_tags(session),
+            "mastery": mastery,
+        },
     )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, session: SessionDep, q: str = "") -> Response:
+    query = q.strip()[:200]
+    hits = search_service.search(session, query, request_language(request)) if query else []
+    return templates.TemplateResponse(request, "search.html", {"q": query, "hits": hits})
+
+
+@router.get("/tags/{tag}", response_class=HTMLResponse)
+def tag_page(request: Request, tag: str, session: SessionDep) -> Response:
+    cards = search_service.cards_with_tag(session, tag)
+    if not cards:
+        raise HTTPException(status_code=404, detail=f"no tag {tag!r}")
+    return templates.TemplateResponse(request, "tag.html", {"tag": tag, "cards": cards})
 
 
 @router.get("/decks/{deck_path:path}", response_class=HTMLResponse)
@@ -33,15 +60,32 @@ def deck_page(request: Request, deck_path: str, session: SessionDep) -> Response
 
 
 @router.get("/cards/{card_id}", response_class=HTMLResponse)
-def card_page(request: Request, card_id: str, session: SessionDep, lang: str = "en") -> Response:
-    view = deck_service.get_card_view(session, card_id, lang)
+def card_page(
+    request: Request,
+    card_id: str,
+    session: SessionDep,
+    user: OptionalUser,
+    lang: str | None = None,
+) -> Response:
+    # The card text follows ?lang=, else the learner's language setting.
+    chosen = normalise(lang) or request_language(request)
+    view = deck_service.get_card_view(session, card_id, chosen)
     if view is None:
         new_id = deck_service.resolve_alias(session, card_id)
         if new_id:
-            return RedirectResponse(f"/cards/{new_id}?lang={lang}", status_code=301)
+            suffix = f"?lang={chosen}" if lang else ""
+            return RedirectResponse(f"/cards/{new_id}{suffix}", status_code=301)
         raise HTTPException(status_code=404, detail=f"no card {card_id!r}")
+    # Only ever the asking learner's own history.
+    history = practice_service.card_history(session, user.id, card_id) if user else None
     return templates.TemplateResponse(
         request,
         "card.html",
-        {"view": view, "card": view.card, "text": view.text, "language_names": LANGUAGE_NAMES},
+        {
+            "view": view,
+            "card": view.card,
+            "text": view.text,
+            "language_names": LANGUAGE_NAMES,
+            "history": history,
+        },
     )

@@ -24,7 +24,10 @@
     document.documentElement.dataset.theme = theme;
   }
   function storedTheme() {
-    try { return localStorage.getItem("theme") || "auto"; } catch (e) { return "auto"; }
+    // This device's toggle wins; else the theme saved on the settings page (the
+    // server renders it into <html data-theme>); else follow the system.
+    var saved = document.documentElement.dataset.theme || "auto";
+    try { return localStorage.getItem("theme") || saved; } catch (e) { return saved; }
   }
   applyTheme(storedTheme());
 

@@ -1,0 +1,208 @@
+"""What the review page shows around the scheduler: the card's text in the learner's
+language, the "done for today" outlook, a card's history, the interface language.
+
+Grading itself is the scheduler's (app.services.scheduling.service); this module only
+reads its tables, apart from ``set_locale``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.models.card import Card, CardTranslation
+from app.models.review import FSRS_LEARNING, FSRS_RELEARNING, ReviewLog, ReviewState
+from app.models.user import User
+from app.services.scheduling import service as scheduler
+from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
+from app.services.scheduling.day import day_bounds
+
+DEFAULT_LANG = "en"
+RATING_LABELS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
+
+
+@dataclass(frozen=True)
+class CardText:
+    """The rendered text of one card in one language, for the review page."""
+
+    card_id: str
+    lang: str
+    title: str
+    deck: str
+    question_html: str
+    answer_html: str
+    key_points: list[dict[str, str]]
+    pitfalls_html: str
+    demo_name: str | None
+
+
+def card_text(session: Session, card_id: str, lang: str) -> CardText | None:
+    """The card's text in `lang`, else in the default language, else any; None when the
+    card does not exist. One query."""
+    rows = session.execute(
+        select(CardTranslation, Card.deck, Card.demo_path)
+        .join(Card, Card.id == CardTranslation.card_id)  # type: ignore[arg-type]
+        .where(CardTranslation.card_id == card_id)  # type: ignore[arg-type]
+    ).all()
+    if not rows:
+        return None
+    by_lang = {row[0].lang: row for row in rows}
+    text, deck, demo_path = by_lang.get(lang) or by_lang.get(DEFAULT_LANG) or rows[0]
+    demo_name = demo_path.rsplit("/", 1)[-1].removesuffix(".py") if demo_path else None
+    return CardText(
+        card_id=card_id,
+        lang=text.lang,
+        title=text.title,
+        deck=deck,
+        question_html=text.question_html,
+        answer_html=text.answer_html,
+        key_points=list(text.key_points or []),
+        pitfalls_html=text.pitfalls_html,
+        demo_name=demo_name,
+    )
+
+
+def show_card(
+    session: Session, user_id: int, card_id: str, *, clock: Clock = SYSTEM_CLOCK
+) -> scheduler.NextCard | None:
+    """A given active card presented as the scheduler presents its next card (buttons
+    with their intervals, version), e.g. the card just taken back by undo. None when
+    the card is not active or is suspended or buried."""
+    card = session.get(Card, card_id)
+    if card is None or card.status != "active":
+        return None
+    now = clock.now()
+    row = session.get(ReviewState, (user_id, card_id))
+    if row is not None and (row.suspended or (row.buried_until and row.buried_until > now)):
+        return None
+    settings = scheduler.load_settings(session, user_id)
+    queue = "new" if row is None or row.fsrs_state == scheduler.FSRS_NEW else "review"
+    if row is not None and row.fsrs_state in (FSRS_LEARNING, FSRS_RELEARNING):
+        queue = "learning"
+    # The scheduler has no public "present this card" yet; _present is what next_card uses.
+    return scheduler._present(session, user_id, settings, card_id, queue, now, True)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the "done for today" screen says about tomorrow."""
+
+    reviews_tomorrow: int
+    new_tomorrow: int
+    learning_later_today: int
+    next_due_at: datetime | None  # the next learning card's due time today, if any
+    reviewed_today: int
+
+
+def outlook(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> Outlook:
+    """Tomorrow's reviews (from the scheduler's forecast), tomorrow's new cards (the
+    daily limit, or fewer if fewer are left), and learning cards still due today."""
+    settings = scheduler.load_settings(session, user_id)
+    now = clock.now()
+    day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
+    days = scheduler.forecast(session, user_id, days=2, clock=clock)
+    started = select(ReviewState.card_id).where(ReviewState.user_id == user_id)  # type: ignore[arg-type]
+    unseen = int(
+        session.execute(
+            select(func.count())
+            .select_from(Card)
+            .where(Card.status == "active", col(Card.id).not_in(started))  # type: ignore[arg-type, union-attr]
+        ).scalar_one()
+    )
+    later = session.execute(
+        select(func.count(), func.min(ReviewState.due)).where(
+            ReviewState.user_id == user_id,  # type: ignore[arg-type]
+            ReviewState.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING)),  # type: ignore[attr-defined]
+            ReviewState.due < day_end,  # type: ignore[arg-type, operator]
+            ReviewState.suspended.is_(False),  # type: ignore[attr-defined]
+        )
+    ).one()
+    reviewed_today = int(
+        session.execute(
+            select(func.count())
+            .select_from(ReviewLog)
+            .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= day_begin)  # type: ignore[arg-type, operator]
+        ).scalar_one()
+    )
+    return Outlook(
+        reviews_tomorrow=days[1][1] if len(days) > 1 else 0,
+        new_tomorrow=min(settings.new_per_day, unseen),
+        learning_later_today=int(later[0] or 0),
+        next_due_at=later[1],
+        reviewed_today=reviewed_today,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    reviewed_at: datetime
+    rating: int
+    label: str
+    kind: str
+    duration_ms: int | None
+    interval: timedelta | None
+
+
+@dataclass(frozen=True)
+class CardHistory:
+    """One learner's history of one card. Only ever built for the asking learner."""
+
+    entries: list[HistoryEntry]
+    due: datetime | None
+    stability: float | None
+    reps: int
+    lapses: int
+    suspended: bool
+    recall_now: float | None
+
+
+def card_history(
+    session: Session, user_id: int, card_id: str, *, clock: Clock = SYSTEM_CLOCK
+) -> CardHistory:
+    """This learner's answers to this card, newest first, and its current state."""
+    logs = session.execute(
+        select(ReviewLog)
+        .where(ReviewLog.user_id == user_id, ReviewLog.card_id == card_id)  # type: ignore[arg-type]
+        .order_by(ReviewLog.reviewed_at.desc(), ReviewLog.id.desc())  # type: ignore[attr-defined, union-attr]
+        .limit(200)
+    ).scalars()
+    entries = [
+        HistoryEntry(
+            reviewed_at=log.reviewed_at,
+            rating=log.rating,
+            label=RATING_LABELS.get(log.rating, str(log.rating)),
+            kind=log.kind,
+            duration_ms=log.duration_ms,
+            interval=(log.due_after - log.reviewed_at) if log.due_after else None,
+        )
+        for log in logs
+    ]
+    row = session.get(ReviewState, (user_id, card_id))
+    state = scheduler.memory_of(row)
+    recall_now = None
+    if state is not None and state.stability:
+        settings = scheduler.load_settings(session, user_id)
+        recall_fn = scheduler._recall_fn(scheduler.config_for(settings))
+        recall_now = recall_fn(state.stability, state.last_review_at, clock.now())
+    return CardHistory(
+        entries=entries,
+        due=state.due if state else None,
+        stability=state.stability if state else None,
+        reps=row.reps if row else 0,
+        lapses=row.lapses if row else 0,
+        suspended=bool(row and row.suspended),
+        recall_now=recall_now,
+    )
+
+
+def set_locale(session: Session, user_id: int, lang: str) -> None:
+    """Save the learner's interface and card language. The caller commits."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError(f"no user {user_id}")
+    user.locale = lang
+    session.add(user)
+    session.flush()

@@ -1,0 +1,215 @@
+"""The review session: one page, one card at a time.
+
+Without JavaScript it is plain forms: the answer is a <details> the learner opens, the
+grade buttons submit a form, the server redirects back (POST/redirect/GET). With
+JavaScript (static/js/practice.js) htmx posts the same forms and swaps in the next
+card's stage, so there is no page load between cards; keys: Space shows the answer,
+1-4 grade, U undoes, E opens the card's demo.
+
+Each shown card carries its idempotency key (a double submit records one answer), its
+version (a card answered in another tab is refused by the scheduler), and the time it
+was shown (time to answer: measured in the browser, or from the form's age without JS).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.db import session_scope
+from app.models.user import UserPublic
+from app.services import practice
+from app.services.scheduling import service as scheduler
+from app.web.deps import CsrfProtected, CurrentUser, EngineDep
+from app.web.i18n import gettext_for, normalise, translations
+from app.web.templating import templates
+
+router = APIRouter()
+
+MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
+RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
+NOTICE_CODES = ("conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error")
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -> str | None:
+    _ = gettext_for(lang)
+    detail = detail or {}
+    messages = {
+        "conflict": _(
+            "That card changed in another tab or window; nothing was recorded. "
+            "Here is your next card."
+        ),
+        "unavailable": _("That card is no longer available; nothing was recorded."),
+        "undone": _("Took back your last answer. Answer this card again."),
+        "nothing_to_undo": _("There is no answer to take back."),
+        "stale": _("The form was incomplete; nothing was recorded."),
+        "error": _("Nothing was recorded: %(message)s") % {"message": detail.get("message", "")},
+    }
+    return messages.get(code or "")
+
+
+def interval_text(seconds: int, lang: str) -> tuple[str, str]:
+    """(short, spoken) text of an interval: ("10 min", "in 10 minutes")."""
+    t = gettext_for(lang)
+    n_ = translations(lang).ngettext
+    if seconds < 3600:
+        n = max(1, round(seconds / 60))
+        return t("%(n)d min") % {"n": n}, n_("in %(n)d minute", "in %(n)d minutes", n) % {"n": n}
+    if seconds < 86400:
+        n = round(seconds / 3600)
+        return t("%(n)d h") % {"n": n}, n_("in %(n)d hour", "in %(n)d hours", n) % {"n": n}
+    days = round(seconds / 86400)
+    if days < 31:
+        return t("%(n)d d") % {"n": days}, n_("in %(n)d day", "in %(n)d days", days) % {"n": days}
+    if days < 365:
+        months = days / 30.4
+        return t("%(n).1f mo") % {"n": months}, t("in %(n).1f months") % {"n": months}
+    years = days / 365
+    return t("%(n).1f y") % {"n": years}, t("in %(n).1f years") % {"n": years}
+
+
+def stage_context(
+    engine: Any,
+    user: UserPublic,
+    *,
+    card_id: str | None = None,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """Everything the stage shows: the card to answer (or the done screen), counts."""
+    lang = normalise(user.locale) or "en"
+    with session_scope(engine) as session:
+        shown = practice.show_card(session, user.id, card_id) if card_id else None
+        shown = shown or scheduler.next_card(session, user.id)
+        counts = scheduler.queue_counts(session, user.id)
+        text = practice.card_text(session, shown.card_id, lang) if shown else None
+        outlook = None if shown else practice.outlook(session, user.id)
+    buttons = []
+    if shown:
+        for b in shown.buttons:
+            short, spoken = interval_text(b.seconds, lang)
+            buttons.append({"rating": b.rating, "label": b.label, "short": short, "spoken": spoken})
+    return {
+        "shown": shown,
+        "text": text,
+        "buttons": buttons,
+        "counts": counts,
+        "outlook": outlook,
+        "notice": notice,
+        "idempotency_key": secrets.token_urlsafe(18),
+        "shown_at": int(time.time() * 1000),
+    }
+
+
+def render_stage(request: Request, context: dict[str, Any], *, page: bool) -> Response:
+    response = templates.TemplateResponse(
+        request, "practice/page.html" if page else "practice/_stage.html", context
+    )
+    response.headers["Cache-Control"] = "no-store"  # Back must not show an answered card
+    return response
+
+
+@router.get("/practice", response_class=HTMLResponse)
+def practice_page(
+    request: Request,
+    user: CurrentUser,
+    engine: EngineDep,
+    card: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    lang = normalise(user.locale) or "en"
+    code = notice if notice in NOTICE_CODES else None
+    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang))
+    return render_stage(request, context, page=True)
+
+
+@router.get("/practice/stage", response_class=HTMLResponse)
+def practice_stage(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
+    """The stage alone (htmx refresh, e.g. after coming back to the tab)."""
+    return render_stage(request, stage_context(engine, user), page=False)
+
+
+def duration_of(duration_ms: str, shown_at: str) -> int | None:
+    """The time to answer: the browser's measure, else the form's age; None if unknown."""
+    for raw, from_clock in ((duration_ms, False), (shown_at, True)):
+        try:
+            value = int(float(raw))
+        except (TypeError, ValueError):
+            continue
+        if from_clock:
+            value = int(time.time() * 1000) - value
+        if value >= 0:
+            return min(value, MAX_DURATION_MS)
+    return None
+
+
+@router.post("/practice/grade", response_class=HTMLResponse)
+def grade(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(max_length=64)] = "",
+    version: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+    rating: Annotated[str, Form()] = "",
+    duration_ms: Annotated[str, Form()] = "",
+    shown_at: Annotated[str, Form()] = "",
+) -> Response:
+    lang = normalise(user.locale) or "en"
+    code: str | None = None
+    detail: dict[str, str] = {}
+    try:
+        grade_value, version_value = int(rating), int(version)
+    except ValueError:
+        grade_value = version_value = -1
+    if grade_value not in RATINGS or version_value < 0 or not card_id or not idempotency_key:
+        code = "stale"
+    else:
+        try:
+            with session_scope(engine, write=True) as session:
+                scheduler.grade(
+                    session,
+                    user.id,
+                    card_id,
+                    grade_value,
+                    idempotency_key=idempotency_key,
+                    expected_version=version_value,
+                    duration_ms=duration_of(duration_ms, shown_at),
+                )
+        except scheduler.GradeConflict:
+            code = "conflict"
+        except scheduler.CardNotAvailable:
+            code = "unavailable"
+        except scheduler.SchedulingError as exc:
+            code, detail = "error", {"message": exc.message}
+    if not is_htmx(request):
+        target = "/practice" + (f"?notice={code}" if code else "")
+        return RedirectResponse(target, status_code=303)
+    context = stage_context(engine, user, notice=_notice(code, lang, detail))
+    return render_stage(request, context, page=False)
+
+
+@router.post("/practice/undo", response_class=HTMLResponse)
+def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDep) -> Response:
+    lang = normalise(user.locale) or "en"
+    card_id: str | None = None
+    try:
+        with session_scope(engine, write=True) as session:
+            card_id = scheduler.undo(session, user.id).card_id
+        code = "undone"
+    except scheduler.NothingToUndo:
+        code = "nothing_to_undo"
+    if not is_htmx(request):
+        query = {"notice": code, **({"card": card_id} if card_id else {})}
+        return RedirectResponse("/practice?" + urlencode(query), status_code=303)
+    context = stage_context(engine, user, card_id=card_id, notice=_notice(code, lang))
+    return render_stage(request, context, page=False)
