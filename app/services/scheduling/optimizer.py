@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -42,7 +43,7 @@ def card_histories(answers: Iterable[Answer]) -> dict[str, list[Answer]]:
     return out
 
 
-def fsrs_items(histories: dict[str, list[Answer]]) -> list[object]:
+def fsrs_items(histories: dict[str, list[Answer]]) -> list[Any]:
     """One training item per answer on a later day than the card's previous one,
     carrying the card's history up to it (fsrs-rs' format; delta_t in days)."""
     from fsrs_rs_python import FSRSItem, FSRSReview
@@ -60,7 +61,7 @@ def fsrs_items(histories: dict[str, list[Answer]]) -> list[object]:
     return items
 
 
-def fit(items: Sequence[object]) -> list[float]:
+def fit(items: Sequence[Any]) -> list[float]:
     """fsrs-rs' fit, checked against py-fsrs' parameter bounds."""
     from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
     from fsrs_rs_python import DEFAULT_PARAMETERS, FSRS

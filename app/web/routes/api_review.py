@@ -4,7 +4,7 @@ practice session (OpenAPI at /docs). Thin: parse, call a service, return its mod
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
@@ -54,7 +54,11 @@ class Problem(BaseModel):
     message: str
 
 
-ERRORS = {409: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem},
+    404: {"model": Problem},
+    422: {"model": Problem},
+}
 
 
 def _refuse(exc: service.SchedulingError) -> HTTPException:
