@@ -31,6 +31,11 @@ CLAIMS = {
 }
 
 
+def _finite(value: float, cap: float = 1e30) -> float:
+    """Overflowed measurements (inf, or NaN from inf - inf) are reported as the cap."""
+    return value if math.isfinite(value) else cap
+
+
 class Params(BaseModel):
     depth: int = Field(20, ge=2, le=40, description="Number of linear layers")
     width: int = Field(64, ge=8, le=128, description="Hidden units per layer")
@@ -87,8 +92,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             hidden.append(h)
     loss0 = nn.functional.mse_loss(h, y)
     loss0.backward()
-    norms = [float(lin.weight.grad.norm().item()) for lin in linears]
-    signal = [float(t.grad.norm().item()) for t in hidden]
+    norms = [_finite(float(lin.weight.grad.norm().item())) for lin in linears]
+    signal = [_finite(float(t.grad.norm().item())) for t in hidden]
     ratio = signal[0] / max(signal[-1], 1e-30) if signal else 1.0
     model.zero_grad()
 

@@ -28,15 +28,15 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    gru_hidden: int = Field(32, ge=4, le=128, description="GRU hidden units")
-    lstm_hidden: int = Field(32, ge=4, le=128, description="LSTM hidden units")
+    gru_hidden: int = Field(32, ge=4, le=64, description="GRU hidden units")
+    lstm_hidden: int = Field(32, ge=4, le=64, description="LSTM hidden units")
     seq_len: int = Field(
         10,
         ge=2,
-        le=60,
+        le=30,
         description="Sequence length: the cue is at step 1, the answer is read after the last step",
     )
-    steps: int = Field(200, ge=10, le=400, description="Adam training steps per model")
+    steps: int = Field(200, ge=10, le=300, description="Adam training steps per model")
     lr: float = Field(0.01, ge=1e-4, le=0.1, description="Adam learning rate")
 
 

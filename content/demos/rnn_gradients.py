@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -33,6 +34,11 @@ CLAIMS = {
 }
 
 CELLS = ("rnn", "lstm", "gru")
+
+
+def _finite(value: float, cap: float = 1e30) -> float:
+    """Overflowed measurements (inf, or NaN from inf - inf) are reported as the cap."""
+    return value if math.isfinite(value) else cap
 
 
 class Params(BaseModel):
@@ -79,7 +85,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         out, _ = layer(x)
         loss = out[:, -1].pow(2).sum()  # depends on the last hidden state only
         (gx,) = torch.autograd.grad(loss, x)
-        return [float(v) for v in gx.double().norm(dim=(0, 2)).tolist()]
+        return [_finite(float(v)) for v in gx.double().norm(dim=(0, 2)).tolist()]
 
     profiles = {}
     for i, cell in enumerate(CELLS):

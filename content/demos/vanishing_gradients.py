@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -78,7 +79,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     loss = nn.functional.mse_loss(model(x), y)
     loss.backward()
 
-    norms = [float(lin.weight.grad.norm().item()) for lin in linears]
+    # Overflowed norms (inf, or NaN from inf - inf) are reported as 1e30.
+    norms = [
+        n if math.isfinite(n) else 1e30
+        for n in (float(lin.weight.grad.norm().item()) for lin in linears)
+    ]
     floor = 1e-30
     first, last_norm = norms[0], max(norms[-1], floor)
     ratio = first / last_norm

@@ -28,6 +28,12 @@ CLAIMS = {
     ),
 }
 
+
+def _finite(value: float, cap: float = 1e30) -> float:
+    """Overflowed measurements (inf, or NaN from inf - inf) are reported as the cap."""
+    return value if math.isfinite(value) else cap
+
+
 InitName = Literal["small", "xavier", "he", "constant"]
 
 
@@ -77,7 +83,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         with torch.no_grad():
             for lin in layers:
                 z = lin(h)
-                out.append(float(z.std().item()))
+                out.append(_finite(float(z.std().item())))
                 h = act(z)
         return out
 
@@ -107,7 +113,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             for p in all_params:
                 p -= 0.01 * p.grad
     w = layers[0].weight.detach()
-    row_spread = float((w - w[0:1]).abs().max().item())
+    raw_spread = float((w - w[0:1]).abs().max().item())
+    # If this init overflows during these steps the weights are NaN: symmetry cannot be judged.
+    overflowed = not math.isfinite(raw_spread)
+    row_spread = 0.0 if overflowed else raw_spread
 
     floor, cap = 1e-30, 1e30
     xs = [float(i) for i in range(1, params.depth + 1)]
@@ -148,8 +157,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         Claim(
             id="symmetry-broken",
             text=CLAIMS["symmetry-broken"],
-            passed=bool(row_spread > 1e-6),
-            values={"max_row_difference": row_spread},
+            passed=bool(not overflowed and row_spread > 1e-6),
+            values={"max_row_difference": row_spread, "training_overflowed": overflowed},
         ),
     ]
     return DemoResult(
@@ -157,7 +166,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             f"{params.init} init, {params.activation}: pre-activation std goes from {mine[0]:.3g} "
             "to "
             f"{min(mine[-1], cap):.3g} over {params.depth} layers; hidden units "
-            f"{'differ' if row_spread > 1e-6 else 'stay identical'} after 5 SGD steps."
+            f"{'overflow' if overflowed else 'differ' if row_spread > 1e-6 else 'stay identical'} "
+            "after 5 SGD steps."
         ),
         metrics={
             "first_std": mine[0],
