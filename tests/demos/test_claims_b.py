@@ -61,7 +61,9 @@ def passed(result: DemoResult, claim_id: str) -> bool:
 def declared_claims(name: str) -> set[str]:
     tree = ast.parse((DEMO_DIR / f"{name}.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CLAIMS" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "CLAIMS" for t in node.targets
+        ):
             return set(ast.literal_eval(node.value))
     raise AssertionError(f"{name}: no literal CLAIMS dict")
 
@@ -115,7 +117,11 @@ def test_momentum_needs_ill_conditioning_and_a_sane_beta() -> None:
 
 def test_rmsprop_claims_and_their_counter_settings() -> None:
     r = run_demo("rmsprop")
-    for claim in ("rmsprop-balances-steps", "rmsprop-beats-sgd-badly-scaled", "rmsprop-early-steps-inflated"):
+    for claim in (
+        "rmsprop-balances-steps",
+        "rmsprop-beats-sgd-badly-scaled",
+        "rmsprop-early-steps-inflated",
+    ):
         assert passed(r, claim)
     assert not passed(run_demo("rmsprop", scale_ratio=1.0), "rmsprop-beats-sgd-badly-scaled")
     assert not passed(run_demo("rmsprop", eps=1.0), "rmsprop-balances-steps")
@@ -124,10 +130,16 @@ def test_rmsprop_claims_and_their_counter_settings() -> None:
 
 def test_adam_bias_correction_depends_on_betas_and_eps() -> None:
     r = run_demo("adam_bias_correction")
-    for claim in ("corrected-first-step-is-lr", "uncorrected-first-step-off", "uncorrected-m-biased-to-zero"):
+    for claim in (
+        "corrected-first-step-is-lr",
+        "uncorrected-first-step-off",
+        "uncorrected-m-biased-to-zero",
+    ):
         assert passed(r, claim)
     assert not passed(run_demo("adam_bias_correction", beta2=0.99), "uncorrected-first-step-off")
-    assert not passed(run_demo("adam_bias_correction", eps=0.1, grad_scale=0.001), "corrected-first-step-is-lr")
+    assert not passed(
+        run_demo("adam_bias_correction", eps=0.1, grad_scale=0.001), "corrected-first-step-is-lr"
+    )
     assert not passed(run_demo("adam_bias_correction", beta1=0.5), "uncorrected-m-biased-to-zero")
 
 
@@ -141,7 +153,11 @@ def test_adam_vs_sgd_advantage_needs_bad_scaling() -> None:
 
 def test_saddle_point_claims() -> None:
     r = run_demo("saddle_points")
-    for claim in ("gd-stalls-at-saddle", "noise-escapes-faster", "random-critical-points-mostly-saddles"):
+    for claim in (
+        "gd-stalls-at-saddle",
+        "noise-escapes-faster",
+        "random-critical-points-mostly-saddles",
+    ):
         assert passed(r, claim)
     off = run_demo("saddle_points", init_offset=0.3, noise_std=0.0, dim=2)
     assert not passed(off, "gd-stalls-at-saddle")
@@ -180,7 +196,11 @@ def test_l1_vs_l2_claims() -> None:
 
 def test_dropout_claims() -> None:
     r = run_demo("dropout")
-    for claim in ("train-random-eval-deterministic", "expected-activation-preserved", "eval-is-not-mc-average"):
+    for claim in (
+        "train-random-eval-deterministic",
+        "expected-activation-preserved",
+        "eval-is-not-mc-average",
+    ):
         assert passed(r, claim)
     off = run_demo("dropout", p=0.0)
     assert not passed(off, "train-random-eval-deterministic")
@@ -201,8 +221,12 @@ def test_data_augmentation_claims() -> None:
     r = run_demo("data_augmentation")
     assert passed(r, "shift-augmentation-improves-test")
     assert passed(r, "label-breaking-augmentation-hurts")
-    assert not passed(run_demo("data_augmentation", task="position"), "shift-augmentation-improves-test")
-    assert not passed(run_demo("data_augmentation", pattern="unrelated"), "label-breaking-augmentation-hurts")
+    assert not passed(
+        run_demo("data_augmentation", task="position"), "shift-augmentation-improves-test"
+    )
+    assert not passed(
+        run_demo("data_augmentation", pattern="unrelated"), "label-breaking-augmentation-hurts"
+    )
 
 
 def test_metrics_claims_vanish_when_balanced() -> None:
@@ -212,3 +236,25 @@ def test_metrics_claims_vanish_when_balanced() -> None:
     balanced = run_demo("metrics", positive_rate=0.5)
     assert not passed(balanced, "accuracy-misleading-imbalanced")
     assert not passed(balanced, "auc-ignores-prevalence-ap-does-not")
+
+
+CARD_DIRS = ["optimization", "generalization", "evaluation"]
+CARDS_ROOT = DEMO_DIR.parent / "cards"
+
+
+def b_cards() -> list[Path]:
+    return sorted(
+        p for d in CARD_DIRS for p in (CARDS_ROOT / d).glob("*.md") if not p.name.endswith(".zh.md")
+    )
+
+
+@pytest.mark.parametrize("card", b_cards(), ids=lambda p: p.stem)
+def test_card_proves_pass_with_card_params(card: Path) -> None:
+    import yaml
+
+    front = yaml.safe_load(card.read_text().split("---")[1])
+    demo = front["demo"]
+    name = Path(demo["path"]).stem
+    result = run_demo(name, **(demo.get("params") or {}))
+    for claim_id in demo["proves"]:
+        assert passed(result, claim_id), f"{card.name}: {claim_id}"
