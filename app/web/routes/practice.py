@@ -14,7 +14,10 @@ was shown (time to answer: measured in the browser, or from the form's age witho
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -34,6 +37,23 @@ router = APIRouter()
 MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
 RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
 NOTICE_CODES = ("conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error")
+
+
+# SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
+# SQLite's busy handler (1, 2, 5 ... 100 ms steps) instead of waking when it is free.
+# Within this process, answers wait on a Python lock instead: handed over at once.
+# (PostgreSQL needs none of this: the learner's row lock orders their answers.)
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def write_session(engine: Any) -> Iterator[Any]:
+    if engine.dialect.name != "sqlite":
+        with session_scope(engine, write=True) as session:
+            yield session
+        return
+    with _SQLITE_WRITER, session_scope(engine, write=True) as session:
+        yield session
 
 
 def is_htmx(request: Request) -> bool:
@@ -175,7 +195,7 @@ def grade(
         code = "stale"
     else:
         try:
-            with session_scope(engine, write=True) as session:
+            with write_session(engine) as session:
                 scheduler.grade(
                     session,
                     user.id,
@@ -203,7 +223,7 @@ def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDe
     lang = normalise(user.locale) or "en"
     card_id: str | None = None
     try:
-        with session_scope(engine, write=True) as session:
+        with write_session(engine) as session:
             card_id = scheduler.undo(session, user.id).card_id
         code = "undone"
     except scheduler.NothingToUndo:

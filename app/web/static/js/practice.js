@@ -31,9 +31,10 @@
   }
 
   function submitWith(form, button) {
+    // A click, not requestSubmit(button): htmx learns the submitter (rating) from it.
     if (!form) return;
-    if (form.requestSubmit) form.requestSubmit(button || undefined);
-    else if (button) button.click();
+    if (button) button.click();
+    else if (form.requestSubmit) form.requestSubmit();
     else form.submit();
   }
 

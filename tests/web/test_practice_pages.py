@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from real_content import import_real_content
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.models.card import CardTranslation
 from app.models.review import ReviewLog
 from tests.conftest import log_in
+from tests.real_content import import_real_content
 
 FIELDS = ("card_id", "version", "idempotency_key", "shown_at")
 
