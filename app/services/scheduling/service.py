@@ -43,7 +43,7 @@ FSRS_NEW = 0  # a row made only to bury or suspend a card never answered
 LEARN_AHEAD = timedelta(minutes=20)  # Anki's default "learn ahead limit"
 NEW_CANDIDATES = 20
 REVIEW_CANDIDATES = 50
-REVIEW_WINDOW = 500  # due cards ranked per call (see _due_review_rows)
+REVIEW_WINDOW = 200  # due cards ranked per call: a default day of reviews (see _due_review_rows)
 MIN_REVIEWS_TO_FIT = 512  # py-fsrs' threshold: reviews on a later day than the previous one
 
 
@@ -341,11 +341,15 @@ def _due_review_rows(
     out: list[Any] = []
     for start in range(0, len(window), limit):
         chunk = window[start : start + limit]
-        decks = dict(
-            session.execute(
-                select(c.id, c.deck).where(c.id.in_([r.card_id for r in chunk]), c.status == "active")  # type: ignore[attr-defined, arg-type]
+        # Status is filtered here, not in SQL: with it in the WHERE clause SQLite
+        # prefers the status index and reads every active card.
+        decks = {
+            card_id: deck
+            for card_id, deck, card_status in session.execute(
+                select(c.id, c.deck, c.status).where(c.id.in_([r.card_id for r in chunk]))  # type: ignore[attr-defined]
             ).all()
-        )
+            if card_status == "active"
+        }
         out.extend(
             _Row(r.card_id, r.due, r.version, r.stability, r.last_review_at, decks[r.card_id])
             for r in chunk
