@@ -28,12 +28,18 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    beta1: float = Field(0.9, ge=0.0, le=0.999, description="Decay of the first-moment (mean) estimate")
-    beta2: float = Field(0.999, ge=0.5, le=0.9999, description="Decay of the second-moment estimate")
+    beta1: float = Field(
+        0.9, ge=0.0, le=0.999, description="Decay of the first-moment (mean) estimate"
+    )
+    beta2: float = Field(
+        0.999, ge=0.5, le=0.9999, description="Decay of the second-moment estimate"
+    )
     lr: float = Field(0.001, ge=1e-5, le=0.1, description="Learning rate")
     eps: float = Field(1e-8, ge=1e-10, le=1.0, description="Epsilon added to sqrt(v_hat)")
     grad_scale: float = Field(1.0, ge=1e-4, le=1e4, description="Mean gradient magnitude")
-    grad_noise: float = Field(0.1, ge=0.0, le=2.0, description="Gradient noise relative to its mean")
+    grad_noise: float = Field(
+        0.1, ge=0.0, le=2.0, description="Gradient noise relative to its mean"
+    )
     steps: int = Field(200, ge=10, le=2000, description="Number of steps to follow")
 
 
@@ -49,7 +55,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     mean_g = (torch.rand(d, generator=gen, dtype=torch.float64) + 0.5) * params.grad_scale
     mean_g = mean_g * torch.where(torch.rand(d, generator=gen) < 0.5, -1.0, 1.0).double()
     grads = [
-        (mean_g * (1 + params.grad_noise * torch.randn(d, generator=gen, dtype=torch.float64))).to(device)
+        (mean_g * (1 + params.grad_noise * torch.randn(d, generator=gen, dtype=torch.float64))).to(
+            device
+        )
         for _ in range(params.steps)
     ]
     mean_g = mean_g.to(device)
@@ -78,7 +86,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     first_corr = corr_steps[0] / params.lr
     first_raw = raw_steps[0] / params.lr
     predicted = (1 - params.beta1) / (1 - params.beta2) ** 0.5
-    off = max(first_raw / first_corr, first_corr / first_raw) if first_raw > 0 and first_corr > 0 else float("inf")
+    off = (
+        max(first_raw / first_corr, first_corr / first_raw)
+        if first_raw > 0 and first_corr > 0
+        else float("inf")
+    )
     c1 = abs(first_corr - 1.0) <= 0.05
     c2 = off > 1.5
     k = min(4, params.steps - 1)
@@ -100,9 +112,21 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         tables=[
             Table(
                 title="Mean step size / lr over the first steps",
-                columns=["step", "with correction", "without correction", "m / mean g (raw)", "m_hat / mean g"],
+                columns=[
+                    "step",
+                    "with correction",
+                    "without correction",
+                    "m / mean g (raw)",
+                    "m_hat / mean g",
+                ],
                 rows=[
-                    [t + 1, corr_steps[t] / params.lr, raw_steps[t] / params.lr, m_raw_ratio[t], m_hat_ratio[t]]
+                    [
+                        t + 1,
+                        corr_steps[t] / params.lr,
+                        raw_steps[t] / params.lr,
+                        m_raw_ratio[t],
+                        m_hat_ratio[t],
+                    ]
                     for t in (0, 1, 2, 4, 9, 49, 199)
                     if t < params.steps
                 ],
@@ -116,8 +140,16 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 y_label="|update| / lr",
                 log_y=True,
                 series=[
-                    Series(name="with bias correction", x=xs, y=[max(s / params.lr, 1e-12) for s in corr_steps]),
-                    Series(name="without bias correction", x=xs, y=[max(s / params.lr, 1e-12) for s in raw_steps]),
+                    Series(
+                        name="with bias correction",
+                        x=xs,
+                        y=[max(s / params.lr, 1e-12) for s in corr_steps],
+                    ),
+                    Series(
+                        name="without bias correction",
+                        x=xs,
+                        y=[max(s / params.lr, 1e-12) for s in raw_steps],
+                    ),
                 ],
             )
         ],

@@ -24,10 +24,14 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    feature_scale: float = Field(30.0, ge=1.0, le=1000.0, description="Multiplier on half of the features")
+    feature_scale: float = Field(
+        30.0, ge=1.0, le=1000.0, description="Multiplier on half of the features"
+    )
     adam_lr: float = Field(0.05, ge=1e-4, le=1.0, description="Adam learning rate")
     steps: int = Field(300, ge=10, le=2000, description="Full-batch steps for each optimizer")
-    loss_scale: float = Field(100.0, ge=1e-12, le=1e4, description="Factor for the loss-rescaling test")
+    loss_scale: float = Field(
+        100.0, ge=1e-12, le=1e4, description="Factor for the loss-rescaling test"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -78,10 +82,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     adam_curve, adam_w, _ = train("adam")
     ctx.progress(0.7, "rescaled loss")
     _, adam_w_scaled, _ = train("adam", params.loss_scale)
-    sgd_scaled_first = 0.0
-    w = torch.zeros(d, dtype=torch.float64, device=device, requires_grad=True)
-    loss_fn(w, params.loss_scale).backward()
-    sgd_scaled_first = float((w.grad / lam_max).norm().item())
+    # SGD's first step on the rescaled loss: lr * gradient, with the same lr = 1/lambda_max.
+    w0 = torch.zeros(d, dtype=torch.float64, device=device, requires_grad=True)
+    (g0,) = torch.autograd.grad(loss_fn(w0, params.loss_scale), w0)
+    sgd_scaled_first = float((g0 / lam_max).norm().item())
 
     sgd_excess = max(sgd_curve[-1] - opt_loss, 0.0)
     adam_excess = max(adam_curve[-1] - opt_loss, 0.0)
@@ -93,8 +97,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     xs = [float(i) for i in range(params.steps + 1)]
     return DemoResult(
         summary=(
-            f"Hessian condition number {lam_max / lam_min:.3g}. After {params.steps} steps the excess "
-            f"loss is {sgd_excess:.3g} for SGD (lr={1 / lam_max:.3g}) and {adam_excess:.3g} for Adam "
+            f"Hessian condition number {lam_max / lam_min:.3g}. After {params.steps} steps the "
+            "excess "
+            f"loss is {sgd_excess:.3g} for SGD (lr={1 / lam_max:.3g}) and {adam_excess:.3g} for "
+            "Adam "
             f"(lr={params.adam_lr:g})."
         ),
         metrics={
@@ -124,7 +130,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 y_label="loss - optimum",
                 log_y=True,
                 series=[
-                    Series(name="SGD lr=1/lambda_max", x=xs, y=[max(v - opt_loss, 1e-12) for v in sgd_curve]),
+                    Series(
+                        name="SGD lr=1/lambda_max",
+                        x=xs,
+                        y=[max(v - opt_loss, 1e-12) for v in sgd_curve],
+                    ),
                     Series(name="Adam", x=xs, y=[max(v - opt_loss, 1e-12) for v in adam_curve]),
                 ],
             )
@@ -140,7 +150,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="adam-loss-scale-invariant",
                 text=CLAIMS["adam-loss-scale-invariant"],
                 passed=bool(c2),
-                values={"adam_relative_weight_change": rel_change, "sgd_first_step_ratio": step_ratio},
+                values={
+                    "adam_relative_weight_change": rel_change,
+                    "sgd_first_step_ratio": step_ratio,
+                },
             ),
         ],
     )

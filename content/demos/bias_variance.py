@@ -69,7 +69,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         phi = features(x, deg)  # (k, n, deg+1)
         if params.ridge > 0 or n > 2 * (deg + 1):
             # Normal equations: fast, and well conditioned for Legendre features with enough data.
-            a = phi.transpose(1, 2) @ phi + params.ridge * torch.eye(deg + 1, dtype=torch.float64, device=device)
+            a = phi.transpose(1, 2) @ phi + params.ridge * torch.eye(
+                deg + 1, dtype=torch.float64, device=device
+            )
             w = torch.linalg.solve(a, phi.transpose(1, 2) @ y.unsqueeze(-1)).squeeze(-1)
         else:
             # Minimum-norm least squares, also when deg + 1 > n_train.
@@ -85,7 +87,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     lo, hi = params.degree_low, params.degree_high
     c1 = bias2[lo] > 2 * var[lo]
     c2 = var[hi] > 2 * bias2[hi]
-    rel = [abs(b + v + noise_var - m) / m for b, v, m in zip(bias2, var, measured)]
+    rel = [abs(b + v + noise_var - m) / m for b, v, m in zip(bias2, var, measured, strict=True)]
 
     xs = [float(d) for d in degrees]
 
@@ -94,7 +96,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     return DemoResult(
         summary=(
-            f"Over {k} training sets of {n} samples: degree {lo} has bias^2 {bias2[lo]:.3g} and variance "
+            f"Over {k} training sets of {n} samples: degree {lo} has bias^2 {bias2[lo]:.3g} and "
+            "variance "
             f"{var[lo]:.3g}; degree {hi} has bias^2 {bias2[hi]:.3g} and variance {var[hi]:.3g} "
             f"(noise variance {noise_var:.3g})."
         ),
@@ -111,7 +114,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             Table(
                 title="Decomposition of the expected test error",
                 columns=["degree", "bias^2", "variance", "noise", "sum", "measured test MSE"],
-                rows=[[d, bias2[d], var[d], noise_var, bias2[d] + var[d] + noise_var, measured[d]] for d in degrees],
+                rows=[
+                    [d, bias2[d], var[d], noise_var, bias2[d] + var[d] + noise_var, measured[d]]
+                    for d in degrees
+                ],
             )
         ],
         charts=[

@@ -16,9 +16,9 @@ DESCRIPTION = (
 )
 CLAIMS = {
     "shift-augmentation-improves-test": (
-        "Random-shift augmentation raises test accuracy by at least 10 points over no augmentation: "
-        "for this task a shift preserves the label, and the shifted copies teach the position "
-        "invariance that the few training examples do not show."
+        "Random-shift augmentation raises test accuracy by at least 10 points over no "
+        "augmentation: for this task a shift preserves the label, and the shifted copies teach "
+        "the position invariance that the few training examples do not show."
     ),
     "label-breaking-augmentation-hurts": (
         "Flip augmentation drops test accuracy below 65% and below the un-augmented model: for "
@@ -28,14 +28,26 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    train_shift: int = Field(2, ge=0, le=26, description="Training patterns start at positions 0..train_shift (test: 0..26)")
+    train_shift: int = Field(
+        2,
+        ge=0,
+        le=26,
+        description="Training patterns start at positions 0..train_shift (test: 0..26)",
+    )
     n_train: int = Field(100, ge=20, le=1000, description="Training signals")
     noise: float = Field(0.3, ge=0.0, le=1.0, description="Std of the background noise")
     pattern: Literal["mirror-pair", "unrelated"] = Field(
-        "mirror-pair", description="mirror-pair: class 1's pattern is class 0's reversed; unrelated: two different shapes"
+        "mirror-pair",
+        description=(
+            "mirror-pair: class 1's pattern is class 0's reversed; unrelated: two different shapes"
+        ),
     )
     task: Literal["shape", "position"] = Field(
-        "shape", description="shape: label = which pattern; position: label = pattern in the right half (any training position)"
+        "shape",
+        description=(
+            "shape: label = which pattern; position: label = pattern in the right half "
+            "(any training position)"
+        ),
     )
     steps: int = Field(300, ge=50, le=1000, description="Full-batch training steps per model")
 
@@ -49,7 +61,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     gen = torch.Generator().manual_seed(ctx.seed)
     length, plen = 32, 6
     p0 = torch.tensor([0.2, 0.6, 1.0, 1.6, 2.2, 0.0])
-    p1 = p0.flip(0) if params.pattern == "mirror-pair" else torch.tensor([1.5, 0.0, 1.5, 0.0, 1.5, 0.0])
+    p1 = (
+        p0.flip(0)
+        if params.pattern == "mirror-pair"
+        else torch.tensor([1.5, 0.0, 1.5, 0.0, 1.5, 0.0])
+    )
 
     def make(n: int, max_pos: int) -> tuple[torch.Tensor, torch.Tensor]:
         if params.task == "position":
@@ -108,7 +124,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     xs = [float(25 * (i + 1)) for i in range(len(results["none"][2]))]
     return DemoResult(
         summary=(
-            f"Test accuracy with the pattern anywhere: no augmentation {none_acc:.1%}, random shifts "
+            f"Test accuracy with the pattern anywhere: no augmentation {none_acc:.1%}, random "
+            "shifts "
             f"{shift_acc:.1%}, random flips {flip_acc:.1%} (task {params.task}, training positions "
             f"0..{params.train_shift if params.task == 'shape' else length - plen})."
         ),

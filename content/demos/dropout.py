@@ -34,7 +34,10 @@ CLAIMS = {
 class Params(BaseModel):
     p: float = Field(0.5, ge=0.0, le=0.9, description="Drop probability")
     scaling: Literal["inverted", "none"] = Field(
-        "inverted", description="inverted: survivors x 1/(1-p) in training (PyTorch); none: no rescaling anywhere"
+        "inverted",
+        description=(
+            "inverted: survivors x 1/(1-p) in training (PyTorch); none: no rescaling anywhere"
+        ),
     )
     width: int = Field(256, ge=16, le=1024, description="Units in the dropout layer")
 
@@ -86,7 +89,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             mc += net(True)
             if (i + 1) % 10 == 0:
                 avg = mc / (i + 1)
-                running.append(float(((avg - eval_out).abs().mean() / eval_out.abs().mean()).item()))
+                running.append(
+                    float(((avg - eval_out).abs().mean() / eval_out.abs().mean()).item())
+                )
         mc /= passes
     gap = float(((mc - eval_out).abs().mean() / eval_out.abs().mean()).item())
 
@@ -96,8 +101,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     return DemoResult(
         summary=(
-            f"p={p:g}, scaling={params.scaling}: {kept:.1%} of units kept in a training pass; train/eval mean "
-            f"activation ratio {mean_ratio:.3f}; eval output vs average of {passes} train passes differs by {gap:.2%}."
+            f"p={p:g}, scaling={params.scaling}: {kept:.1%} of units kept in a training pass; "
+            "train/eval mean "
+            f"activation ratio {mean_ratio:.3f}; eval output vs average of {passes} train passes "
+            f"differs by {gap:.2%}."
         ),
         metrics={
             "kept_fraction": kept,
@@ -109,7 +116,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         tables=[
             Table(
                 title="Dropout layer on the same batch",
-                columns=["mode", "mean activation", "fraction non-zero", "same output on a second pass"],
+                columns=[
+                    "mode",
+                    "mean activation",
+                    "fraction non-zero",
+                    "same output on a second pass",
+                ],
                 rows=[
                     ["train", train_mean, kept, not train_differs],
                     ["eval", eval_mean, float((eval_a != 0).double().mean().item()), eval_same],
@@ -130,7 +142,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 title="Gap between the running average of train passes and the eval output",
                 x_label="train-mode passes averaged",
                 y_label="relative mean |difference|",
-                series=[Series(name="gap", x=[float(10 * (i + 1)) for i in range(len(running))], y=running)],
+                series=[
+                    Series(
+                        name="gap", x=[float(10 * (i + 1)) for i in range(len(running))], y=running
+                    )
+                ],
             ),
         ],
         claims=[

@@ -9,11 +9,13 @@ from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Ta
 TITLE = "Early stopping"
 DESCRIPTION = (
     "Trains an MLP on a small 2-D classification set with a fraction of flipped labels, watches "
-    "the loss on a held-out validation set, and restores the weights from the best validation epoch."
+    "the loss on a held-out validation set, and restores the weights from the best validation "
+    "epoch."
 )
 CLAIMS = {
     "val-loss-turns-up": (
-        "Validation loss reaches its minimum and then rises by more than 20% by the end of training, "
+        "Validation loss reaches its minimum and then rises by more than 20% by the end of "
+        "training, "
         "while training loss keeps falling: the network has started fitting noise."
     ),
     "early-stopped-model-generalizes-better": (
@@ -24,11 +26,15 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    label_noise: float = Field(0.3, ge=0.0, le=0.45, description="Fraction of training labels flipped")
+    label_noise: float = Field(
+        0.3, ge=0.0, le=0.45, description="Fraction of training labels flipped"
+    )
     n_train: int = Field(200, ge=50, le=1000, description="Training samples")
     hidden: int = Field(128, ge=8, le=128, description="Hidden units per layer (2 hidden layers)")
     epochs: int = Field(300, ge=20, le=600, description="Full-batch training steps")
-    patience: int = Field(30, ge=1, le=200, description="Steps without validation improvement before stopping")
+    patience: int = Field(
+        30, ge=1, le=200, description="Steps without validation improvement before stopping"
+    )
     weight_decay: float = Field(0.0, ge=0.0, le=0.1, description="AdamW weight decay")
 
 
@@ -55,8 +61,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     x_te, y_te = make(500, 0.0)  # clean test set
 
     model = nn.Sequential(
-        nn.Linear(2, params.hidden), nn.ReLU(),
-        nn.Linear(params.hidden, params.hidden), nn.ReLU(),
+        nn.Linear(2, params.hidden),
+        nn.ReLU(),
+        nn.Linear(params.hidden, params.hidden),
+        nn.ReLU(),
         nn.Linear(params.hidden, 2),
     ).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=params.weight_decay)
@@ -106,9 +114,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     acc_es = es_test_acc
     return DemoResult(
         summary=(
-            f"Validation loss is lowest at step {best_epoch}; with patience {params.patience} training "
-            f"stops at step {stop_epoch if stop_epoch is not None else 'end'} and restores step {es_best}. "
-            f"Test loss {es_test_loss:.3f} (early-stopped) vs {final_test_loss:.3f} (final); test accuracy "
+            f"Validation loss is lowest at step {best_epoch}; with patience {params.patience} "
+            "training "
+            f"stops at step {stop_epoch if stop_epoch is not None else 'end'} and restores step "
+            f"{es_best}. "
+            f"Test loss {es_test_loss:.3f} (early-stopped) vs {final_test_loss:.3f} (final); test "
+            "accuracy "
             f"{final_test_acc:.1%} at the end."
         ),
         metrics={
@@ -124,9 +135,21 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         tables=[
             Table(
                 title="Early-stopped vs final model",
-                columns=["model", "step", "train loss", "validation loss", "test loss (clean labels)"],
+                columns=[
+                    "model",
+                    "step",
+                    "train loss",
+                    "validation loss",
+                    "test loss (clean labels)",
+                ],
                 rows=[
-                    ["early-stopped", es_best, train_curve[es_best - 1], val_curve[es_best - 1], es_test_loss],
+                    [
+                        "early-stopped",
+                        es_best,
+                        train_curve[es_best - 1],
+                        val_curve[es_best - 1],
+                        es_test_loss,
+                    ],
                     ["final", params.epochs, train_curve[-1], val_curve[-1], final_test_loss],
                 ],
             )
@@ -150,13 +173,20 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="val-loss-turns-up",
                 text=CLAIMS["val-loss-turns-up"],
                 passed=bool(c1),
-                values={"min_val_loss": min_val, "final_val_loss": val_curve[-1], "best_epoch": best_epoch},
+                values={
+                    "min_val_loss": min_val,
+                    "final_val_loss": val_curve[-1],
+                    "best_epoch": best_epoch,
+                },
             ),
             Claim(
                 id="early-stopped-model-generalizes-better",
                 text=CLAIMS["early-stopped-model-generalizes-better"],
                 passed=bool(c2),
-                values={"early_stopped_test_loss": es_test_loss, "final_test_loss": final_test_loss},
+                values={
+                    "early_stopped_test_loss": es_test_loss,
+                    "final_test_loss": final_test_loss,
+                },
             ),
         ],
     )

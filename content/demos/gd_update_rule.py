@@ -27,7 +27,9 @@ CLAIMS = {
 class Params(BaseModel):
     lr: float = Field(0.1, ge=0.0001, le=2.0, description="Learning rate")
     steps: int = Field(100, ge=1, le=2000, description="Number of updates")
-    feature_scale: float = Field(1.0, ge=0.1, le=10.0, description="Scale of the input features (sets lambda_max)")
+    feature_scale: float = Field(
+        1.0, ge=0.1, le=10.0, description="Scale of the input features (sets lambda_max)"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -80,7 +82,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     weight_final = weight_curve[-1]
     grad_excess = max(grad_final - opt_loss, 0.0)
     weight_excess = max(weight_final - opt_loss, 0.0)
-    monotone = all(b <= a + 1e-15 for a, b in zip(grad_curve, grad_curve[1:]))
+    monotone = all(b <= a + 1e-15 for a, b in zip(grad_curve, grad_curve[1:], strict=False))
     c1 = monotone and grad_excess <= 0.01 * (start_loss - opt_loss) and grad_final < 1e12
     c2 = weight_excess >= 10 * grad_excess and grad_final < 1e12
     bound = 2.0 / lam_max

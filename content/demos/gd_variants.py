@@ -19,7 +19,8 @@ CLAIMS = {
     ),
     "minibatch-noise-floor": (
         "With a constant learning rate, training with the configured batch size stalls at a noise "
-        "floor: its final loss is more than 1% above the least-squares optimum, while full-batch GD "
+        "floor: its final loss is more than 1% above the least-squares optimum, while full-batch "
+        "GD "
         "given the same number of updates (up to 3000) gets at least 10x closer to the optimum."
     ),
 }
@@ -119,7 +120,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 columns=["variant", "updates", "final loss", "excess over optimum"],
                 rows=[
                     ["full batch (B=512)", full_updates, full_final, full_excess],
-                    ["full batch, same number of updates", same_updates, exact_final if exact_final < 1e12 else 1e12, exact_excess],
+                    [
+                        "full batch, same number of updates",
+                        same_updates,
+                        exact_final if exact_final < 1e12 else 1e12,
+                        exact_excess,
+                    ],
                     [f"mini-batch (B={params.batch_size})", mb_updates, mb_final, mb_excess],
                 ],
             )
@@ -133,7 +139,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 log_y=True,
                 series=[
                     Series(name="full batch", x=epochs_x, y=[max(v, 1e-12) for v in full_curve]),
-                    Series(name=f"B={params.batch_size}", x=epochs_x, y=[max(v, 1e-12) for v in mb_curve]),
+                    Series(
+                        name=f"B={params.batch_size}",
+                        x=epochs_x,
+                        y=[max(v, 1e-12) for v in mb_curve],
+                    ),
                     Series(name="optimum", x=epochs_x, y=[floor] * len(epochs_x)),
                 ],
             )
@@ -143,7 +153,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="minibatch-lower-loss-per-epoch",
                 text=CLAIMS["minibatch-lower-loss-per-epoch"],
                 passed=bool(c1),
-                values={"full_batch_excess": full_excess, "minibatch_excess": mb_excess, "ratio": min(ratio, 1e12)},
+                values={
+                    "full_batch_excess": full_excess,
+                    "minibatch_excess": mb_excess,
+                    "ratio": min(ratio, 1e12),
+                },
             ),
             Claim(
                 id="minibatch-noise-floor",

@@ -22,7 +22,8 @@ CLAIMS = {
         "unregularized least squares but sets no coefficient exactly to zero."
     ),
     "autograd-l1-not-sparse": (
-        "Adding lambda * |w|_1 to the loss and running plain gradient descent leaves fewer than 10% "
+        "Adding lambda * |w|_1 to the loss and running plain gradient descent leaves fewer than "
+        "10% "
         "of coefficients exactly zero, even where the proximal L1 solution zeroes at least half: "
         "the subgradient makes weights jitter around zero instead of landing on it."
     ),
@@ -30,8 +31,12 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    l1: float = Field(0.1, ge=0.0, le=2.0, description="L1 strength lambda1 in loss + lambda1 * |w|_1")
-    l2: float = Field(1.0, ge=0.0, le=100.0, description="L2 strength lambda2 in loss + lambda2/2 * |w|^2")
+    l1: float = Field(
+        0.1, ge=0.0, le=2.0, description="L1 strength lambda1 in loss + lambda1 * |w|_1"
+    )
+    l2: float = Field(
+        1.0, ge=0.0, le=100.0, description="L2 strength lambda2 in loss + lambda2/2 * |w|^2"
+    )
     n_samples: int = Field(100, ge=20, le=2000, description="Training samples")
     n_features: int = Field(50, ge=5, le=200, description="Features (5 of them truly matter)")
     noise: float = Field(0.5, ge=0.0, le=3.0, description="Std of the label noise")
@@ -62,14 +67,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     # L1 with proximal gradient (ISTA): gradient step, then soft-threshold.
     w_l1 = torch.zeros(d, dtype=torch.float64, device=device)
-    for step in range(params.steps):
+    for _ in range(params.steps):
         z = w_l1 - lr * (H @ w_l1 - b)
         w_l1 = torch.sign(z) * torch.clamp(z.abs() - lr * params.l1, min=0.0)
     ctx.progress(0.5, "proximal L1 done")
 
     # L1 as a plain loss term, minimised by autograd gradient descent (subgradient of |w|).
     w_sg = torch.zeros(d, dtype=torch.float64, device=device, requires_grad=True)
-    for step in range(params.steps):
+    for _ in range(params.steps):
         loss = 0.5 * ((X @ w_sg - y) ** 2).mean() + params.l1 * w_sg.abs().sum()
         (g,) = torch.autograd.grad(loss, w_sg)  # d|w|/dw = sign(w), and 0 at exactly 0
         with torch.no_grad():
@@ -87,7 +92,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     c1 = z_l1 >= d / 2
     c2 = z_l2 == 0 and norm_l2 <= 0.9 * norm_ls
     c3 = z_sg < 0.1 * d and z_l1 >= d / 2
-    support_kept = int(((w_l1[:k] != 0)).sum().item())
+    support_kept = int((w_l1[:k] != 0).sum().item())
 
     cats = [f"w{i}" for i in range(d)]
     xs = [float(i) for i in range(d)]
@@ -109,9 +114,23 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         tables=[
             Table(
                 title="Coefficients (first 10)",
-                columns=["index", "true", "least squares", "L1 (proximal)", "L2 (ridge)", "L1 (autograd)"],
+                columns=[
+                    "index",
+                    "true",
+                    "least squares",
+                    "L1 (proximal)",
+                    "L2 (ridge)",
+                    "L1 (autograd)",
+                ],
                 rows=[
-                    [i, float(w_true[i]), float(w_ls[i]), float(w_l1[i]), float(w_l2[i]), float(w_sg[i])]
+                    [
+                        i,
+                        float(w_true[i]),
+                        float(w_ls[i]),
+                        float(w_l1[i]),
+                        float(w_l2[i]),
+                        float(w_sg[i]),
+                    ]
                     for i in range(min(10, d))
                 ],
             ),
@@ -141,7 +160,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             )
         ],
         claims=[
-            Claim(id="l1-exact-zeros", text=CLAIMS["l1-exact-zeros"], passed=bool(c1), values={"exact_zeros": z_l1, "n_features": d}),
+            Claim(
+                id="l1-exact-zeros",
+                text=CLAIMS["l1-exact-zeros"],
+                passed=bool(c1),
+                values={"exact_zeros": z_l1, "n_features": d},
+            ),
             Claim(
                 id="l2-shrinks-without-zeros",
                 text=CLAIMS["l2-shrinks-without-zeros"],
@@ -152,7 +176,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="autograd-l1-not-sparse",
                 text=CLAIMS["autograd-l1-not-sparse"],
                 passed=bool(c3),
-                values={"autograd_exact_zeros": z_sg, "autograd_below_0.01": small(w_sg), "proximal_exact_zeros": z_l1},
+                values={
+                    "autograd_exact_zeros": z_sg,
+                    "autograd_below_0.01": small(w_sg),
+                    "proximal_exact_zeros": z_l1,
+                },
             ),
         ],
     )

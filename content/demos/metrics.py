@@ -1,6 +1,8 @@
-"""Classification metrics on an imbalanced problem: accuracy, precision, recall, F1, ROC AUC and AP."""
+"""Accuracy, precision, recall, F1, ROC AUC and average precision on imbalanced data."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -26,8 +28,12 @@ CLAIMS = {
 
 class Params(BaseModel):
     positive_rate: float = Field(0.02, ge=0.005, le=0.5, description="Fraction of positives")
-    separation: float = Field(2.0, ge=0.0, le=5.0, description="Distance between the score means of the classes")
-    threshold: float = Field(1.5, ge=-3.0, le=8.0, description="Predict positive when score >= threshold")
+    separation: float = Field(
+        2.0, ge=0.0, le=5.0, description="Distance between the score means of the classes"
+    )
+    threshold: float = Field(
+        1.5, ge=-3.0, le=8.0, description="Predict positive when score >= threshold"
+    )
     n: int = Field(20000, ge=1000, le=200000, description="Number of examples")
 
 
@@ -42,10 +48,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         n_pos = max(1, round(params.n * rate))
         y = torch.zeros(params.n, dtype=torch.bool)
         y[:n_pos] = True
-        s = torch.randn(params.n, generator=gen, dtype=torch.float64) + params.separation * y.double()
+        s = (
+            torch.randn(params.n, generator=gen, dtype=torch.float64)
+            + params.separation * y.double()
+        )
         return s.to(device), y.to(device)
 
-    def ranking(s: torch.Tensor, y: torch.Tensor) -> dict[str, object]:
+    def ranking(s: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
         order = torch.argsort(s, descending=True)
         ys = y[order].double()
         tp = torch.cumsum(ys, 0)
@@ -57,7 +66,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         precision = tp / (tp + fp)
         # AP: mean of the precision at the rank of each positive (area under the PR step curve).
         ap = float((precision * ys).sum().item() / n_pos)
-        return {"auc": auc, "ap": ap, "tpr": tpr, "fpr": fpr, "precision": precision, "recall": tp / n_pos}
+        return {
+            "auc": auc,
+            "ap": ap,
+            "tpr": tpr,
+            "fpr": fpr,
+            "precision": precision,
+            "recall": tp / n_pos,
+        }
 
     s, y = sample(params.positive_rate)
     pred = s >= params.threshold
@@ -70,7 +86,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     rec = tp / (tp + fn) if tp + fn > 0 else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
     spec = tn / (tn + fp) if tn + fp > 0 else 0.0
-    base_acc = (fp + tn) / params.n  # always predict negative: every negative right, every positive wrong
+    base_acc = (
+        fp + tn
+    ) / params.n  # always predict negative: every negative right, every positive wrong
     ctx.progress(0.4, "threshold metrics")
 
     r = ranking(s, y)
@@ -87,8 +105,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     return DemoResult(
         summary=(
-            f"Positive rate {params.positive_rate:.1%}: threshold {params.threshold:g} gives accuracy {acc:.3f}, "
-            f"precision {prec:.3f}, recall {rec:.3f}, F1 {f1:.3f}. ROC AUC {r['auc']:.3f} (balanced: "
+            f"Positive rate {params.positive_rate:.1%}: threshold {params.threshold:g} gives "
+            f"accuracy {acc:.3f}, "
+            f"precision {prec:.3f}, recall {rec:.3f}, F1 {f1:.3f}. ROC AUC {r['auc']:.3f} "
+            "(balanced: "
             f"{rb['auc']:.3f}); average precision {r['ap']:.3f} (balanced: {rb['ap']:.3f}). "
             f"Always predicting negative: accuracy {base_acc:.3f}."
         ),
@@ -130,7 +150,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 x_label="false positive rate",
                 y_label="true positive rate",
                 series=[
-                    Series(name=f"positive rate {params.positive_rate:g}", x=thin(r["fpr"]), y=thin(r["tpr"])),
+                    Series(
+                        name=f"positive rate {params.positive_rate:g}",
+                        x=thin(r["fpr"]),
+                        y=thin(r["tpr"]),
+                    ),
                     Series(name="positive rate 0.5", x=thin(rb["fpr"]), y=thin(rb["tpr"])),
                 ],
             ),
@@ -140,7 +164,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 x_label="recall",
                 y_label="precision",
                 series=[
-                    Series(name=f"positive rate {params.positive_rate:g}", x=thin(r["recall"]), y=thin(r["precision"])),
+                    Series(
+                        name=f"positive rate {params.positive_rate:g}",
+                        x=thin(r["recall"]),
+                        y=thin(r["precision"]),
+                    ),
                     Series(name="positive rate 0.5", x=thin(rb["recall"]), y=thin(rb["precision"])),
                 ],
             ),
@@ -150,7 +178,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="accuracy-misleading-imbalanced",
                 text=CLAIMS["accuracy-misleading-imbalanced"],
                 passed=bool(c1),
-                values={"all_negative_accuracy": base_acc, "all_negative_recall": 0.0, "model_f1": f1},
+                values={
+                    "all_negative_accuracy": base_acc,
+                    "all_negative_recall": 0.0,
+                    "model_f1": f1,
+                },
             ),
             Claim(
                 id="auc-ignores-prevalence-ap-does-not",

@@ -25,8 +25,15 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    kappa: float = Field(100.0, ge=1.0, le=10000.0, description="Condition number: ratio of the two curvatures")
-    lr: float = Field(1.0, ge=0.01, le=1.99, description="Learning rate (steep curvature is 1, so lr < 2 is stable for plain GD)")
+    kappa: float = Field(
+        100.0, ge=1.0, le=10000.0, description="Condition number: ratio of the two curvatures"
+    )
+    lr: float = Field(
+        1.0,
+        ge=0.01,
+        le=1.99,
+        description="Learning rate (steep curvature is 1, so lr < 2 is stable for plain GD)",
+    )
     momentum: float = Field(0.9, ge=0.0, le=0.99, description="Momentum coefficient beta")
     max_steps: int = Field(2000, ge=50, le=5000, description="Step budget")
 
@@ -90,7 +97,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     gd_idx, mo_idx = thin(len(gd_losses)), thin(len(mo_losses))
     return DemoResult(
         summary=(
-            f"kappa={params.kappa:g}, lr={params.lr:g}: plain GD needs {fmt(gd_hit)} steps, momentum "
+            f"kappa={params.kappa:g}, lr={params.lr:g}: plain GD needs {fmt(gd_hit)} steps, "
+            "momentum "
             f"{params.momentum:g} needs {fmt(mo_hit)} steps to reach 1e-6 of the starting loss."
         ),
         metrics={
@@ -104,7 +112,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             Table(
                 title="Steps to reach 1e-6 of the starting loss",
                 columns=["optimizer", "steps"],
-                rows=[["SGD (no momentum)", fmt(gd_hit)], [f"SGD momentum={params.momentum:g}", fmt(mo_hit)]],
+                rows=[
+                    ["SGD (no momentum)", fmt(gd_hit)],
+                    [f"SGD momentum={params.momentum:g}", fmt(mo_hit)],
+                ],
             ),
             Table(
                 title="First steps of each path (x1 flat axis, x2 steep axis)",
@@ -123,8 +134,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 y_label="loss",
                 log_y=True,
                 series=[
-                    Series(name="SGD", x=[float(i) for i in gd_idx], y=[gd_losses[i] for i in gd_idx]),
-                    Series(name=f"momentum {params.momentum:g}", x=[float(i) for i in mo_idx], y=[mo_losses[i] for i in mo_idx]),
+                    Series(
+                        name="SGD", x=[float(i) for i in gd_idx], y=[gd_losses[i] for i in gd_idx]
+                    ),
+                    Series(
+                        name=f"momentum {params.momentum:g}",
+                        x=[float(i) for i in mo_idx],
+                        y=[mo_losses[i] for i in mo_idx],
+                    ),
                 ],
             )
         ],

@@ -32,7 +32,9 @@ class Params(BaseModel):
     n_train: int = Field(15, ge=5, le=500, description="Training samples")
     noise: float = Field(0.2, ge=0.01, le=1.0, description="Std of the label noise")
     max_degree: int = Field(12, ge=2, le=20, description="Highest polynomial degree")
-    ridge: float = Field(0.0, ge=0.0, le=10.0, description="L2 penalty on the coefficients (0 = plain least squares)")
+    ridge: float = Field(
+        0.0, ge=0.0, le=10.0, description="L2 penalty on the coefficients (0 = plain least squares)"
+    )
     target: Literal["sine", "linear"] = Field("sine", description="True function: sin(3x) or 0.8x")
 
 
@@ -51,7 +53,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             # Jittered grid: training inputs cover [-1, 1], so the test measures interpolation,
             # not extrapolation beyond the data.
             grid = torch.linspace(-1, 1, n, dtype=torch.float64)
-            jitter = (torch.rand(n, generator=gen, dtype=torch.float64) - 0.5) * (2.0 / max(n - 1, 1))
+            jitter = (torch.rand(n, generator=gen, dtype=torch.float64) - 0.5) * (
+                2.0 / max(n - 1, 1)
+            )
             x = (grid + jitter).clamp(-1, 1)
         else:
             x = torch.rand(n, generator=gen, dtype=torch.float64) * 2 - 1
@@ -68,7 +72,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     def fit(x: torch.Tensor, y: torch.Tensor, degree: int) -> torch.Tensor:
         phi = features(x, degree)
         if params.ridge > 0:
-            a = phi.T @ phi + params.ridge * torch.eye(degree + 1, dtype=torch.float64, device=device)
+            a = phi.T @ phi + params.ridge * torch.eye(
+                degree + 1, dtype=torch.float64, device=device
+            )
             return torch.linalg.solve(a, phi.T @ y)
         # Minimum-norm least squares also covers degree + 1 > n_train.
         return torch.linalg.pinv(phi) @ y
@@ -137,13 +143,21 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="high-degree-overfits",
                 text=CLAIMS["high-degree-overfits"],
                 passed=bool(c1),
-                values={"train_mse": train_err[top], "test_mse": test_err[top], "best_test_mse": test_err[best]},
+                values={
+                    "train_mse": train_err[top],
+                    "test_mse": test_err[top],
+                    "best_test_mse": test_err[best],
+                },
             ),
             Claim(
                 id="low-degree-underfits",
                 text=CLAIMS["low-degree-underfits"],
                 passed=bool(c2),
-                values={"train_mse": train_err[1], "test_mse": test_err[1], "noise_variance": noise_var},
+                values={
+                    "train_mse": train_err[1],
+                    "test_mse": test_err[1],
+                    "noise_variance": noise_var,
+                },
             ),
             Claim(
                 id="more-data-reduces-overfitting",

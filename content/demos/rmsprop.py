@@ -1,4 +1,4 @@
-"""RMSprop against plain SGD on a quadratic whose two coordinates have very different gradient scales."""
+"""RMSprop against plain SGD on a quadratic whose coordinates have very different scales."""
 
 from __future__ import annotations
 
@@ -29,10 +29,19 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    scale_ratio: float = Field(1000.0, ge=1.0, le=1e6, description="Curvature ratio between the two coordinates")
+    scale_ratio: float = Field(
+        1000.0, ge=1.0, le=1e6, description="Curvature ratio between the two coordinates"
+    )
     lr: float = Field(0.01, ge=1e-4, le=0.5, description="RMSprop learning rate")
-    alpha: float = Field(0.99, ge=0.0, le=0.999, description="RMSprop smoothing constant for the squared-gradient average")
-    eps: float = Field(1e-8, ge=1e-10, le=1.0, description="RMSprop epsilon added to the denominator")
+    alpha: float = Field(
+        0.99,
+        ge=0.0,
+        le=0.999,
+        description="RMSprop smoothing constant for the squared-gradient average",
+    )
+    eps: float = Field(
+        1e-8, ge=1e-10, le=1.0, description="RMSprop epsilon added to the denominator"
+    )
     steps: int = Field(300, ge=20, le=3000, description="Step budget")
 
 
@@ -96,7 +105,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             Table(
                 title="Size of each optimizer's step per coordinate",
                 columns=["step", "SGD |dx1|", "SGD |dx2|", "RMSprop |dx1|", "RMSprop |dx2|"],
-                rows=[[i + 1, *sgd_steps[i], *rms_steps[i]] for i in (0, 1, 4, 19) if i < params.steps],
+                rows=[
+                    [i + 1, *sgd_steps[i], *rms_steps[i]] for i in (0, 1, 4, 19) if i < params.steps
+                ],
             )
         ],
         charts=[
@@ -107,8 +118,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 y_label="loss",
                 log_y=True,
                 series=[
-                    Series(name="SGD lr=1/L", x=[xs[i] for i in idx], y=[sgd_losses[i] for i in idx]),
-                    Series(name=f"RMSprop lr={params.lr:g}", x=[xs[i] for i in idx], y=[rms_losses[i] for i in idx]),
+                    Series(
+                        name="SGD lr=1/L", x=[xs[i] for i in idx], y=[sgd_losses[i] for i in idx]
+                    ),
+                    Series(
+                        name=f"RMSprop lr={params.lr:g}",
+                        x=[xs[i] for i in idx],
+                        y=[rms_losses[i] for i in idx],
+                    ),
                 ],
             )
         ],
@@ -117,7 +134,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="rmsprop-balances-steps",
                 text=CLAIMS["rmsprop-balances-steps"],
                 passed=bool(c1),
-                values={"rmsprop_step_ratio": min(rms_ratio, 1e12), "sgd_step_ratio": min(sgd_ratio, 1e12)},
+                values={
+                    "rmsprop_step_ratio": min(rms_ratio, 1e12),
+                    "sgd_step_ratio": min(sgd_ratio, 1e12),
+                },
             ),
             Claim(
                 id="rmsprop-beats-sgd-badly-scaled",
@@ -129,7 +149,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 id="rmsprop-early-steps-inflated",
                 text=CLAIMS["rmsprop-early-steps-inflated"],
                 passed=bool(c3),
-                values={"first_step_over_lr": first, "predicted": 1.0 / (1.0 - params.alpha) ** 0.5},
+                values={
+                    "first_step_over_lr": first,
+                    "predicted": 1.0 / (1.0 - params.alpha) ** 0.5,
+                },
             ),
         ],
     )

@@ -30,9 +30,13 @@ CLAIMS = {
 
 
 class Params(BaseModel):
-    init_offset: float = Field(1e-6, ge=0.0, le=1.0, description="Starting y (0 = exactly on the saddle's stable axis)")
+    init_offset: float = Field(
+        1e-6, ge=0.0, le=1.0, description="Starting y (0 = exactly on the saddle's stable axis)"
+    )
     lr: float = Field(0.1, ge=0.01, le=0.5, description="Learning rate")
-    noise_std: float = Field(0.01, ge=0.0, le=1.0, description="Std of Gaussian noise added to each gradient")
+    noise_std: float = Field(
+        0.01, ge=0.0, le=1.0, description="Std of Gaussian noise added to each gradient"
+    )
     max_steps: int = Field(1000, ge=50, le=3000, description="Step budget")
     dim: int = Field(10, ge=1, le=50, description="Dimension of the random Hessians")
 
@@ -48,7 +52,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     def descend(noise: float) -> tuple[list[float], list[float], int | None, int]:
         gen = torch.Generator().manual_seed(ctx.seed + 1)
-        p = torch.tensor([1.0, params.init_offset], dtype=torch.float64, device=device, requires_grad=True)
+        p = torch.tensor(
+            [1.0, params.init_offset], dtype=torch.float64, device=device, requires_grad=True
+        )
         losses, gnorms = [], []
         escaped: int | None = None
         flat = 0
@@ -95,9 +101,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     return DemoResult(
         summary=(
-            f"From y0={params.init_offset:g}: plain GD escapes the saddle after {fmt(gd_escape)} steps "
+            f"From y0={params.init_offset:g}: plain GD escapes the saddle after {fmt(gd_escape)} "
+            "steps "
             f"({gd_flat} of them with |grad| < 1e-2); with noise std {params.noise_std:g} after "
-            f"{fmt(nz_escape)}. {pos_def:.1%} of random {params.dim}x{params.dim} Hessians are positive definite."
+            f"{fmt(nz_escape)}. {pos_def:.1%} of random {params.dim}x{params.dim} Hessians are "
+            "positive definite."
         ),
         metrics={
             "gd_escape_step": gd_steps,
@@ -110,7 +118,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             Table(
                 title="Escape from the saddle (|y| > 0.5)",
                 columns=["variant", "escape step", "steps with |grad| < 1e-2"],
-                rows=[["gradient descent", fmt(gd_escape), gd_flat], [f"noise std {params.noise_std:g}", fmt(nz_escape), ""]],
+                rows=[
+                    ["gradient descent", fmt(gd_escape), gd_flat],
+                    [f"noise std {params.noise_std:g}", fmt(nz_escape), ""],
+                ],
             )
         ],
         charts=[
@@ -121,8 +132,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 y_label="|grad f|",
                 log_y=True,
                 series=[
-                    Series(name="gradient descent", x=[float(i) for i in range(len(gd_gn))], y=gd_gn),
-                    Series(name="noisy gradient descent", x=[float(i) for i in range(len(nz_gn))], y=nz_gn),
+                    Series(
+                        name="gradient descent", x=[float(i) for i in range(len(gd_gn))], y=gd_gn
+                    ),
+                    Series(
+                        name="noisy gradient descent",
+                        x=[float(i) for i in range(len(nz_gn))],
+                        y=nz_gn,
+                    ),
                 ],
             ),
             Chart(
@@ -131,8 +148,16 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 x_label="step",
                 y_label="f",
                 series=[
-                    Series(name="gradient descent", x=[float(i) for i in range(len(gd_loss))], y=gd_loss),
-                    Series(name="noisy gradient descent", x=[float(i) for i in range(len(nz_loss))], y=nz_loss),
+                    Series(
+                        name="gradient descent",
+                        x=[float(i) for i in range(len(gd_loss))],
+                        y=gd_loss,
+                    ),
+                    Series(
+                        name="noisy gradient descent",
+                        x=[float(i) for i in range(len(nz_loss))],
+                        y=nz_loss,
+                    ),
                 ],
             ),
         ],
