@@ -21,8 +21,8 @@ def wait_pool_ready(server: LiveServer, timeout_s: float = 60) -> None:
 
 
 def demo_page(server: LiveServer) -> str:
-    """The card page when it includes the panel; the standalone demo page otherwise."""
-    return "/demos/vanishing_gradients"
+    """The card page of the vanishing-gradients card, which includes the panel."""
+    return "/cards/vanishing-gradients"
 
 
 def test_run_a_demo_and_see_the_chart_and_passed_claims(browser_page, live_server) -> None:  # type: ignore[no-untyped-def]

@@ -68,9 +68,13 @@ def install(app: FastAPI) -> None:
     app.state.demo_rate_limiter = RateLimiter(per_minute=30, burst=10)
 
     async def start(app: FastAPI) -> None:
-        interrupted = await anyio.to_thread.run_sync(
-            service.fail_interrupted, settings.demo_timeout_s + 120
-        )
+        try:
+            interrupted = await anyio.to_thread.run_sync(
+                service.fail_interrupted, settings.demo_timeout_s + 120
+            )
+        except Exception as exc:  # an unreachable database must not stop the app: /healthz says so
+            log.error("could not check for interrupted demo runs: %s", exc)
+            interrupted = 0
         if interrupted:
             log.warning("marked %d interrupted demo runs as failed", interrupted)
         if executor is not None:

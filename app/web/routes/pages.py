@@ -11,6 +11,7 @@ from app.services import practice as practice_service
 from app.services import search as search_service
 from app.web.deps import OptionalUser, SessionDep
 from app.web.i18n import LANGUAGES, normalise, request_language
+from app.web.routes.demos import demo_panel
 from app.web.templating import templates
 
 router = APIRouter()
@@ -78,6 +79,8 @@ def card_page(
         raise HTTPException(status_code=404, detail=f"no card {card_id!r}")
     # Only ever the asking learner's own history.
     history = practice_service.card_history(session, user.id, card_id) if user else None
+    card = view.card
+    demo = demo_panel(request, card.demo_path, card.demo_params, card.demo_proves) if card.demo_path else None
     return templates.TemplateResponse(
         request,
         "card.html",
@@ -87,5 +90,6 @@ def card_page(
             "text": view.text,
             "language_names": LANGUAGE_NAMES,
             "history": history,
+            "demo": demo,
         },
     )
