@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.db import engine_for
 from app.settings import Settings, get_settings
+from app.web import errors
 from app.web.middleware import RequestLogMiddleware
 from app.web.routes import (
     admin,
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SessionCookieMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(auth.router)

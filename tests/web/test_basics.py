@@ -66,3 +66,23 @@ def test_one_structured_log_line_per_request(client, caplog: pytest.LogCaptureFi
         ("/no-such-page", 404),
     ]
     assert all(line["ms"] >= 0 and line["method"] == "GET" for line in lines)
+
+
+def test_card_images_are_served_but_nothing_else_under_content(client, settings) -> None:  # type: ignore[no-untyped-def]
+    image = settings.content_dir / "cards" / "pic.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n")
+    (settings.content_dir / "demos" / "secret.py").write_text("TOKEN = 1\n")
+    assert client.get("/content/cards/pic.png").status_code == 200
+    assert client.get("/content/demos/secret.py").status_code == 404
+    assert client.get("/content/../pyproject.toml").status_code == 404
+    assert client.get("/content/cards/%2e%2e/%2e%2e/secret.png").status_code == 404
+
+
+def test_people_get_an_error_page_and_the_api_gets_json(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/cards/no-such-card", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Not found" in page.text
+    api = client.get("/api/demo-runs/999999", headers={"accept": "text/html"})
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/json")

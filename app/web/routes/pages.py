@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from app.services import deck as deck_service
 from app.services import practice as practice_service
 from app.services import search as search_service
-from app.web.deps import OptionalUser, SessionDep
+from app.web.deps import OptionalUser, SessionDep, SettingsDep
 from app.web.i18n import LANGUAGES, normalise, request_language
 from app.web.routes.demos import demo_panel
 from app.web.templating import templates
@@ -93,3 +93,21 @@ def card_page(
             "demo": demo,
         },
     )
+
+
+# Only images: a card's pictures live beside it under content/; its sources and demos do not
+# belong on the web.
+CONTENT_MEDIA_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+
+
+@router.get("/content/{media_path:path}", include_in_schema=False)
+def content_media(media_path: str, settings: SettingsDep) -> Response:
+    root = settings.content_dir.resolve()
+    target = (root / media_path).resolve()
+    if (
+        not target.is_relative_to(root)
+        or target.suffix.lower() not in CONTENT_MEDIA_TYPES
+        or not target.is_file()
+    ):
+        raise HTTPException(status_code=404, detail="no such image")
+    return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
