@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.commands import accounts, content, database, demos, scheduling, server
+from app.commands import accounts, content, database, demos, scheduling, server, worker
 
 cli = typer.Typer(
     help="Backprop: spaced-repetition practice for deep-learning interviews.",
@@ -17,6 +17,7 @@ content.register(cli)
 accounts.register(cli)
 scheduling.register(cli)
 demos.register(cli)
+worker.register(cli)
 
 
 def main() -> None:

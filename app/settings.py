@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     demo_output_kb: int = Field(default=64, ge=1)
     demo_queue_size: int = Field(default=32, ge=1)
     demo_queue: str = ""  # empty: in-process pool; redis://... sends runs to `backprop worker`s
+    # With demo_queue: the prefix of every Redis key and queue name (tests and several
+    # deployments can share one Redis), how long a worker's lease on a running run lasts
+    # without renewal before the run counts as lost, and how long a run may wait queued.
+    demo_queue_prefix: str = Field(default="backprop", pattern=r"^[A-Za-z0-9_.:-]{1,40}$")
+    demo_lease_s: float = Field(default=15.0, ge=1, le=600)
+    demo_queue_wait_s: float = Field(default=600.0, ge=5)
 
     # Accounts.
     signup_open: bool = True

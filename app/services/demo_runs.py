@@ -16,6 +16,7 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -50,7 +52,11 @@ __all__ = [
     "ParamsInvalid",
     "QueueFull",
     "RateLimiter",
+    "RedisRateLimiter",
+    "RunRecorder",
     "RunnerUnavailable",
+    "claim_run",
+    "sweep_lost_runs",
     "cache_key",
     "canonical_params",
     "card_demos",
@@ -258,6 +264,57 @@ class RateLimiter:
             return max(1, math.ceil((1 - tokens) / self.rate)) if self.rate > 0 else 60
 
 
+_BUCKET_LUA = """
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / math.max(rate, 0.001)) + 60)
+return {allowed, tostring(tokens)}
+"""
+
+
+class RedisRateLimiter:
+    """The same token bucket, kept in Redis, so every web process shares one bucket per
+    learner. Used with the queue backend (Redis is there anyway). Redis's own clock
+    (TIME) is used, so web hosts with skewed clocks agree. If Redis cannot be reached it
+    lets the request through: starting the run then fails with the queue's clear error.
+    """
+
+    def __init__(self, client: Any, prefix: str, per_minute: float = 30, burst: int = 10) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self._script = client.register_script(_BUCKET_LUA)
+
+    def acquire(self, key: str) -> int:
+        """0 if allowed, else seconds to wait."""
+        try:
+            seconds, micros = self.client.time()
+            now = seconds + micros / 1e6
+            allowed, tokens = self._script(
+                keys=[f"{self.prefix}:bucket:{key}"], args=[self.burst, self.rate, now]
+            )
+        except Exception as exc:  # redis.RedisError; no redis import in services
+            log.warning("demo rate limit skipped, Redis unreachable: %s", exc)
+            return 0
+        if int(allowed):
+            return 0
+        if self.rate <= 0:
+            return 60
+        return max(1, math.ceil((1 - float(tokens)) / self.rate))
+
+
 # --- runs ------------------------------------------------------------------------------
 
 PROGRESS_WRITE_INTERVAL_S = 0.2
@@ -273,7 +330,7 @@ class DemoRunService:
         self.catalog = catalog
         self.executor = executor
         self.seed = seed
-        self._last_progress: dict[str, float] = {}
+        self._recorder = RunRecorder(engine)
 
     def runtime(self, wait_s: float = 0.0) -> Runtime | None:
         return self.executor.runtime(wait_s) if self.executor is not None else None
@@ -351,27 +408,7 @@ class DemoRunService:
         return run
 
     def _on_event(self, event: RunEvent) -> None:
-        """Called from executor threads; writes the run's state."""
-        run_id = event.run_id
-        if event.kind == "progress":
-            now = time.monotonic()
-            if now - self._last_progress.get(run_id, 0.0) < PROGRESS_WRITE_INTERVAL_S:
-                return
-            self._last_progress[run_id] = now
-        with session_scope(self.engine, write=True) as session:
-            run = session.get(DemoRun, run_id)
-            if run is None:
-                return
-            if event.kind == "started":
-                run.status = "running"
-                run.started_at = utcnow()
-            elif event.kind == "progress":
-                run.progress = event.fraction
-                run.progress_message = event.message[:200]
-            elif event.outcome is not None:
-                self._last_progress.pop(run_id, None)
-                _apply_outcome(run, event.outcome)
-            session.add(run)
+        self._recorder(event)
 
     def get_run(self, session: Session, run_id: str) -> DemoRun | None:
         return session.get(DemoRun, run_id)
@@ -425,6 +462,118 @@ class DemoRunService:
                 )
                 session.add(run)
             return len(stuck)
+
+
+class RunRecorder:
+    """Writes a run's events to its ``demo_run`` row: the one place that does, whether the
+    run executes in this process's pool or in a ``backprop worker`` elsewhere. Progress
+    writes are throttled to one per PROGRESS_WRITE_INTERVAL_S per run."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._last_progress: dict[str, float] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        run_id = event.run_id
+        if event.kind == "progress":
+            now = time.monotonic()
+            if now - self._last_progress.get(run_id, 0.0) < PROGRESS_WRITE_INTERVAL_S:
+                return
+            self._last_progress[run_id] = now
+        with session_scope(self.engine, write=True) as session:
+            run = session.get(DemoRun, run_id)
+            if run is None or run.status in ("succeeded", "failed"):
+                return  # gone, or already failed by the sweeper: the first word stands
+            if event.kind == "started":
+                run.status = "running"
+                run.started_at = run.started_at or utcnow()
+            elif event.kind == "progress":
+                run.progress = event.fraction
+                run.progress_message = event.message[:200]
+            elif event.outcome is not None:
+                self._last_progress.pop(run_id, None)
+                _apply_outcome(run, event.outcome)
+            session.add(run)
+
+
+def claim_run(engine: Engine, run_id: str) -> bool:
+    """Moves a queued run to running; False when it is not queued any more (finished,
+    failed by the sweeper, or claimed by another worker after a redelivery), so a queue
+    that delivers a message twice never runs it twice."""
+    with session_scope(engine, write=True) as session:
+        result = session.execute(
+            update(DemoRun)
+            .where(col(DemoRun.id) == run_id, col(DemoRun.status) == "queued")
+            .values(status="running", started_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+LOST_REASON = (
+    "The demo worker running this was lost mid-run (its process stopped or its machine "
+    "went away); start the run again."
+)
+
+
+def sweep_lost_runs(
+    engine: Engine,
+    *,
+    alive: Callable[[list[str]], set[str]],
+    lease_s: float,
+    timeout_s: float,
+    queue_wait_s: float,
+) -> int:
+    """Fails runs nobody is working on any more; returns how many. Never leaves a run
+    'running' forever:
+
+    - running, started more than ``lease_s`` ago, and ``alive(ids)`` (the runs whose
+      worker still renews its lease) does not include it: the worker was lost;
+    - running longer than the demo timeout plus a lease: lost whatever the leases say;
+    - queued longer than ``queue_wait_s``: no worker took it.
+
+    Safe to call from every web process at once: each update is conditional on the status.
+    """
+    now = utcnow()
+    failed = 0
+    with session_scope(engine, write=True) as session:
+        running = session.exec(
+            select(DemoRun.id, DemoRun.started_at)
+            .where(DemoRun.status == "running")
+            .where(col(DemoRun.started_at) < now - timedelta(seconds=lease_s))
+        ).all()
+        ids = [run_id for run_id, _ in running]
+        try:
+            live = alive(ids) if ids else set()
+        except Exception as exc:  # leases unreadable (Redis down): only the backstop applies
+            log.warning("demo run leases unreadable, only failing overdue runs: %s", exc)
+            live = set(ids)
+        backstop = now - timedelta(seconds=timeout_s + lease_s)
+        lost = [
+            run_id
+            for run_id, started in running
+            if run_id not in live or (started is not None and started < backstop)
+        ]
+        stale = session.exec(
+            select(DemoRun.id)
+            .where(DemoRun.status == "queued")
+            .where(DemoRun.created_at < now - timedelta(seconds=queue_wait_s))
+        ).all()
+        for run_id, code, reason, status in [
+            *((i, "crashed", LOST_REASON, "running") for i in lost),
+            *(
+                (i, "unavailable",
+                 f"No demo worker took the run within {queue_wait_s:g} s; start it again later.",
+                 "queued")
+                for i in stale
+            ),
+        ]:  # fmt: skip
+            result = session.execute(
+                update(DemoRun)
+                .where(col(DemoRun.id) == run_id, col(DemoRun.status) == status)
+                .values(status="failed", reason_code=code, reason=reason, finished_at=now)
+            )
+            failed += int(getattr(result, "rowcount", 0) or 0)
+    return failed
 
 
 def _apply_outcome(run: DemoRun, outcome: Outcome) -> None:

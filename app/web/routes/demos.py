@@ -24,7 +24,9 @@ from app.services.demo_runs import (
     ParamsInvalid,
     QueueFull,
     RateLimiter,
+    RedisRateLimiter,
     RunnerUnavailable,
+    sweep_lost_runs,
 )
 from app.settings import Settings
 from app.web.deps import CsrfProtected, OptionalUser, SessionDep
@@ -42,16 +44,12 @@ SSE_HEARTBEAT_S = 15.0
 
 
 def make_executor(settings: Settings) -> Any:
-    """The executor the settings ask for: the local pool, or None when demo_workers=0.
-
-    ``demo_queue`` (redis://...) names the remote backend of a later issue; until it
-    exists, asking for it is an error rather than a silent fallback.
-    """
+    """The executor the settings ask for: the queue (``demo_queue=redis://...``, runs go
+    to ``backprop worker`` processes), the local pool, or None when demo_workers=0."""
     if settings.demo_queue:
-        raise RuntimeError(
-            f"BACKPROP_DEMO_QUEUE={settings.demo_queue!r}: remote demo workers are not "
-            "implemented yet; leave it empty to use the in-process pool"
-        )
+        from app.workers.queue_executor import QueueExecutor
+
+        return QueueExecutor(settings)
     if settings.demo_workers <= 0:
         return None
     from app.workers.pool import LocalPool, PoolConfig
@@ -60,27 +58,57 @@ def make_executor(settings: Settings) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    """Adds the routes, the demo service, and the pool's start/stop hooks."""
+    """Adds the routes, the demo service, and the executor's start/stop hooks. With the
+    queue, the rate limit lives in Redis and a sweeper fails runs whose worker was lost."""
     settings: Settings = app.state.settings
     executor = make_executor(settings)
     service = DemoRunService(app.state.engine, DemoCatalog(settings.content_dir), executor)
     app.state.demo_service = service
-    app.state.demo_rate_limiter = RateLimiter(per_minute=30, burst=10)
+    queue = executor if settings.demo_queue else None
+    if queue is not None:
+        app.state.demo_rate_limiter = RedisRateLimiter(
+            queue.redis, settings.demo_queue_prefix, per_minute=30, burst=10
+        )
+    else:
+        app.state.demo_rate_limiter = RateLimiter(per_minute=30, burst=10)
+    sweeper: list[asyncio.Task[None]] = []
+
+    def sweep() -> int:
+        assert queue is not None
+        return sweep_lost_runs(
+            service.engine,
+            alive=queue.alive_runs,
+            lease_s=settings.demo_lease_s,
+            timeout_s=settings.demo_timeout_s,
+            queue_wait_s=settings.demo_queue_wait_s,
+        )
+
+    async def sweep_forever() -> None:
+        while True:
+            try:
+                failed = await anyio.to_thread.run_sync(sweep)
+                if failed:
+                    log.warning("failed %d demo runs whose worker was lost", failed)
+            except Exception:
+                log.exception("the demo run sweeper failed")
+            await asyncio.sleep(max(1.0, settings.demo_lease_s / 3))
 
     async def start(app: FastAPI) -> None:
-        try:
+        if queue is not None:
+            # Runs live in the queue and in workers, not here: the sweeper decides.
+            sweeper.append(asyncio.create_task(sweep_forever()))
+        else:
             interrupted = await anyio.to_thread.run_sync(
                 service.fail_interrupted, settings.demo_timeout_s + 120
             )
-        except Exception as exc:  # an unreachable database must not stop the app: /healthz says so
-            log.error("could not check for interrupted demo runs: %s", exc)
-            interrupted = 0
-        if interrupted:
-            log.warning("marked %d interrupted demo runs as failed", interrupted)
+            if interrupted:
+                log.warning("marked %d interrupted demo runs as failed", interrupted)
         if executor is not None:
             executor.start()  # returns at once; warms up in the background
 
     async def stop(app: FastAPI) -> None:
+        for task in sweeper:
+            task.cancel()
         if executor is not None:
             await anyio.to_thread.run_sync(executor.stop)
 
