@@ -137,3 +137,91 @@ def start_worker(
     yield start
     for worker in started:
         worker.stop()
+
+
+@dataclass
+class WebProcess:
+    base_url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_web(root: Path, database_url: str, content_dir: Path, **env: str) -> WebProcess:
+    """One uvicorn process of the app, with a data dir of its own (so nothing on disk is
+    shared but the database), answering /healthz."""
+    import urllib.request
+
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    values = {
+        "BACKPROP_DATABASE_URL": database_url,
+        "BACKPROP_CONTENT_DIR": str(content_dir),
+        "BACKPROP_DATA_DIR": str(root / "data"),
+        "BACKPROP_DEMO_WORKERS": "0",
+        **env,
+    }
+    log_path = root / "web.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+            cwd=PROJECT_ROOT, env=worker_env(**values), stdout=log_file,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    web = WebProcess(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"the web process exited:\n{web.log()}")
+        try:
+            with urllib.request.urlopen(web.url("/healthz"), timeout=2) as response:
+                if response.status == 200:
+                    return web
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            web.stop()
+            raise AssertionError(f"the web process did not answer within 30 s:\n{web.log()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def web_processes(tmp_path: Path) -> Iterator[Callable[..., list[WebProcess]]]:
+    """``web_processes(n, database_url, content_dir, **env)``: n uvicorn processes on one
+    database, stopped at the end of the test."""
+    started: list[WebProcess] = []
+
+    def start(n: int, database_url: str, content_dir: Path, **env: str) -> list[WebProcess]:
+        webs = [
+            start_web(tmp_path / f"web{len(started) + i}", database_url, content_dir, **env)
+            for i in range(n)
+        ]
+        started.extend(webs)
+        return webs
+
+    yield start
+    for web in started:
+        web.stop()
