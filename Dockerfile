@@ -1,5 +1,6 @@
-# One image for the web app (default) and, later, demo workers.
-# CPU by default. For CUDA:
+# One image for both roles: the web app (the default command) and demo workers
+# (`backprop worker`, see docker-compose.yml and docs/TEAM.md).
+# CPU by default. For CUDA (GPU workers):
 #   docker build --build-arg BASE_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 \
 #                --build-arg TORCH_PIP_ARGS= -t backprop:cuda .
 ARG BASE_IMAGE=python:3.11-slim
@@ -33,5 +34,7 @@ EXPOSE 8000
 VOLUME ["/app/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
-# Migrations and the content import run at start, then the server (as `make run` does).
+# Alone (SQLite): migrations and the content import run at start, then the server, as
+# `make run` does. With docker-compose.yml: `backprop serve` / `backprop worker`, after a
+# one-shot `backprop db upgrade && backprop import`.
 CMD [".venv/bin/backprop", "start"]

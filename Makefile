@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run test lint browser demo-check bench clean
+.PHONY: setup run worker test lint browser demo-check bench clean
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml
 
 run: setup
 	$(BIN)/backprop start
+
+# A demo worker for BACKPROP_DEMO_QUEUE=redis://... (docs/TEAM.md).
+worker: setup
+	$(BIN)/backprop worker
 
 # Browser tests drive Debian's Chromium; install it when missing and we may.
 browser:

@@ -39,7 +39,9 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(
+    database_url: str, *, pool_size: int = 10, max_overflow: int | None = None
+) -> Engine:
     url = make_url(database_url)
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
@@ -52,11 +54,16 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    overflow = pool_size if max_overflow is None else max_overflow
+    return create_engine(url, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=True)
 
 
 def engine_for(settings: Settings) -> Engine:
-    return make_engine(settings.database_url)
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
 
 
 def writer(engine: Engine) -> Engine:

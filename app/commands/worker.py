@@ -22,11 +22,19 @@ def worker(
         typer.Option(help="Which GPU(s) this worker uses, e.g. 0 or 0,1 (CUDA_VISIBLE_DEVICES)"),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Worker name (default: host:pid)")] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Health check: exit 0 when a worker on this host (or --name) is registered "
+            "and alive, else 1",
+        ),
+    ] = False,
 ) -> None:
     """Run demos from the queue: preloads torch, picks its GPU, reports its device and
     demos, then serves until SIGTERM (finishing the runs in hand)."""
     from app.main import configure_logging
-    from app.workers.queue_worker import WorkerError, serve
+    from app.workers.queue_worker import WorkerError, alive_here, serve
 
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu  # before the zygote starts torch
@@ -38,6 +46,10 @@ def worker(
             err=True,
         )
         raise typer.Exit(2)
+    if check:
+        found = alive_here(settings, name)
+        typer.echo(found or "no live demo worker registered from this host")
+        raise typer.Exit(0 if found else 1)
     device = device or settings.demo_device
     if device not in ("auto", "cpu", "cuda"):
         raise typer.BadParameter("--device must be auto, cpu or cuda")

@@ -140,6 +140,29 @@ class WorkerContext:
             self.redis.hdel(registry_key(self.prefix), self.name)
 
 
+def alive_here(settings: Any, name: str | None = None) -> str | None:
+    """The name of a live worker registered from this host (or named ``name``), else None:
+    the container health check."""
+    from app.workers.celery_app import WORKER_STALE_S
+
+    client = redis.Redis.from_url(settings.demo_queue, socket_connect_timeout=2, socket_timeout=3)
+    try:
+        now, _ = client.time()
+        entries = client.hgetall(registry_key(settings.demo_queue_prefix))
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
+    host = socket.gethostname()
+    for raw_name, raw in entries.items():
+        worker = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+        if (worker == name if name else worker.startswith(f"{host}:")) and (
+            now - float(json.loads(raw).get("seen_at", 0)) <= WORKER_STALE_S
+        ):
+            return worker
+    return None
+
+
 def start_pool(settings: Any, concurrency: int, device: str) -> LocalPool:
     """The sandboxed pool this worker runs demos in, warm; raises WorkerError."""
     config = PoolConfig.from_settings(
