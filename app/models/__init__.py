@@ -3,6 +3,7 @@
 from app.models.authoring import CardChange, CardChangePublic
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 from app.models.demo_run import DemoRun
+from app.models.interview import MockInterview, MockQuestion
 from app.models.review import (
     LearnerSettings,
     LearnerSettingsPublic,
@@ -25,6 +26,8 @@ __all__ = [
     "LearnerSettingsPublic",
     "LearnerSettingsUpdate",
     "LoginAttempt",
+    "MockInterview",
+    "MockQuestion",
     "ReviewLog",
     "ReviewState",
     "User",

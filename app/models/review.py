@@ -18,8 +18,10 @@ from app.models.base import JSONType, UTCDateTime, utcnow
 
 FSRS_LEARNING, FSRS_REVIEW, FSRS_RELEARNING = 1, 2, 3
 REVIEW_KINDS = ("learn", "review", "relearn", "cram", "mock")
-# Kinds that move the schedule; cram and mock are logged but leave the state alone.
-SCHEDULED_KINDS = ("learn", "review", "relearn")
+# Kinds that move the schedule (and that replay and the optimizer read). A mock-interview
+# answer goes through the same FSRS review as a practice answer, so it is one of them;
+# cram is logged but leaves the state alone.
+SCHEDULED_KINDS = ("learn", "review", "relearn", "mock")
 
 
 class ReviewState(SQLModel, table=True):
@@ -48,7 +50,7 @@ class ReviewState(SQLModel, table=True):
     difficulty: float | None = None
     due: datetime = Field(sa_type=UTCDateTime)
     last_review_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    reps: int = 0  # scheduled reviews so far (cram/mock excluded)
+    reps: int = 0  # scheduled reviews so far (mock included, cram excluded)
     lapses: int = 0  # Again on a Review-state card
     leech: bool = False
     suspended: bool = False

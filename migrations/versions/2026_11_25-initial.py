@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:38:24.497020
+Create Date: 2026-11-25 20:17:30.190697
 """
 
 from collections.abc import Sequence
@@ -197,6 +197,23 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )
+    op.create_table('mock_interview',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('lang', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('config', sa.JSON(), nullable=False),
+    sa.Column('plan', sa.JSON(), nullable=False),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('mock_interview', schema=None) as batch_op:
+        batch_op.create_index('ix_mock_interview_user_id_status', ['user_id', 'status'], unique=False)
+
     op.create_table('review_state',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('card_id', sa.String(length=64), nullable=False),
@@ -221,6 +238,34 @@ def upgrade() -> None:
         batch_op.create_index('ix_review_state_card_id', ['card_id'], unique=False)
         batch_op.create_index('ix_review_state_user_id_fsrs_state_due', ['user_id', 'fsrs_state', 'due'], unique=False)
 
+    op.create_table('mock_question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('interview_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('card_id', sa.String(length=64), nullable=True),
+    sa.Column('parent_card_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('deck', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('prompt', sa.Text(), nullable=False),
+    sa.Column('budget_s', sa.Integer(), nullable=False),
+    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('draft', sa.Text(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('skipped', sa.Boolean(), nullable=False),
+    sa.Column('suggested', sa.JSON(), nullable=False),
+    sa.Column('ticks', sa.JSON(), nullable=False),
+    sa.Column('confirmed_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.Column('rating', sa.Integer(), nullable=True),
+    sa.Column('review_log_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ),
+    sa.ForeignKeyConstraint(['interview_id'], ['mock_interview.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('interview_id', 'position', name='uq_mock_question_interview_id_position')
+    )
     op.create_table('review_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -255,11 +300,16 @@ def downgrade() -> None:
         batch_op.drop_index('ix_review_log_card_id')
 
     op.drop_table('review_log')
+    op.drop_table('mock_question')
     with op.batch_alter_table('review_state', schema=None) as batch_op:
         batch_op.drop_index('ix_review_state_user_id_fsrs_state_due')
         batch_op.drop_index('ix_review_state_card_id')
 
     op.drop_table('review_state')
+    with op.batch_alter_table('mock_interview', schema=None) as batch_op:
+        batch_op.drop_index('ix_mock_interview_user_id_status')
+
+    op.drop_table('mock_interview')
     op.drop_table('learner_settings')
     with op.batch_alter_table('demo_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_demo_run_requested_by'))

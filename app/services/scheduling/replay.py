@@ -1,6 +1,7 @@
 """Rebuild review states from the log: the log is the truth, states are its cache.
 
-Replaying a learner's scheduled answers (learn, review, relearn) in the order they
+Replaying a learner's scheduled answers (learn, review, relearn, and mock-interview
+answers, which go through the same review) in the order they
 were recorded, under the learner's settings, with the same seeded fuzz, the same
 load counts (rebuilt as the replay goes) and the interview date each answer was
 scheduled under, gives back the stored states exactly; `verify` proves it and

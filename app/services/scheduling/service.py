@@ -595,7 +595,10 @@ def grade(
     raises IdempotencyMismatch. `expected_version` is the `version` the card was
     shown with: if the card changed since (answered in another tab, buried,
     suspended, undone) the grade raises GradeConflict and nothing is written.
-    `kind` "cram" or "mock" logs the answer without moving the schedule.
+    `kind` "cram" logs the answer without moving the schedule. `kind` "mock" (a
+    mock-interview answer) moves it through the same FSRS review as a practice answer
+    and is logged as kind "mock" with the state before it, so undo and replay are exact;
+    it does not count against the day's review limit.
     """
     if rating not in (1, 2, 3, 4):
         raise SchedulingError(f"rating must be 1 (Again) to 4 (Easy), got {rating}")
@@ -629,7 +632,7 @@ def grade(
     if last is not None and last.reviewed_at > now:
         now = last.reviewed_at  # keep each learner's log in time order, whatever the clock does
 
-    if kind in ("cram", "mock"):
+    if kind == "cram":
         log = ReviewLog(
             user_id=user_id, card_id=card_id, card_revision_id=_latest_revision_id(session, card_id),
             rating=rating, reviewed_at=now, duration_ms=duration_ms, kind=kind,
@@ -678,7 +681,7 @@ def grade(
         rating=rating,
         reviewed_at=now,
         duration_ms=duration_ms,
-        kind=outcome.kind,
+        kind="mock" if kind == "mock" else outcome.kind,
         idempotency_key=idempotency_key,
         was_new=outcome.was_new,
         due_after=outcome.state.due,
@@ -702,7 +705,7 @@ def undo(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> Undo
         raise NothingToUndo("there is no answer to undo")
     row = session.get(ReviewState, (user_id, last.card_id), populate_existing=True)
     version = row.version if row else 0
-    if last.kind in ("cram", "mock"):
+    if last.kind == "cram":
         session.delete(last)
         session.flush()
         return UndoResult(card_id=last.card_id, rating=last.rating, kind=last.kind, version=version)

@@ -1,0 +1,1 @@
+"""Mock interviews: selection, key-point matching, the flow, the report."""
