@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from app import migrate
@@ -30,12 +31,72 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+DATABASE_ENV = "BACKPROP_TEST_DATABASE"  # "postgres": the whole suite on PostgreSQL
+
+
+def _pg_admin(server: str):  # type: ignore[no-untyped-def]
+    return create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def _drop_pg_database(server: str, name: str) -> None:
+    admin = _pg_admin(server)
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    """With BACKPROP_TEST_DATABASE=postgres: a migrated database to copy per test
+    (CREATE DATABASE ... TEMPLATE), the PostgreSQL twin of ``sqlite_template``."""
+    if os.environ.get(DATABASE_ENV) != "postgres":
+        yield None
+        return
+    server = postgres_server_url()
+    if not server:
+        pytest.exit(f"{DATABASE_ENV}=postgres needs {POSTGRES_ENV}", returncode=2)
+    name = f"backprop_tmpl_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin(server)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    migrate.upgrade(make_url(server).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield name
+    finally:
+        _drop_pg_database(server, name)
+
+
 @pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+def database_url(
+    tmp_path: Path, sqlite_template: Path, postgres_template: str | None
+) -> Iterator[str]:
+    """A migrated, empty database for this test: a SQLite file, or a PostgreSQL database
+    when BACKPROP_TEST_DATABASE=postgres (CI runs the suite both ways)."""
+    if postgres_template is not None:
+        server = postgres_server_url()
+        assert server
+        name = f"backprop_test_{uuid.uuid4().hex[:12]}"
+        admin = _pg_admin(server)
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+        admin.dispose()
+        try:
+            yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        finally:
+            _drop_pg_database(server, name)
+        return
     path = tmp_path / "data" / "backprop.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -98,9 +98,13 @@ def install(app: FastAPI) -> None:
             # Runs live in the queue and in workers, not here: the sweeper decides.
             sweeper.append(asyncio.create_task(sweep_forever()))
         else:
-            interrupted = await anyio.to_thread.run_sync(
-                service.fail_interrupted, settings.demo_timeout_s + 120
-            )
+            try:
+                interrupted = await anyio.to_thread.run_sync(
+                    service.fail_interrupted, settings.demo_timeout_s + 120
+                )
+            except Exception as exc:  # the database is down: start anyway, /healthz says so
+                log.error("could not check for interrupted demo runs: %s", exc)
+                interrupted = 0
             if interrupted:
                 log.warning("marked %d interrupted demo runs as failed", interrupted)
         if executor is not None:
