@@ -19,6 +19,7 @@ from app.web.routes import (
     auth,
     demos,
     health,
+    interview,
     pages,
     practice,
     progress,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(practice.router)
     app.include_router(progress.router)
     app.include_router(settings_page.router)
+    app.include_router(interview.router)
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app
 

@@ -191,3 +191,27 @@ def mapping_line(lowest: float, rating: int) -> str:
     if lowest >= 1.0:
         return f"- all key points: {RATING_NAMES[rating]}"
     return f"- at least {pct(lowest)} of the key points: {RATING_NAMES[rating]}"
+
+
+def mapping_share(lowest: float) -> str:
+    return pct(lowest)
+
+
+def to_dict(report: Report) -> dict[str, object]:
+    """The report as JSON-ready data."""
+    from dataclasses import asdict
+
+    iv = report.interview
+    return {
+        "id": iv.id,
+        "finished_at": iv.finished_at.isoformat() if iv.finished_at else None,
+        "score": report.score,
+        "questions": [asdict(line) for line in report.lines],
+        "decks": [asdict(d) for d in report.decks],
+        "missed": [asdict(m) for m in report.missed],
+        "trend": [
+            {"id": t.interview_id, "finished_at": t.finished_at.isoformat(), "score": t.score}
+            for t in report.trend
+        ],
+        "rating_mapping": [{"lowest_share": lo, "rating": r} for lo, r in report.mapping],
+    }

@@ -523,3 +523,15 @@ def deck_choices(session: Session) -> list[str]:
     """Top-level decks with active cards, for the start screen."""
     decks = session.execute(select(Card.deck).where(Card.status == "active").distinct()).scalars()  # type: ignore[arg-type, call-overload]
     return sorted({d.split("/")[0] for d in decks})
+
+
+def history(session: Session, user_id: int, limit: int = 50) -> list[MockInterview]:
+    """The learner's interviews, newest first (discarded ones left out)."""
+    return list(
+        session.execute(
+            select(MockInterview)
+            .where(MockInterview.user_id == user_id, MockInterview.status != "discarded")  # type: ignore[arg-type]
+            .order_by(MockInterview.created_at.desc(), MockInterview.id.desc())  # type: ignore[attr-defined, union-attr]
+            .limit(limit)
+        ).scalars()
+    )
