@@ -72,6 +72,20 @@ def drop_pg_database(server: str, name: str) -> None:
 # --- demo runs ------------------------------------------------------------------------
 
 
+def measure(service: DemoRunService, args: argparse.Namespace) -> dict[str, float]:
+    """Latency one run at a time (p50/p95), then throughput with --inflight outstanding."""
+    drive_runs(service, 20, args.inflight)  # warm-up
+    alone = drive_runs(service, args.latency_runs, 1)
+    loaded = drive_runs(service, args.runs, args.inflight)
+    return {
+        **loaded,
+        "p50_ms": alone["p50_ms"],
+        "p95_ms": alone["p95_ms"],
+        "loaded_p95_ms": loaded["p95_ms"],
+        "failed": alone["failed"] + loaded["failed"],
+    }
+
+
 def drive_runs(service: DemoRunService, runs: int, inflight: int) -> dict[str, float]:
     """Submits `runs` uncached runs of `quick`, at most `inflight` unfinished at once."""
     ids: list[str] = []
@@ -92,7 +106,7 @@ def drive_runs(service: DemoRunService, runs: int, inflight: int) -> dict[str, f
                 )
             ).all()
         done.update(finished)
-        time.sleep(0.005)
+        time.sleep(0.02)
     wall = time.perf_counter() - started
     with Session(service.engine) as session:
         rows = session.exec(select(DemoRun).where(col(DemoRun.id).in_(ids))).all()
@@ -117,8 +131,7 @@ def bench_local(settings: Settings, workers: int, args: argparse.Namespace) -> d
     engine = make_engine(settings.database_url)
     service = DemoRunService(engine, DemoCatalog(settings.content_dir), pool)
     try:
-        drive_runs(service, 20, args.inflight)  # warm-up
-        return drive_runs(service, args.runs, args.inflight)
+        return measure(service, args)
     finally:
         pool.stop()
         engine.dispose()
@@ -159,8 +172,7 @@ def bench_queue(
     try:
         for worker in workers:
             wait_registered(args.redis, prefix, worker.name, worker)
-        drive_runs(service, 20, args.inflight)  # warm-up
-        return drive_runs(service, args.runs, args.inflight)
+        return measure(service, args)
     finally:
         for worker in workers:
             worker.stop()
@@ -244,6 +256,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--inflight", type=int, default=16)
+    parser.add_argument("--latency-runs", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -261,8 +274,11 @@ def main() -> None:
                 database_url=url, content_dir=content, secret_key="bench", demo_device="cpu",
                 demo_memory_mb=700,
             )  # fmt: skip
-            print(f"\ndemo runs: `quick`, {args.runs} runs, <= {args.inflight} in flight, "
-                  "PostgreSQL, cache off")  # fmt: skip
+            print(
+                f"\ndemo runs: `quick`, PostgreSQL, cache off; throughput: {args.runs} runs with "
+                f"<= {args.inflight} in flight; latency alone: {args.latency_runs} runs one at a "
+                "time, submit -> result in the database"
+            )
             results = {
                 "in-process pool, 1 slot": bench_local(settings, 1, args),
                 "in-process pool, 2 slots": bench_local(settings, 2, args),
@@ -272,10 +288,10 @@ def main() -> None:
             base = results["in-process pool, 2 slots"]
             for label, r in results.items():
                 print(
-                    f"  {label:<28} {r['runs_per_s']:7.1f} runs/s   p50 {r['p50_ms']:7.1f} ms"
-                    f"   p95 {r['p95_ms']:7.1f} ms   failed {int(r['failed'])}"
-                    f"   | x{r['runs_per_s'] / base['runs_per_s']:.2f} throughput,"
-                    f" x{r['p95_ms'] / base['p95_ms']:.2f} p95 vs in-process 2 slots"
+                    f"  {label:<26} {r['runs_per_s']:6.1f} runs/s (p95 {r['loaded_p95_ms']:5.0f} ms"
+                    f" loaded)   alone: p50 {r['p50_ms']:6.1f} ms  p95 {r['p95_ms']:6.1f} ms"
+                    f"   failed {int(r['failed'])}   | x{r['runs_per_s'] / base['runs_per_s']:.2f}"
+                    f" throughput, x{r['p95_ms'] / base['p95_ms']:.2f} p95 vs in-process 2 slots"
                 )
             q1, q2 = results["queue, 1 worker process"], results["queue, 2 worker processes"]
             print(f"  2 vs 1 worker processes: x{q2['runs_per_s'] / q1['runs_per_s']:.2f} "
