@@ -3,7 +3,8 @@ from __future__ import annotations
 from conftest import card_text
 
 from app.content.tree import load_deck
-from app.services.importer import new_card_file, slugify
+from app.services.authoring.serialize import slugify
+from app.services.importer import new_card_file
 
 
 def test_slugify():
@@ -27,7 +28,7 @@ def test_new_card_file_writes_a_skeleton_with_a_fresh_id(content_dir, write):
     )
     assert again.name == "why-does-adam-work-4.md"
     text = path.read_text()
-    assert 'title: "Why does Adam work?"' in text and "difficulty: hard" in text
+    assert "title: Why does Adam work?" in text and "difficulty: hard" in text
     # The skeleton is well-formed; only its empty sections are flagged until written.
     problems = [p for p in load_deck(content_dir).problems if p.path == path]
     assert {p.message for p in problems} == {

@@ -105,17 +105,17 @@ def _front_matter(pairs: Iterable[tuple[str, Any]]) -> list[str]:
     return lines
 
 
-def _body(sections: Mapping[str, str]) -> list[str]:
+def _body(sections: Mapping[str, str], *, keep_empty: bool = False) -> list[str]:
     unknown = set(sections) - set(SECTION_NAMES)
     if unknown:
         raise ValueError(f"unknown section(s): {', '.join(sorted(unknown))}")
     lines: list[str] = []
     for name in SECTION_NAMES:
         text = normalise_section(sections.get(name, ""))
-        if not text:
+        if not text and not (keep_empty and name in sections):
             continue
         # The house style: a blank line between sections, none after a heading.
-        lines += ([""] if lines else []) + [f"## {name}", text]
+        lines += ([""] if lines else []) + [f"## {name}"] + ([text] if text else [])
     return lines
 
 
@@ -126,7 +126,9 @@ def normalise_section(text: str) -> str:
     return text.strip("\n").rstrip() if text.strip() else ""
 
 
-def card_to_markdown(card: CardFields) -> str:
+def card_to_markdown(card: CardFields, *, keep_empty: bool = False) -> str:
+    """The file text. keep_empty writes the headings of empty sections named in
+    card.sections, as a skeleton for an author to fill in."""
     pairs: list[tuple[str, Any]] = [
         ("id", card.id),
         ("title", card.title.strip()),
@@ -144,7 +146,7 @@ def card_to_markdown(card: CardFields) -> str:
         pairs.append(("answer_time_s", card.answer_time_s))
     if card.source:
         pairs.append(("source", list(card.source)))
-    return "\n".join(_front_matter(pairs) + _body(card.sections)) + "\n"
+    return "\n".join(_front_matter(pairs) + _body(card.sections, keep_empty=keep_empty)) + "\n"
 
 
 def translation_to_markdown(translation: TranslationFields) -> str:
