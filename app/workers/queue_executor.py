@@ -32,6 +32,7 @@ from app.workers.celery_app import (
 from app.workers.executor import Job, OnEvent, QueueFull, RunnerUnavailable, Runtime
 
 log = logging.getLogger("backprop.demos.queue")
+FORGET_AFTER_S = 3600  # a registration this stale is removed, not just ignored
 
 
 class QueueExecutor:
@@ -67,14 +68,19 @@ class QueueExecutor:
         """Live workers' registrations (each renews its own every few seconds).
         Raises redis.RedisError when Redis cannot be reached."""
         seconds, _micros = self.redis.time()
-        found = []
-        for raw in self.redis.hgetall(registry_key(self.prefix)).values():
+        found, dead = [], []
+        for field, raw in self.redis.hgetall(registry_key(self.prefix)).items():
             try:
                 info = json.loads(raw)
             except ValueError:
                 continue
-            if seconds - float(info.get("seen_at", 0)) <= WORKER_STALE_S:
+            age = seconds - float(info.get("seen_at", 0))
+            if age <= WORKER_STALE_S:
                 found.append(info)
+            elif age > FORGET_AFTER_S:
+                dead.append(field)
+        if dead:  # workers killed without a goodbye: keep the registry small
+            self.redis.hdel(registry_key(self.prefix), *dead)
         return sorted(found, key=lambda w: str(w.get("name")))
 
     def _choose(self) -> tuple[Runtime, list[dict[str, Any]]]:
