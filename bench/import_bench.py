@@ -137,7 +137,9 @@ def timed_import(url: str, content: Path, bar: Progress, label: str) -> tuple[fl
         start = time.perf_counter()
         cpu = _cpu_seconds()
         with session_scope(engine, write=True) as session:
-            report = import_tree(session, content, progress=progress)
+            report = import_tree(
+                session, content, progress=progress, cache_path=content.parent / "parse-cache"
+            )
         return time.perf_counter() - start, _cpu_seconds() - cpu, str(report)
     finally:
         engine.dispose()

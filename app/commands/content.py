@@ -42,7 +42,7 @@ def check(directory: DirArgument = None) -> None:
     from app.content.tree import load_deck
 
     content_dir = _content_dir(directory)
-    deck = load_deck(content_dir)
+    deck = load_deck(content_dir, cache_path=parse_cache_path())
     for problem in deck.problems:
         typer.echo(str(problem))
     if deck.problems:
@@ -91,7 +91,13 @@ def import_content(content_dir: Path, *, rerender: bool = False) -> ImportReport
                 bar.update(tasks[stage], completed=done, total=total, refresh=True)
 
             with session_scope(engine, write=True) as session:
-                report = import_tree(session, content_dir, progress=progress, rerender=rerender)
+                report = import_tree(
+                    session,
+                    content_dir,
+                    progress=progress,
+                    rerender=rerender,
+                    cache_path=parse_cache_path(),
+                )
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(str(problem))
@@ -101,6 +107,11 @@ def import_content(content_dir: Path, *, rerender: bool = False) -> ImportReport
         engine.dispose()
     typer.echo(str(report))
     return report
+
+
+def parse_cache_path() -> Path:
+    """Where ``check`` and ``import`` keep the parse cache (content-addressed, disposable)."""
+    return get_settings().data_dir / "parse-cache"
 
 
 def new_card(

@@ -8,6 +8,7 @@ unchanged re-import stay fast; ``render.py`` does the real Markdown work.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,12 +57,25 @@ class ParsedFile:
     links: list[tuple[str, int]] = field(default_factory=list)
     images: list[tuple[str, int]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Rebuilt from the parse cache (cache.py): key lines and sections not read yet.
+    cached: bool = False
+
+    def complete(self) -> ParsedFile:
+        """Fill in what the parse cache leaves out by parsing ``raw`` again."""
+        if self.cached:
+            full = ParsedFile(self.path, self.raw)
+            parse_bytes(full)
+            self.key_lines, self.sections = full.key_lines, full.sections
+            self.cached = False
+        return self
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
 
     def line_of(self, loc: Location) -> int:
         """The line of the front-matter key at ``loc`` (or of its nearest parent)."""
+        if self.cached:
+            self.complete()
         while loc:
             if loc in self.key_lines:
                 return self.key_lines[loc]
@@ -70,17 +84,26 @@ class ParsedFile:
 
 
 def parse_file(path: Path) -> ParsedFile:
+    parsed = read_file(path)
+    if not parsed.problems:
+        parse_bytes(parsed)
+    return parsed
+
+
+def read_file(path: Path) -> ParsedFile:
+    """The file's bytes in ``raw``, or a problem when it is too big or unreadable."""
     parsed = ParsedFile(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            parsed.problem(1, f"file is {size / (1 << 20):.1f} MiB; the limit is 1 MiB")
-            return parsed
-        parsed.raw = path.read_bytes()
+        with open(path, "rb") as file:
+            # One read, no stat: an unchanged re-import is mostly reading files.
+            raw = file.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                size = os.fstat(file.fileno()).st_size
+                parsed.problem(1, f"file is {size / (1 << 20):.1f} MiB; the limit is 1 MiB")
+                return parsed
+        parsed.raw = raw
     except OSError as exc:
         parsed.problem(1, f"cannot read the file: {exc.strerror or exc}")
-        return parsed
-    parse_bytes(parsed)
     return parsed
 
 

@@ -4,20 +4,23 @@ and every problem found, within one file or across files."""
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import multiprocessing
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.content.parse import ParsedFile, Section, parse_file
+from app.content.cache import ParseCache
+from app.content.parse import ParsedFile, Section, parse_bytes, read_file
 from app.content.problems import Problem
 from app.content.schema import ID_PATTERN, LANG_PATTERN, CardMeta, TranslationMeta
 
@@ -53,7 +56,7 @@ class CardFile:
 
     @property
     def sections(self) -> dict[str, Section]:
-        return self.parsed.sections
+        return self.parsed.complete().sections
 
 
 @dataclass
@@ -116,8 +119,34 @@ def card_files(content_dir: Path) -> list[Path]:
     return found
 
 
-def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
-    """Parse and check the whole tree. Never raises for bad content: see ``Deck.problems``."""
+def load_deck(
+    content_dir: Path, *, progress: Progress | None = None, cache_path: Path | None = None
+) -> Deck:
+    """Parse and check the whole tree. Never raises for bad content: see ``Deck.problems``.
+
+    With ``cache_path``, files whose bytes were parsed before are not parsed again (see
+    ``cache.py``); every check, within a file and across files, runs all the same.
+    """
+    with gc_paused():
+        return _load_deck(content_dir, progress, cache_path)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: loading allocates many long-lived objects
+    and nothing cyclic to free, so the collector's passes (over a third of the time of
+    a large load) find nothing. Reference counting still frees everything else."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _load_deck(content_dir: Path, progress: Progress | None, cache_path: Path | None) -> Deck:
     deck = Deck(content_dir)
     if not (content_dir / "cards").is_dir():
         deck.problems.append(Problem(content_dir / "cards", 1, "no cards directory here"))
@@ -128,9 +157,36 @@ def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
     translations: list[tuple[ParsedFile, str, TranslationMeta | None]] = []
     claimed_ids: dict[str, list[ParsedFile]] = {}
 
+    cache = ParseCache(cache_path) if cache_path is not None else None
+    digests: dict[Path, bytes] = {}
+
+    def parse(path: Path) -> ParsedFile:
+        parsed = read_file(path)
+        if parsed.problems:
+            return parsed
+        if cache is None:
+            parse_bytes(parsed)
+            return parsed
+        digest = digests[path] = hashlib.sha256(parsed.raw).digest()
+        if not cache.get(digest, parsed):
+            parse_bytes(parsed)
+            cache.put(digest, parsed)
+        return parsed
+
+    def validate(parsed: ParsedFile, model: type[M]) -> M | None:
+        digest = digests.get(parsed.path)
+        if cache is None or digest is None or parsed.problems:
+            return _validate(parsed, model)
+        meta = cache.validated(digest, model)
+        if meta is None:
+            meta = _validate(parsed, model)
+            if meta is not None and not parsed.problems:
+                cache.put_validated(digest, meta)
+        return meta
+
     # Parsing stays in this process: handing parsed files back from workers costs about
     # as much as parsing them (measured with bench/import_bench.py).
-    for done, parsed in enumerate(map(parse_file, paths), 1):
+    for done, parsed in enumerate(map(parse, paths), 1):
         if progress and (done % 200 == 0 or done == deck.files):
             progress("check", done, deck.files)
         path = parsed.path
@@ -148,7 +204,7 @@ def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
                     + ("" if not rest else f" (a translation keeps the id of {stem}.md)"),
                 )
         if rest:
-            meta_t = _validate(parsed, TranslationMeta)
+            meta_t = validate(parsed, TranslationMeta)
             if meta_t is not None and meta_t.lang != rest:
                 parsed.problem(
                     parsed.line_of(("lang",)),
@@ -156,7 +212,7 @@ def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
                 )
             translations.append((parsed, rest, meta_t))
         else:
-            meta = _validate(parsed, CardMeta)
+            meta = validate(parsed, CardMeta)
             originals[(path.parent, stem)] = (parsed, meta)
             raw_id = parsed.meta.get("id")
             if isinstance(raw_id, str) and _ID.fullmatch(raw_id):
@@ -203,6 +259,8 @@ def load_deck(content_dir: Path, *, progress: Progress | None = None) -> Deck:
     for card in deck.cards.values():
         card.content_hash = content_hash(card)
     deck.problems.sort()
+    if cache is not None:
+        cache.save()
     return deck
 
 
@@ -220,7 +278,16 @@ def worker_pool() -> ProcessPoolExecutor:
     """Forked workers for pure computation. They touch no database connection the parent
     holds and leave with os._exit, so the parent's open transaction is never disturbed."""
     workers = min(os.cpu_count() or 1, 8)
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
+    )
+
+
+def _worker_start() -> None:
+    # The parent may have paused the collector (gc_paused); a worker collects again, but
+    # never scans what it inherited (scanning would also copy every page of it).
+    gc.freeze()
+    gc.enable()
 
 
 def content_hash(card: CardSource) -> str:
@@ -288,7 +355,6 @@ def _check_aliases(deck: Deck, known_ids: set[str]) -> None:
     for card in deck.cards.values():
         parsed = card.files[card.meta.lang].parsed
         for index, alias in enumerate(card.meta.aliases):
-            line = parsed.line_of(("aliases", index))
             message = ""
             if alias == card.id:
                 message = f'alias "{alias}" is the card\'s own id'
@@ -299,6 +365,7 @@ def _check_aliases(deck: Deck, known_ids: set[str]) -> None:
             elif alias in owners:
                 message = f'alias "{alias}" is also claimed by {owners[alias].path}'
             if message:
+                line = parsed.line_of(("aliases", index))
                 deck.problems.append(Problem(card.path, line, message))
             else:
                 owners[alias] = card
@@ -339,28 +406,32 @@ def _image_problem(src: str, path: Path, content_root: str) -> str | None:
 
 
 def _check_demos(deck: Deck) -> None:
+    # demo path -> (claims or None, what is wrong); most cards share a few demos, so
+    # each path is resolved and read once.
     claims_by_path: dict[str, tuple[set[str] | None, str]] = {}
     content_root = os.path.realpath(deck.content_dir)
     for card in deck.cards.values():
         demo = card.meta.demo
         if demo is None:
             continue
-        parsed = card.files[card.meta.lang].parsed
-        path_line = parsed.line_of(("demo", "path"))
-        full = os.path.realpath(os.path.join(deck.content_dir, demo.path))
-        if (
-            _SCHEME.match(demo.path)
-            or os.path.isabs(demo.path)
-            or os.path.commonpath([full, content_root]) != content_root
-        ):
-            message = f'demo path "{demo.path}" must be relative to content/'
-            deck.problems.append(Problem(card.path, path_line, message))
-            continue
         if demo.path not in claims_by_path:
-            claims_by_path[demo.path] = read_claims(Path(full))
+            full = os.path.realpath(os.path.join(deck.content_dir, demo.path))
+            if (
+                _SCHEME.match(demo.path)
+                or os.path.isabs(demo.path)
+                or os.path.commonpath([full, content_root]) != content_root
+            ):
+                claims_by_path[demo.path] = (None, "")
+            else:
+                claims_by_path[demo.path] = read_claims(Path(full))
         claims, error = claims_by_path[demo.path]
+        parsed = card.files[card.meta.lang].parsed
         if claims is None:
-            deck.problems.append(Problem(card.path, path_line, f'demo "{demo.path}": {error}'))
+            if not error:
+                message = f'demo path "{demo.path}" must be relative to content/'
+            else:
+                message = f'demo "{demo.path}": {error}'
+            deck.problems.append(Problem(card.path, parsed.line_of(("demo", "path")), message))
             continue
         for index, claim in enumerate(demo.proves):
             if claim not in claims:
