@@ -190,6 +190,8 @@ def to_markdown(report: Report, base_url: str = "") -> str:
 def mapping_line(lowest: float, rating: int) -> str:
     if lowest >= 1.0:
         return f"- all key points: {RATING_NAMES[rating]}"
+    if lowest <= 0.0:
+        return f"- fewer: {RATING_NAMES[rating]}"
     return f"- at least {pct(lowest)} of the key points: {RATING_NAMES[rating]}"
 
 

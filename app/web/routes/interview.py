@@ -26,6 +26,7 @@ from app.web.routes.practice import write_session
 from app.web.templating import templates
 
 router = APIRouter(tags=["interview"])
+TREND_SLOTS = 10
 api = APIRouter(prefix="/api/interview", tags=["interview"], dependencies=[REQUIRE_CSRF])
 
 
@@ -388,16 +389,19 @@ def report_page(
         raise HTTPException(404, detail=exc.message) from exc
     except service.StaleStep:
         return RedirectResponse(f"/interview/{interview_id}", status_code=303)
+    # At least TREND_SLOTS bars wide, so one interview is not one wall-to-wall bar.
+    pad = max(0, TREND_SLOTS - len(rep.trend))
     trend = charts.bar_chart(
-        [f"#{t.interview_id}" for t in rep.trend],
-        [round(t.score * 100) for t in rep.trend],
-        tick_every=1 if len(rep.trend) <= 12 else 3,
-        tick_labels=[t.finished_at.strftime("%m-%d") for t in rep.trend],
+        [""] * pad + [f"#{t.interview_id}" for t in rep.trend],
+        [0.0] * pad + [round(t.score * 100) for t in rep.trend],
+        tick_every=1 if len(rep.trend) <= TREND_SLOTS else 3,
+        tick_labels=[""] * pad + [t.finished_at.strftime("%m-%d") for t in rep.trend],
         y_max=100,
         y_format="{:.0f}%",
         value_format="{:.0f}%",
         height=180,
-        css=["is-current" if t.interview_id == interview_id else "" for t in rep.trend],
+        css=[""] * pad
+        + ["is-current" if t.interview_id == interview_id else "" for t in rep.trend],
     )
     deck_chart = charts.share_bars([d.deck for d in rep.decks], [d.score for d in rep.decks])
     context = {

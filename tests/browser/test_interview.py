@@ -1,0 +1,126 @@
+"""A mock interview in Chromium, with the keyboard: five questions (and their follow-ups),
+a reload in the middle that resumes the same question with its draft and its clock, a
+skip, then the report, whose numbers must be those of the ticks confirmed.
+
+With BACKPROP_SCREENSHOTS_DIR set, the report is saved there as mock-report.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer
+from tests.real_content import usable_content
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def live_server(live_server_factory, tmp_path_factory) -> LiveServer:  # type: ignore[no-untyped-def]
+    content = usable_content(tmp_path_factory.mktemp("interview") / "content")
+    return live_server_factory(content, env={"BACKPROP_DEMO_WORKERS": "0"})
+
+
+def sign_up(page: Page, username: str) -> None:
+    page.goto("/signup")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.locator(".user-menu")).to_contain_text(username)
+
+
+def seconds_left(page: Page) -> int:
+    text = page.locator("#countdown").inner_text()
+    minutes, seconds = text.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_five_question_interview_with_the_keyboard_reload_and_report(  # type: ignore[no-untyped-def]
+    browser_page, tmp_path
+) -> None:
+    page = browser_page
+    sign_up(page, "mock-learner")
+    page.goto("/interview")
+    page.focus("#length")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")  # submits the start form
+    expect(page.locator("#interview")).to_have_attribute("data-phase", "answering")
+
+    confirmed: list[tuple[int, int]] = []  # (ticked, total) per question, in order
+    step = 0
+    while "/report" not in page.url:
+        stage = page.locator("#interview")
+        expect(stage).to_have_attribute("data-phase", "answering")
+        position = stage.get_attribute("data-position")
+        expect(page.locator("#answer")).to_be_focused()
+        page.keyboard.type("Notes: gradient, normalization, learning rate, variance, noise.")
+        if step == 2:
+            # A reload in the middle: same question, the draft kept, the clock not reset.
+            expect(stage).to_have_attribute("data-draft-saved", re.compile(r"\d+"))
+            before = seconds_left(page)
+            page.reload()
+            expect(page.locator("#interview")).to_have_attribute("data-position", position or "")
+            expect(page.locator("#answer")).to_have_value(re.compile("^Notes: gradient"))
+            assert seconds_left(page) <= before
+        skip = step == 3
+        if skip:
+            page.keyboard.press("Tab")  # Done
+            page.keyboard.press("Tab")  # Skip
+            expect(page.locator("#skip-button")).to_be_focused()
+            page.keyboard.press("Enter")
+        else:
+            page.keyboard.press("Control+Enter")
+        expect(page.locator("#interview")).to_have_attribute("data-phase", "reviewing")
+        boxes = page.locator("#confirm-form .iv-tick")
+        total = boxes.count()
+        assert total >= 1
+        if not skip:
+            page.keyboard.press("1")  # correct the first pre-tick, whatever it was
+            if total >= 3 and step % 2 == 0:
+                page.keyboard.press("3")
+        ticked = sum(1 for i in range(total) if boxes.nth(i).is_checked())
+        if skip:
+            assert ticked == 0
+        confirmed.append((ticked, total))
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        step += 1
+        assert step <= 10, "five questions and at most five follow-ups"
+
+    main_questions = 5
+    assert step >= main_questions
+    rows = page.locator("#question-table tbody tr")
+    expect(rows).to_have_count(len(confirmed))
+    for i, (ticked, total) in enumerate(confirmed):
+        expect(rows.nth(i)).to_have_attribute("data-covered", str(ticked))
+        expect(rows.nth(i)).to_have_attribute("data-total", str(total))
+    expected = round(100 * sum(t / n for t, n in confirmed) / len(confirmed))
+    expect(page.locator("#overall-score")).to_have_text(f"{expected}%")
+    expect(rows.nth(3)).to_contain_text("skipped")
+    expect(page.locator("#rating-mapping")).to_contain_text("At least 70% of the key points")
+    missed = sum(n - t for t, n in confirmed)
+    if missed:
+        expect(page.locator("#missed-list li")).not_to_have_count(0)
+
+    page.screenshot(path=str(tmp_path / "mock-report.png"), full_page=True)
+    target = os.environ.get("BACKPROP_SCREENSHOTS_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1100, "height": 1500})
+        page.screenshot(path=str(Path(target) / "mock-report.png"))
+
+    markdown = page.request.get(page.url + ".md")
+    assert markdown.ok and f"Overall score: {expected}%" in markdown.text()
+
+    # The answers are in the schedule: practice now has cards due from the interview.
+    page.goto("/interview")
+    expect(page.locator(".iv-table")).to_contain_text(f"{expected}%")
