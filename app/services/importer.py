@@ -9,9 +9,7 @@ Re-importing an unchanged tree writes nothing.
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +21,6 @@ from sqlmodel import Session, col, select
 
 from app.content.problems import ContentError, Problem
 from app.content.render import RenderedCard, RenderJob, render_batch
-from app.content.schema import MAX_ID_LENGTH
 from app.content.tree import (
     CardSource,
     Deck,
@@ -36,6 +33,7 @@ from app.content.tree import (
 )
 from app.models.base import utcnow
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
+from app.services.authoring.serialize import CardFields, card_to_markdown, unique_id
 
 AliasMover = Callable[[Session, str, str], None]
 
@@ -429,19 +427,6 @@ def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
 # --- new cards ---------------------------------------------------------------------------
 
 
-def slugify(title: str, *, max_length: int = MAX_ID_LENGTH) -> str:
-    """A kebab-case id from a title: ASCII, lowercase, cut at a word boundary."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > max_length:
-            break
-        slug = candidate
-    return slug or (words[0][:max_length] if words else "card")
-
-
 def new_card_file(
     content_dir: Path,
     title: str,
@@ -462,29 +447,18 @@ def new_card_file(
     if difficulty not in ("easy", "medium", "hard"):
         raise ValueError("difficulty must be easy, medium or hard")
     used = set(taken) | {p.name.partition(".")[0] for p in card_files(content_dir)}
-    base = slugify(title)
-    card_id, n = base, 2
-    while card_id in used:
-        suffix = f"-{n}"
-        card_id = slugify(title, max_length=MAX_ID_LENGTH - len(suffix)) + suffix
-        n += 1
+    card_id = unique_id(title, used)
     folder = content_dir / "cards" / deck
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{card_id}.md"
-    tag_list = ", ".join(tags)
-    path.write_text(
-        "---\n"
-        f"id: {card_id}\n"
-        # A JSON string is a valid YAML double-quoted scalar, whatever the title holds.
-        f"title: {json.dumps(title, ensure_ascii=False)}\n"
-        f"deck: {deck}\n"
-        f"tags: [{tag_list}]\n"
-        f"difficulty: {difficulty}\n"
-        "demo: none\n"
-        "---\n"
-        "## Question\n\n\n"
-        "## Answer\n\n\n"
-        "## Key points\n\n",
-        encoding="utf-8",
+    # The same canonical layout the admin editor writes and contributors follow.
+    skeleton = CardFields(
+        id=card_id,
+        title=title,
+        deck=deck,
+        difficulty=difficulty,
+        tags=list(tags),
+        sections={"Question": "", "Answer": "", "Key points": ""},
     )
+    path.write_text(card_to_markdown(skeleton, keep_empty=True), encoding="utf-8")
     return path
