@@ -6,9 +6,18 @@ through the practice loop for a fixed time: each round trip is one htmx grade PO
 which records the answer and returns the next card's stage (what the browser does per
 card). Then the same server's /healthz is driven the same way, as the ceiling.
 
+Two runs, each review phase followed by /healthz at the same concurrency:
+- closed loop (saturation): every learner sends its next answer as soon as the last one
+  comes back. This measures the server's capacity; the latencies there are mostly
+  queueing (50 requests always in flight), not the cost of one answer.
+- think time (realistic): every learner pauses 1-3 s (uniform; ``--think``) before
+  each request, as a person reading the card does. Latency here is what a learner feels.
+The simulated learners may take new cards without limit, so none runs out of cards.
+The client runs on the same machine and takes CPU from the server: note the load.
+
 Loopback only; the number of learners and the duration are bounded.
 
-    .venv/bin/python bench/http_bench.py [--learners 50] [--seconds 10]
+    .venv/bin/python bench/http_bench.py [--learners 50] [--seconds 10] [--think 1-3]
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import socket
 import statistics
@@ -48,6 +58,7 @@ def prepare(tmp: Path, learners: int) -> str:
 
     from app import migrate
     from app.db import make_engine
+    from app.models.review import LearnerSettings
     from app.services import accounts
     from app.settings import Settings
     from tests.real_content import import_real_content
@@ -60,7 +71,10 @@ def prepare(tmp: Path, learners: int) -> str:
     with Session(engine) as session:
         import_real_content(session, tmp)
         for i in range(learners):
-            accounts.create_user(session, f"bench{i}", PASSWORD, passwords=passwords)
+            user = accounts.create_user(session, f"bench{i}", PASSWORD, passwords=passwords)
+            session.flush()
+            assert user.id is not None
+            session.add(LearnerSettings(user_id=user.id, new_per_day=9999))
         session.commit()
     engine.dispose()
     return url
@@ -105,8 +119,18 @@ async def log_in(client: httpx.AsyncClient, name: str) -> None:
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
 
 
+async def pause(think: tuple[float, float]) -> None:
+    if think[1] > 0:
+        await asyncio.sleep(random.uniform(*think))
+
+
 async def learner(
-    base: str, name: str, until: float, latencies: list[float], errors: list[str]
+    base: str,
+    name: str,
+    until: float,
+    latencies: list[float],
+    errors: list[str],
+    think: tuple[float, float],
 ) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         await log_in(client, name)
@@ -120,6 +144,9 @@ async def learner(
                     return
                 continue
             rating = rating % 4 + 1
+            await pause(think)
+            if time.perf_counter() >= until:
+                break
             started = time.perf_counter()
             response = await client.post(
                 "/practice/grade",
@@ -132,9 +159,14 @@ async def learner(
             html = response.text
 
 
-async def healthz(base: str, until: float, latencies: list[float]) -> None:
+async def healthz(
+    base: str, until: float, latencies: list[float], think: tuple[float, float]
+) -> None:
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         while time.perf_counter() < until:
+            await pause(think)
+            if time.perf_counter() >= until:
+                break
             started = time.perf_counter()
             (await client.get("/healthz")).raise_for_status()
             latencies.append(time.perf_counter() - started)
@@ -151,13 +183,13 @@ def summary(name: str, latencies: list[float], seconds: float) -> tuple[float, f
     return rps, p50, p99
 
 
-async def run(base: str, learners: int, seconds: float) -> None:
+async def run(base: str, learners: int, seconds: float, think: tuple[float, float]) -> None:
     latencies: list[float] = []
     errors: list[str] = []
     start = time.perf_counter()
     until = start + seconds
     await asyncio.gather(
-        *(learner(base, f"bench{i}", until, latencies, errors) for i in range(learners))
+        *(learner(base, f"bench{i}", until, latencies, errors, think) for i in range(learners))
     )
     elapsed = time.perf_counter() - start
     review = summary("review round trip", latencies, elapsed)
@@ -166,17 +198,22 @@ async def run(base: str, learners: int, seconds: float) -> None:
     ceiling: list[float] = []
     start = time.perf_counter()
     until = start + seconds
-    await asyncio.gather(*(healthz(base, until, ceiling) for _ in range(learners)))
+    await asyncio.gather(*(healthz(base, until, ceiling, think) for _ in range(learners)))
     health = summary("/healthz (ceiling)", ceiling, time.perf_counter() - start)
     print(f"review / healthz rate: {review[0] / health[0]:.0%} (aim: at least 40%); "
           f"review p99 {review[2]:.1f} ms (aim: under 50 ms)")  # fmt: skip
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--think", default="1-3", help="pause range in s, e.g. 1-3; 0: none")
+    parser.add_argument("--only", choices=("closed", "think"), help="run one of the two")
     args = parser.parse_args()
+    low, _, high = args.think.partition("-")
+    think = (max(0.0, float(low)), max(0.0, float(high or low)))
     learners = max(1, min(args.learners, MAX_LEARNERS))
     seconds = max(1.0, min(args.seconds, MAX_SECONDS))
     with tempfile.TemporaryDirectory(prefix="backprop-bench-") as tmp_name:
@@ -187,7 +224,13 @@ def main() -> None:
         try:
             print(f"{learners} learners, {seconds:g} s each phase, one uvicorn process, "
                   f"SQLite file, {os.cpu_count()} CPUs")  # fmt: skip
-            asyncio.run(run(f"http://127.0.0.1:{port}", learners, seconds))
+            base = f"http://127.0.0.1:{port}"
+            if args.only != "think":
+                print("closed loop (no think time: saturation; latency is mostly queueing)")
+                asyncio.run(run(base, learners, seconds, (0.0, 0.0)))
+            if args.only != "closed" and think[1] > 0:
+                print(f"think time {think[0]:g}-{think[1]:g} s per request (what a learner feels)")
+                asyncio.run(run(base, learners, seconds, think))
         finally:
             server.terminate()
             server.wait(10)

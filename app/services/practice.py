@@ -87,6 +87,67 @@ def show_card(
 
 
 @dataclass(frozen=True)
+class Stage:
+    """What the review page shows: the card to answer with its text, or the "done for
+    today" outlook; the counts left today."""
+
+    shown: scheduler.NextCard | None
+    text: CardText | None
+    counts: scheduler.QueueCounts
+    outlook: Outlook | None
+
+
+def stage(
+    session: Session,
+    user_id: int,
+    lang: str,
+    *,
+    card_id: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Stage:
+    """The stage for this learner now: `card_id` if given and answerable (e.g. the card
+    just taken back by undo), else the scheduler's next card. Read-only."""
+    shown = show_card(session, user_id, card_id, clock=clock) if card_id else None
+    if shown is None:
+        shown, counts = scheduler.next_with_counts(session, user_id, clock=clock)
+    else:
+        counts = scheduler.queue_counts(session, user_id, clock=clock)
+    return Stage(
+        shown=shown,
+        text=card_text(session, shown.card_id, lang) if shown else None,
+        counts=counts,
+        outlook=None if shown else outlook(session, user_id, clock=clock),
+    )
+
+
+def answer(
+    session: Session,
+    user_id: int,
+    lang: str,
+    card_id: str,
+    rating: int,
+    *,
+    idempotency_key: str,
+    expected_version: int,
+    duration_ms: int | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> tuple[scheduler.GradeResult | scheduler.SchedulingError, Stage]:
+    """Grade one card (scheduler.grade) and return the next stage, in one transaction:
+    run inside `session_scope(engine, write=True)`. A refused grade (conflict, card
+    gone, bad input) is returned, not raised: nothing was written, and the learner
+    still gets the next card."""
+    result: scheduler.GradeResult | scheduler.SchedulingError
+    try:
+        result = scheduler.grade(
+            session, user_id, card_id, rating, idempotency_key=idempotency_key,
+            expected_version=expected_version, duration_ms=duration_ms, clock=clock,
+        )  # fmt: skip
+    except scheduler.SchedulingError as exc:  # raised before grade writes anything
+        result = exc
+    return result, stage(session, user_id, lang, clock=clock)
+
+
+@dataclass(frozen=True)
 class Outlook:
     """What the "done for today" screen says about tomorrow."""
 

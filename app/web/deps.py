@@ -27,11 +27,12 @@ from app.web.security import resolve_user, verify_csrf
 security_log = logging.getLogger("backprop.security")
 
 
-def get_app_settings(request: Request) -> Settings:
+# async: no I/O, so FastAPI calls them on the event loop instead of in a pool thread.
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 

@@ -53,17 +53,17 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            user = scope.get("state", {}).get("user_id")
-            log.info(
-                json.dumps(
-                    {
-                        "event": "request",
-                        "id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                        "user": user,
-                    }
+            if log.isEnabledFor(logging.INFO):  # the JSON is not built when it goes nowhere
+                log.info(
+                    json.dumps(
+                        {
+                            "event": "request",
+                            "id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                            "user": scope.get("state", {}).get("user_id"),
+                        }
+                    )
                 )
-            )

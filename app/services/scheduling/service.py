@@ -386,6 +386,18 @@ def _new_candidates(session: Session, user_id: int, now: datetime, limit: int) -
     )
 
 
+def _count_new(session: Session, user_id: int, now: datetime, limit: int) -> int:
+    """How many cards _new_candidates would give with this limit, counted in SQL."""
+    rs, c = ReviewState, Card
+    started = exists().where(
+        rs.user_id == user_id,  # type: ignore[arg-type]
+        rs.card_id == c.id,  # type: ignore[arg-type]
+        or_(rs.fsrs_state != FSRS_NEW, rs.suspended.is_(True), ~_not_buried(now)),  # type: ignore[attr-defined, arg-type]
+    )
+    inner = select(c.id).where(c.status == "active", ~started).limit(limit).subquery()  # type: ignore[arg-type]
+    return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
 def _pick(candidates: list[Any], last_card: str | None, last_deck: str | None) -> Any | None:
     """First candidate from a different deck than the last card, else the first;
     never the last card itself (the caller falls back to it when it is alone)."""
@@ -412,25 +424,58 @@ def next_card(
     cards never come; the card just answered does not come again while another
     is available; consecutive cards come from different decks when there is a choice.
     """
-    settings = load_settings(session, user_id)
-    now = clock.now()
-    day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
-    recall = _recall_fn(config_for(settings))
+    today = _today(session, user_id, load_settings(session, user_id), clock.now())
+    return _choose(session, user_id, today, with_buttons, None)
 
-    last = _last_log(session, user_id)
-    last_card = last.card_id if last else None
-    last_deck = None
-    if last_card is not None:
-        last_deck = session.execute(
-            select(Card.deck).where(Card.id == last_card)
-        ).scalar_one_or_none()  # type: ignore[arg-type]
+
+class _Today(NamedTuple):
+    """What next_card and queue_counts both need about the learner's day: read once."""
+
+    settings: LearnerSettings
+    now: datetime
+    day_begin: datetime
+    day_end: datetime
+    reviews_done: int  # kind "review" answers logged since the day began
+    introduced: int  # first answers to new cards since the day began
+
+
+def _today(session: Session, user_id: int, settings: LearnerSettings, now: datetime) -> _Today:
+    day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
+    reviews_done, introduced = session.execute(
+        select(
+            func.count(case((ReviewLog.kind == "review", 1))),  # type: ignore[arg-type]
+            func.count(case((ReviewLog.was_new.is_(True), 1))),  # type: ignore[attr-defined]
+        ).where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= day_begin)  # type: ignore[arg-type, operator]
+    ).one()
+    return _Today(settings, now, day_begin, day_end, int(reviews_done), int(introduced))
+
+
+def _last_answered(session: Session, user_id: int) -> tuple[str | None, str | None]:
+    """(card id, deck) of the learner's last answer, or (None, None). One query."""
+    row = session.execute(
+        select(ReviewLog.card_id, Card.deck)
+        .outerjoin(Card, Card.id == ReviewLog.card_id)  # type: ignore[arg-type]
+        .where(ReviewLog.user_id == user_id)  # type: ignore[arg-type]
+        .order_by(ReviewLog.reviewed_at.desc(), ReviewLog.id.desc())  # type: ignore[attr-defined, union-attr]
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def _choose(
+    session: Session, user_id: int, today: _Today, with_buttons: bool, new_rows: list[Any] | None
+) -> NextCard | None:
+    """next_card's body; `new_rows`: the new candidates when the caller has them."""
+    settings, now = today.settings, today.now
+    recall = _recall_fn(config_for(settings))
+    last_card, last_deck = _last_answered(session, user_id)
 
     learning = _learning_rows(session, user_id, now + LEARN_AHEAD, now)
     learning_due = [r for r in learning if r.due <= now]
     ahead = [r for r in learning if r.due > now]
 
     def reviews() -> list[Any]:
-        done = _count_today(session, user_id, day_begin, ReviewLog.kind == "review")  # type: ignore[arg-type]
+        done = today.reviews_done
         left = settings.reviews_per_day - done
         if left <= 0:
             return []
@@ -439,8 +484,9 @@ def next_card(
         return _due_review_rows(session, user_id, now, min(left, REVIEW_CANDIDATES), recall)
 
     def new() -> list[Any]:
-        introduced = _count_today(session, user_id, day_begin, ReviewLog.was_new.is_(True))  # type: ignore[attr-defined]
-        left = settings.new_per_day - introduced
+        if new_rows is not None:
+            return new_rows
+        left = settings.new_per_day - today.introduced
         return _new_candidates(session, user_id, now, min(left, NEW_CANDIDATES)) if left > 0 else []
 
     tiers: list[tuple[str, Any]] = [
@@ -770,38 +816,64 @@ def set_suspended(
 def queue_counts(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> QueueCounts:
     """Cards left today: learning (due before the day ends), reviews due (within the
     daily review limit) and new (within the daily new limit)."""
-    settings = load_settings(session, user_id)
-    now = clock.now()
-    day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
+    today = _today(session, user_id, load_settings(session, user_id), clock.now())
+    _rows, new_available = _new_today(session, user_id, today)
+    return _counts(session, user_id, today, new_available)
+
+
+def next_with_counts(
+    session: Session,
+    user_id: int,
+    *,
+    settings: LearnerSettings | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> tuple[NextCard | None, QueueCounts]:
+    """next_card and queue_counts at one instant, sharing their reads (the learner's
+    settings, the day's answer counts, the new cards). Pass `settings` when the caller
+    has them already (e.g. from grade's lock). Read-only."""
+    settings = settings if settings is not None else load_settings(session, user_id)
+    today = _today(session, user_id, settings, clock.now())
+    new_rows, new_available = _new_today(session, user_id, today)
+    shown = _choose(session, user_id, today, True, new_rows)
+    return shown, _counts(session, user_id, today, new_available)
+
+
+def _new_today(session: Session, user_id: int, today: _Today) -> tuple[list[Any], int]:
+    """(next_card's new candidates, how many new cards are left today)."""
+    left = max(0, today.settings.new_per_day - today.introduced)
+    if not left:
+        return [], 0
+    rows = _new_candidates(session, user_id, today.now, min(left, NEW_CANDIDATES))
+    if len(rows) < min(left, NEW_CANDIDATES) or left <= NEW_CANDIDATES:
+        return rows, len(rows)
+    return rows, _count_new(session, user_id, today.now, left)
+
+
+def _counts(session: Session, user_id: int, today: _Today, new_available: int) -> QueueCounts:
+    settings, now = today.settings, today.now
     rs, c = ReviewState, Card
-    base = [
-        rs.user_id == user_id,
-        rs.suspended.is_(False),  # type: ignore[attr-defined]
-        _not_buried(now),
-        c.status == "active",
-    ]
-
-    def count(*conditions: Any) -> int:
-        q = (
-            select(func.count())
-            .select_from(rs)
-            .join(c, c.id == rs.card_id)
-            .where(*base, *conditions)
-        )  # type: ignore[arg-type]
-        return int(session.execute(q).scalar_one())
-
-    learning = count(rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING)), rs.due < day_end)  # type: ignore[attr-defined, operator]
+    learning_state = rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING))  # type: ignore[attr-defined]
+    # One pass over the learner's states due today for both counts.
+    learning, due = session.execute(
+        select(
+            func.count(case((learning_state, 1))),
+            func.count(case((rs.fsrs_state == FSRS_REVIEW, 1))),  # type: ignore[arg-type]
+        )
+        .select_from(rs)
+        .join(c, c.id == rs.card_id)  # type: ignore[arg-type]
+        .where(
+            rs.user_id == user_id,  # type: ignore[arg-type]
+            rs.suspended.is_(False),  # type: ignore[attr-defined]
+            _not_buried(now),
+            c.status == "active",  # type: ignore[arg-type]
+            rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING, FSRS_REVIEW)),  # type: ignore[attr-defined]
+            rs.due < today.day_end,  # type: ignore[arg-type, operator]
+        )
+    ).one()
     if interview.active(settings, now):
-        done = _count_today(session, user_id, day_begin, ReviewLog.kind == "review")  # type: ignore[arg-type]
-        due = len(interview.review_candidates(session, settings, now, done))
-    else:
-        due = count(rs.fsrs_state == FSRS_REVIEW, rs.due < day_end)  # type: ignore[arg-type, operator]
-    reviews_done = _count_today(session, user_id, day_begin, ReviewLog.kind == "review")  # type: ignore[arg-type]
-    review_left = max(0, min(due, settings.reviews_per_day - reviews_done))
-    introduced = _count_today(session, user_id, day_begin, ReviewLog.was_new.is_(True))  # type: ignore[attr-defined]
-    new_limit = max(0, settings.new_per_day - introduced)
-    new_available = len(_new_candidates(session, user_id, now, new_limit)) if new_limit else 0
-    return QueueCounts(learning=learning, review=review_left, new=new_available)
+        due = len(interview.review_candidates(session, settings, now, today.reviews_done))
+    review_left = max(0, min(int(due), settings.reviews_per_day - today.reviews_done))
+    return QueueCounts(learning=int(learning), review=review_left, new=new_available)
 
 
 def forecast(

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db import session_scope
@@ -107,11 +108,13 @@ def stage_context(
     """Everything the stage shows: the card to answer (or the done screen), counts."""
     lang = normalise(user.locale) or "en"
     with session_scope(engine) as session:
-        shown = practice.show_card(session, user.id, card_id) if card_id else None
-        shown = shown or scheduler.next_card(session, user.id)
-        counts = scheduler.queue_counts(session, user.id)
-        text = practice.card_text(session, shown.card_id, lang) if shown else None
-        outlook = None if shown else practice.outlook(session, user.id)
+        stage = practice.stage(session, user.id, lang, card_id=card_id)
+    return context_of(stage, lang, notice)
+
+
+def context_of(stage: practice.Stage, lang: str, notice: str | None) -> dict[str, Any]:
+    """The stage template's context for a stage the services built."""
+    shown = stage.shown
     buttons = []
     if shown:
         for b in shown.buttons:
@@ -119,10 +122,10 @@ def stage_context(
             buttons.append({"rating": b.rating, "label": b.label, "short": short, "spoken": spoken})
     return {
         "shown": shown,
-        "text": text,
+        "text": stage.text,
         "buttons": buttons,
-        "counts": counts,
-        "outlook": outlook,
+        "counts": stage.counts,
+        "outlook": stage.outlook,
         "notice": notice,
         "idempotency_key": secrets.token_urlsafe(18),
         "shown_at": int(time.time() * 1000),
@@ -171,8 +174,39 @@ def duration_of(duration_ms: str, shown_at: str) -> int | None:
     return None
 
 
+def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
+    if isinstance(error, scheduler.GradeConflict):
+        return "conflict", {}
+    if isinstance(error, scheduler.CardNotAvailable):
+        return "unavailable", {}
+    return "error", {"message": error.message}
+
+
+def _answer(
+    engine: Any, user: UserPublic, lang: str, answer: dict[str, Any] | None, with_stage: bool
+) -> tuple[str | None, dict[str, str], practice.Stage | None]:
+    """The database side of one grade request, run in one worker thread: grade (when the
+    form was complete) and, for htmx, the next stage, in one transaction."""
+    if answer is None:  # nothing to record
+        if not with_stage:
+            return "stale", {}, None
+        with session_scope(engine) as session:
+            return "stale", {}, practice.stage(session, user.id, lang)
+    with write_session(engine) as session:
+        if with_stage:
+            result, stage = practice.answer(session, user.id, lang, **answer)
+        else:
+            stage = None
+            try:
+                result = scheduler.grade(session, user.id, **answer)
+            except scheduler.SchedulingError as exc:
+                result = exc
+    code, detail = _refusal(result) if isinstance(result, scheduler.SchedulingError) else (None, {})
+    return code, detail, stage
+
+
 @router.post("/practice/grade", response_class=HTMLResponse)
-def grade(
+async def grade(
     request: Request,
     user: CurrentUser,
     _: CsrfProtected,
@@ -184,37 +218,29 @@ def grade(
     duration_ms: Annotated[str, Form()] = "",
     shown_at: Annotated[str, Form()] = "",
 ) -> Response:
+    # async, with all database work in one run_in_threadpool call: a sync route would
+    # take a pool thread per dependency as well, and the threads would queue for the
+    # SQLite writer lock anyway.
     lang = normalise(user.locale) or "en"
-    code: str | None = None
-    detail: dict[str, str] = {}
     try:
         grade_value, version_value = int(rating), int(version)
     except ValueError:
         grade_value = version_value = -1
-    if grade_value not in RATINGS or version_value < 0 or not card_id or not idempotency_key:
-        code = "stale"
-    else:
-        try:
-            with write_session(engine) as session:
-                scheduler.grade(
-                    session,
-                    user.id,
-                    card_id,
-                    grade_value,
-                    idempotency_key=idempotency_key,
-                    expected_version=version_value,
-                    duration_ms=duration_of(duration_ms, shown_at),
-                )
-        except scheduler.GradeConflict:
-            code = "conflict"
-        except scheduler.CardNotAvailable:
-            code = "unavailable"
-        except scheduler.SchedulingError as exc:
-            code, detail = "error", {"message": exc.message}
-    if not is_htmx(request):
+    answer: dict[str, Any] | None = None
+    if grade_value in RATINGS and version_value >= 0 and card_id and idempotency_key:
+        answer = {
+            "card_id": card_id,
+            "rating": grade_value,
+            "idempotency_key": idempotency_key,
+            "expected_version": version_value,
+            "duration_ms": duration_of(duration_ms, shown_at),
+        }
+    htmx = is_htmx(request)
+    code, detail, stage = await run_in_threadpool(_answer, engine, user, lang, answer, htmx)
+    if not htmx or stage is None:
         target = "/practice" + (f"?notice={code}" if code else "")
         return RedirectResponse(target, status_code=303)
-    context = stage_context(engine, user, notice=_notice(code, lang, detail))
+    context = context_of(stage, lang, _notice(code, lang, detail))
     return render_stage(request, context, page=False)
 
 
