@@ -42,18 +42,6 @@ class Params(BaseModel):
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
     import torch
-
-    # The tensors are tiny: one thread avoids thread start-up costs that dominate the runtime.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _run(params, ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(params: Params, ctx: DemoContext) -> DemoResult:
-    import torch
     from torch import nn
 
     torch.manual_seed(ctx.seed)

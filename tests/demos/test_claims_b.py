@@ -1,88 +1,12 @@
-"""Writer B's demos: the claims their cards cite pass with the cards' params, and fail when the
-parameters remove the effect; every demo runs with defaults and reports each claim once."""
+"""Writer B's demos (optimization, generalization, evaluation): claims pass by default and fail
+when the parameters remove the effect.
+
+Every demo's contract and every card's ``proves`` are checked in ``test_all_demos.py``.
+"""
 
 from __future__ import annotations
 
-import ast
-import math
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from app.demos.contract import DemoContext, DemoResult
-from app.demos.registry import load_demo
-
-DEMO_DIR = Path(__file__).resolve().parents[2] / "content" / "demos"
-
-B_DEMOS = [
-    "gd_variants",
-    "gd_update_rule",
-    "momentum",
-    "rmsprop",
-    "adam_bias_correction",
-    "adam_vs_sgd",
-    "saddle_points",
-    "overfitting",
-    "bias_variance",
-    "l1_vs_l2",
-    "dropout",
-    "early_stopping",
-    "data_augmentation",
-    "metrics",
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors run fastest on one thread; on a busy CI box extra threads only contend.
-    Also pays torch.optim's one-off lazy imports before any demo is timed."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-    yield
-    torch.set_num_threads(before)
-
-
-def run_demo(name: str, **params: object) -> DemoResult:
-    spec = load_demo(DEMO_DIR / f"{name}.py")
-    return spec.run(spec.params_model(**params), DemoContext())
-
-
-def passed(result: DemoResult, claim_id: str) -> bool:
-    claim = result.claim(claim_id)
-    assert claim is not None, f"claim {claim_id} not reported"
-    return claim.passed
-
-
-def declared_claims(name: str) -> set[str]:
-    tree = ast.parse((DEMO_DIR / f"{name}.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "CLAIMS" for t in node.targets
-        ):
-            return set(ast.literal_eval(node.value))
-    raise AssertionError(f"{name}: no literal CLAIMS dict")
-
-
-@pytest.mark.parametrize("name", B_DEMOS)
-def test_demo_runs_with_defaults_and_reports_every_claim_once(name: str) -> None:
-    start = time.perf_counter()
-    result = run_demo(name)
-    elapsed = time.perf_counter() - start
-    ids = [c.id for c in result.claims]
-    assert sorted(ids) == sorted(declared_claims(name)), ids
-    assert len(ids) == len(set(ids))
-    assert result.charts and result.metrics
-    for chart in result.charts:
-        for series in chart.series:
-            assert all(math.isfinite(v) for v in series.x + series.y), chart.id
-            if chart.log_y:
-                assert all(v > 0 for v in series.y), chart.id
-    assert elapsed < 10, f"{name} took {elapsed:.1f}s"
+from tests.demos.helpers import passed, run_demo
 
 
 def test_gd_variants_minibatch_effects_vanish_at_full_batch() -> None:
@@ -236,25 +160,3 @@ def test_metrics_claims_vanish_when_balanced() -> None:
     balanced = run_demo("metrics", positive_rate=0.5)
     assert not passed(balanced, "accuracy-misleading-imbalanced")
     assert not passed(balanced, "auc-ignores-prevalence-ap-does-not")
-
-
-CARD_DIRS = ["optimization", "generalization", "evaluation"]
-CARDS_ROOT = DEMO_DIR.parent / "cards"
-
-
-def b_cards() -> list[Path]:
-    return sorted(
-        p for d in CARD_DIRS for p in (CARDS_ROOT / d).glob("*.md") if not p.name.endswith(".zh.md")
-    )
-
-
-@pytest.mark.parametrize("card", b_cards(), ids=lambda p: p.stem)
-def test_card_proves_pass_with_card_params(card: Path) -> None:
-    import yaml
-
-    front = yaml.safe_load(card.read_text().split("---")[1])
-    demo = front["demo"]
-    name = Path(demo["path"]).stem
-    result = run_demo(name, **(demo.get("params") or {}))
-    for claim_id in demo["proves"]:
-        assert passed(result, claim_id), f"{card.name}: {claim_id}"
