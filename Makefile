@@ -26,11 +26,12 @@ run: setup
 worker: setup
 	$(BIN)/backprop worker
 
-# Browser tests drive Debian's Chromium; install it when missing and we may.
+# Browser tests drive Debian's Chromium (with CJK fonts for the Chinese pages); demos run
+# under bubblewrap. Install them when missing and we may.
 browser:
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x /usr/bin/bwrap ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium bubblewrap >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium bubblewrap fonts-noto-cjk >/dev/null; \
 	  else echo "note: $(CHROMIUM) missing and not root: browser tests will be skipped"; fi; \
 	fi
 
