@@ -204,9 +204,15 @@ def serve(
     runtime = pool.runtime()
     assert runtime is not None
     if runtime.device == "cpu" and device == "auto":
-        echo(
-            "warning: this worker cannot see a GPU; running demos on CPU because "
-            "BACKPROP_DEMO_DEVICE=auto (set it to cuda to refuse instead)."
+        # A worker exists to run demos on its GPU: falling back to CPU is a choice to
+        # make explicitly, not something to find out from slow runs.
+        pool.stop()
+        engine.dispose()
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "(unset)")
+        raise WorkerError(
+            f"This worker cannot see a GPU (torch finds no CUDA device; "
+            f"CUDA_VISIBLE_DEVICES={visible}). Set BACKPROP_DEMO_DEVICE=cpu (or --device cpu) "
+            "to run demos on CPU, or give it a GPU."
         )
     worker_name = name or f"{socket.gethostname()}:{os.getpid()}"
     demos = sorted(DemoCatalog(settings.content_dir).all())

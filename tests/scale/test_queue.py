@@ -123,10 +123,11 @@ def test_redis_down_refuses_runs_with_a_clear_error_and_the_rest_works(
         assert client.get("/api/review/next").status_code == 200
 
 
-def test_a_worker_that_cannot_see_a_gpu_says_so(
-    tmp_path: Path, database_url: str, content: Path, start_worker
+@pytest.mark.parametrize("device", ["cuda", "auto"])
+def test_a_worker_that_cannot_see_a_gpu_says_so_and_runs_on_cpu_only_if_told(
+    tmp_path: Path, database_url: str, content: Path, start_worker, device: str
 ) -> None:
-    refused = start_worker(database_url, content, wait=False, BACKPROP_DEMO_DEVICE="cuda",
+    refused = start_worker(database_url, content, wait=False, BACKPROP_DEMO_DEVICE=device,
                            CUDA_VISIBLE_DEVICES="")  # fmt: skip
     assert refused.process.wait(120) == 3
     assert "cannot see a GPU" in refused.log() and "BACKPROP_DEMO_DEVICE=cpu" in refused.log()
