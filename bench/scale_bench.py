@@ -176,7 +176,10 @@ def bench_queue(
     finally:
         for worker in workers:
             worker.stop()
-        keys = list(executor.redis.scan_iter(f"{prefix}*"))
+        keys = [
+            *executor.redis.scan_iter(f"{prefix}*"),
+            *executor.redis.scan_iter(f"_kombu.binding*.{prefix}*"),
+        ]
         if keys:
             executor.redis.delete(*keys)
         executor.stop()

@@ -45,7 +45,7 @@ def queue_prefix(redis_url: str) -> Iterator[str]:
     prefix = f"bptest-{uuid.uuid4().hex[:10]}"
     yield prefix
     client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{prefix}*"))
+    keys = [*client.scan_iter(f"{prefix}*"), *client.scan_iter(f"_kombu.binding*.{prefix}*")]
     if keys:
         client.delete(*keys)
     client.close()
