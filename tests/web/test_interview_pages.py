@@ -170,3 +170,41 @@ def test_templates_have_no_inline_script_or_style() -> None:
     for path in root.glob("*.html"):
         text = path.read_text()
         assert "<script>" not in text and "style=" not in text and "<style" not in text, path
+
+
+def test_chinese_interview_and_interface(learner_client: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
+    from app.models.user import User
+    from tests.services.interview.conftest import BN_POINTS_ZH
+
+    add_card(
+        engine,
+        "bn",
+        "training",
+        points=BN_POINTS_EN,
+        zh_points=BN_POINTS_ZH,
+        follow_ups=[("Why a running mean?", None)],
+    )
+    with Session(engine) as s:
+        user = s.execute(select(User).where(User.username == "learner")).scalar_one()
+        user.locale = "zh"
+        s.add(user)
+        s.commit()
+    assert "模拟面试" in learner_client.get("/interview").text
+    iv = learner_client.post("/api/interview", json={"questions": 1, "lang": "zh"}).json()["id"]
+    assert "标题 bn" in learner_client.get(f"/interview/{iv}").text
+    step = learner_client.post(
+        f"/api/interview/{iv}/answer", json={"position": 0, "text": "推理时用均值和方差的滑动平均"}
+    ).json()
+    assert [p["suggested"] for p in step["points"]] == [False, False, True]
+    assert "已匹配" in learner_client.get(f"/interview/{iv}").text
+    step = learner_client.post(
+        f"/api/interview/{iv}/confirm", json={"position": 0, "ticks": [False, False, True]}
+    ).json()
+    # The translation has no follow-ups of its own: the English ones are asked.
+    assert step["kind"] == "follow_up" and step["prompt"] == "Why a running mean?"
+    assert "面试官追问" in learner_client.get(f"/interview/{iv}").text
+    learner_client.post(f"/api/interview/{iv}/answer", json={"position": 1, "text": ""})
+    assert "我的回答覆盖了" in learner_client.get(f"/interview/{iv}").text
+    learner_client.post(f"/api/interview/{iv}/confirm", json={"position": 1, "ticks": [True]})
+    report = learner_client.get(f"/interview/{iv}/report").text
+    assert "不到 40% 的要点" in report and 'id="overall-score">67%' in report

@@ -396,8 +396,11 @@ def _follow_up(
     first follow-up (scored by self-check, schedule untouched). None: it has none."""
     if q.card_id is None:
         return None
-    text = _text(_translations(session, q.card_id), interview.lang)
+    by_lang = _translations(session, q.card_id)
+    text = _text(by_lang, interview.lang)
     follow_ups = list(text.follow_ups or []) if text else []
+    if not follow_ups and DEFAULT_LANG in by_lang:  # a translation without its follow-ups
+        follow_ups = list(by_lang[DEFAULT_LANG].follow_ups or [])
     if not follow_ups:
         return None
     used = set(interview.plan) | {x.card_id for x in questions(session, interview.id or 0)}
