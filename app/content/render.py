@@ -65,7 +65,7 @@ class RenderedCard:
     question_html: str = ""
     answer_html: str = ""
     pitfalls_html: str = ""
-    key_points: list[dict[str, str]] = field(default_factory=list)
+    key_points: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     search_text: str = ""
 
@@ -265,6 +265,36 @@ def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[tuple[str, str
     return items
 
 
+_KEYWORDS = re.compile(r"^\s*(?:keywords|关键词)\s*[:：]\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _key_point(inner: list[Token], env: dict[str, Any]) -> dict[str, Any]:
+    """A key point: its html and text, and the `keywords` of a nested bullet
+    "keywords: a, b" (answer matching only; the bullet is not shown)."""
+    keep: list[Token] = []
+    keywords: list[str] = []
+    index = 0
+    while index < len(inner):
+        token = inner[index]
+        if token.type == "bullet_list_open":
+            close = next(
+                i for i in range(index + 1, len(inner))
+                if inner[i].type == "bullet_list_close" and inner[i].level == token.level
+            )  # fmt: skip
+            block = inner[index : close + 1]
+            found = _KEYWORDS.match(_plain_text(block, env))
+            if found and sum(t.type == "list_item_open" for t in block) == 1:
+                keywords += [k.strip() for k in re.split(r"[,，;；]", found.group(1)) if k.strip()]
+                index = close + 1
+                continue
+        keep.append(token)
+        index += 1
+    point: dict[str, Any] = {"html": _render(keep, env).strip(), "text": _plain_text(keep, env)}
+    if keywords:
+        point["keywords"] = keywords
+    return point
+
+
 def render_card(
     lang: str,
     title: str,
@@ -286,9 +316,8 @@ def render_card(
         tokens = md.parse(source, env)
         _fix_tokens(tokens)
         if name == "Key points":
-            rendered.key_points = [
-                {"html": item_html, "text": text} for item_html, text, _ in _list_items(tokens, env)
-            ]
+            items = _list_items(tokens, env)
+            rendered.key_points = [_key_point(inner, env) for _, _, inner in items]
         elif name == "Follow-ups":
             for item_html, text, inner in _list_items(tokens, env):
                 rendered.follow_ups.append(

@@ -68,7 +68,8 @@ class CardTranslation(SQLModel, table=True):
     question_html: str = Field(sa_column=Column(Text, nullable=False))
     answer_html: str = Field(sa_column=Column(Text, nullable=False))
     pitfalls_html: str = Field(default="", sa_column=Column(Text, nullable=False))
-    # [{"html": ..., "text": ...}]: rendered for pages, plain text for answer matching.
+    # [{"html": ..., "text": ..., "keywords"?: [...]}]: rendered for pages, plain text and
+    # optional keywords for mock-interview answer matching.
     key_points: list[dict[str, str]] = Field(default_factory=list, sa_type=JSONType)
     # [{"html": ..., "text": ..., "card_id": linked id or null}]
     follow_ups: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
