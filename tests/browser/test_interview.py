@@ -124,3 +124,58 @@ def test_five_question_interview_with_the_keyboard_reload_and_report(  # type: i
     # The answers are in the schedule: practice now has cards due from the interview.
     page.goto("/interview")
     expect(page.locator(".iv-table")).to_contain_text(f"{expected}%")
+
+
+SHORT_CARD = """---
+id: short-question
+title: What does batch normalization do?
+deck: training
+difficulty: easy
+demo: none
+answer_time_s: 3
+---
+## Question
+What does batch normalization do?
+
+## Answer
+It normalizes each feature over the mini-batch, then applies a learned scale and shift.
+
+## Key points
+- Normalizes each feature over the mini-batch
+- A learned scale and shift
+"""
+
+
+def test_the_countdown_runs_out_and_hands_the_answer_in(  # type: ignore[no-untyped-def]
+    browser, live_server_factory, tmp_path
+) -> None:
+    content = tmp_path / "content"
+    (content / "cards" / "training").mkdir(parents=True)
+    (content / "demos").mkdir()
+    (content / "cards" / "training" / "short-question.md").write_text(SHORT_CARD)
+    server = live_server_factory(content, env={"BACKPROP_DEMO_WORKERS": "0"})
+    context = browser.new_context(base_url=server.base_url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up(page, "timer-learner")
+        page.goto("/interview")
+        page.focus("#length")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("1")
+        page.keyboard.press("Enter")
+        expect(page.locator("#countdown")).to_be_visible()
+        page.keyboard.type("BN normalizes each feature over the minibatch")
+        # No key pressed: at zero the page hands the typed answer in by itself.
+        expect(page.locator("#interview")).to_have_attribute(
+            "data-phase", "reviewing", timeout=10_000
+        )
+        expect(page.locator(".iv-typed")).to_contain_text("BN normalizes each feature")
+        boxes = page.locator("#confirm-form .iv-tick")
+        expect(boxes.nth(0)).to_be_checked()  # matched: batch normalization = BN
+        expect(boxes.nth(1)).not_to_be_checked()
+        expect(page.locator(".notice")).to_have_count(0)  # on time (within the grace)
+    finally:
+        context.close()
+    assert not errors

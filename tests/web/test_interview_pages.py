@@ -208,3 +208,18 @@ def test_chinese_interview_and_interface(learner_client: TestClient, engine) -> 
     learner_client.post(f"/api/interview/{iv}/confirm", json={"position": 1, "ticks": [True]})
     report = learner_client.get(f"/interview/{iv}/report").text
     assert "不到 40% 的要点" in report and 'id="overall-score">67%' in report
+
+
+def test_abandoned_interview_can_be_discarded_from_the_start_page(
+    learner_client: TestClient, cards
+) -> None:  # type: ignore[no-untyped-def]
+    iv = learner_client.post("/api/interview", json={"questions": 1}).json()["id"]
+    page = learner_client.get("/interview").text
+    assert f'href="/interview/{iv}"' in page and f'action="/interview/{iv}/discard"' in page
+    r = learner_client.post(f"/interview/{iv}/discard", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/interview"
+    assert learner_client.get("/api/interview").json()["active"] is None
+    assert (
+        learner_client.get(f"/interview/{iv}", follow_redirects=False).headers["location"]
+        == "/interview"
+    )

@@ -48,6 +48,7 @@
     var status = document.getElementById("draft-status");
     window.backprop.fetch("/api/interview/" + root.dataset.interviewId + "/draft", {
       method: "PUT",
+      keepalive: true,
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ position: parseInt(root.dataset.position, 10), text: text }),
     }).then(function (response) {
