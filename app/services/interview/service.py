@@ -71,7 +71,7 @@ class InterviewConfig(BaseModel):
     weakest: bool = False
     difficulties: list[str] = Field(default_factory=list)
     follow_ups: bool = True
-    lang: str = DEFAULT_LANG
+    lang: str = Field(default=DEFAULT_LANG, pattern="^[a-z]{2,3}$")
     seed: int | None = None
 
     @field_validator("difficulties")
