@@ -60,7 +60,9 @@ def test_a_worker_process_runs_api_runs_and_a_killed_one_fails_its_run(
     assert refused.status_code == 503
     assert "backprop worker" in refused.json()["detail"]
 
-    worker = start_worker(database_url, content, BACKPROP_DEMO_TIMEOUT_S="30")
+    worker = start_worker(
+        database_url, content, BACKPROP_DEMO_TIMEOUT_S="30", BACKPROP_DEMO_LEASE_S="2"
+    )
     runner = web.get("/api/demos").json()["runner"]
     assert runner["backend"] == "redis" and runner["ready"]
     (info,) = runner["workers"]
