@@ -137,3 +137,37 @@ def test_new_cards_enter_the_schedule_and_suspended_ones_are_left_alone(
         assert qs["new"].review_log_id is not None and qs["new"].rating == 4
         assert qs["held"].review_log_id is None and qs["held"].rating == 4
         assert s.get(ReviewState, (user, "new")).reps == 1
+
+
+def test_a_whole_interview_on_both_databases(any_engine: Engine, clock: FixedClock) -> None:
+    """Start, answer late, skip, follow-up, finish, report: on SQLite and PostgreSQL."""
+    from app.services.interview import report
+
+    engine = any_engine
+    user = add_user(engine)
+    add_card(engine, "p1", "a", follow_ups=[("Why?", "p3")], budget=60)
+    add_card(engine, "p2", "b", budget=60)
+    add_card(engine, "p3", "c", points=["x"])
+    with session_scope(engine, write=True) as s:
+        config = service.InterviewConfig(questions=2, decks=["a", "b"], seed=2)
+        iv = service.start(s, user, config, clock=clock).id
+        assert iv is not None
+    pos = 0
+    while True:
+        with session_scope(engine, write=True) as s:
+            st = service.step(s, user, iv, clock=clock)
+            if st.question is None:
+                break
+            clock.advance(seconds=100 if pos == 0 else 5)
+            service.answer(s, user, iv, pos, "p1 point one", skip=pos == 2, clock=clock)
+            service.confirm(s, user, iv, pos, [True, False], clock=clock)
+            pos += 1
+    with session_scope(engine) as s:
+        rep = report.build(s, user, iv)
+        assert [line.card_id for line in rep.lines][:2] in (["p1", "p3"], ["p2", "p1"])
+        assert len(rep.lines) == 3
+        assert rep.lines[0].late and rep.lines[2].skipped
+        kinds = s.execute(select(ReviewLog.kind)).scalars().all()
+        assert kinds == ["mock"] * 3
+        assert replay.verify(s, user) == []
+        assert "# Mock interview report" in report.to_markdown(rep)
