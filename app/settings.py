@@ -64,9 +64,8 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'backprop.db'}"
-        if self.environment == "production" and self.secret_key in ("", SAMPLE_SECRET_KEY):
-            if self.secret_key == SAMPLE_SECRET_KEY:
-                raise ValueError("BACKPROP_SECRET_KEY is the sample value; set a real secret")
+        if self.environment == "production" and self.secret_key == SAMPLE_SECRET_KEY:
+            raise ValueError("BACKPROP_SECRET_KEY is the sample value; set a real secret")
         return self
 
     def argon2_parameters(self) -> tuple[int, int, int]:

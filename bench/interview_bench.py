@@ -40,8 +40,16 @@ def deck(n: int, rng: random.Random, sched: Scheduler) -> list[Card]:
         s = rng.lognormvariate(2.0, 1.0)
         last = START - timedelta(days=rng.randint(0, max(1, int(s * 1.2))))
         ivl = max(1, sched._next_interval(stability=s))
-        cards.append(Card(card_id=i + 1, state=State.Review, stability=s, difficulty=rng.uniform(2, 9),
-                          due=last + timedelta(days=ivl), last_review=last))  # fmt: skip
+        cards.append(
+            Card(
+                card_id=i + 1,
+                state=State.Review,
+                stability=s,
+                difficulty=rng.uniform(2, 9),
+                due=last + timedelta(days=ivl),
+                last_review=last,
+            )
+        )
     return cards
 
 
@@ -99,7 +107,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     args = parser.parse_args()
     sched = Scheduler(enable_fuzzing=False)
-    results: dict[str, list[tuple[float, int]]] = {"plain FSRS": [], "FSRS + cap": [], "interview mode": []}
+    results: dict[str, list[tuple[float, int]]] = {
+        "plain FSRS": [],
+        "FSRS + cap": [],
+        "interview mode": [],
+    }
     for seed in range(args.seeds):
         base = deck(args.cards, random.Random(seed), sched)
         r0 = recall_at(sched, base, START + timedelta(days=args.days))
@@ -109,16 +121,22 @@ def main() -> None:
         results["plain FSRS"].append(plain)
         results["FSRS + cap"].append(capped)
         results["interview mode"].append(mode)
-    print(f"{args.cards} cards, interview in {args.days} days, {args.seeds} seeds; "
-          f"recall on the day with no reviews at all: {r0:.3f} (last seed)")  # fmt: skip
+    print(
+        f"{args.cards} cards, interview in {args.days} days, {args.seeds} seeds; "
+        f"recall on the day with no reviews at all: {r0:.3f} (last seed)"
+    )
     print(f"{'policy':16s} {'E[recall] on the day':>21s} {'reviews':>9s}")
     for name, values in results.items():
         rec = np.array([v[0] for v in values])
         n = np.mean([v[1] for v in values])
         print(f"{name:16s} {rec.mean():14.4f} ± {rec.std(ddof=1) / np.sqrt(len(rec)):.4f} {n:9.0f}")
-    diff = np.array([m[0] - p[0] for m, p in zip(results["interview mode"], results["plain FSRS"], strict=True)])
-    print(f"interview mode - plain FSRS, same reviews: {diff.mean():+.4f} "
-          f"(wins {int((diff > 0).sum())} of {len(diff)} seeds)")  # fmt: skip
+    diff = np.array(
+        [m[0] - p[0] for m, p in zip(results["interview mode"], results["plain FSRS"], strict=True)]
+    )
+    print(
+        f"interview mode - plain FSRS, same reviews: {diff.mean():+.4f} "
+        f"(wins {int((diff > 0).sum())} of {len(diff)} seeds)"
+    )
 
 
 if __name__ == "__main__":

@@ -84,7 +84,11 @@ def rmse_bins(y, p, keys):
     """srs-benchmark style: group by (interval, review count, lapses) on log scales."""
     groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
     for i, (t, n, lapses) in enumerate(keys):
-        key = (round(math.log(t) / math.log(3.62)), round(math.log(n) / math.log(1.89)), min(lapses, 4))
+        key = (
+            round(math.log(t) / math.log(3.62)),
+            round(math.log(n) / math.log(1.89)),
+            min(lapses, 4),
+        )
         groups[key].append(i)
     se = sum(len(ix) * (p[ix].mean() - y[ix].mean()) ** 2 for ix in map(np.array, groups.values()))
     return float(math.sqrt(se / len(y)))
@@ -110,14 +114,18 @@ def fit_py_fsrs(rows):
 
     from fsrs import Optimizer, Rating, ReviewLog
 
-    logs = [ReviewLog(card_id=int(c), rating=Rating(r), review_datetime=t, review_duration=None)
-            for c, r, t in rows]  # fmt: skip
+    logs = [
+        ReviewLog(card_id=int(c), rating=Rating(r), review_datetime=t, review_duration=None)
+        for c, r, t in rows
+    ]
     return Optimizer(logs).compute_optimal_parameters()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--py-fsrs", action="store_true", help="also time py-fsrs' optimizer (~40 s)")
+    parser.add_argument(
+        "--py-fsrs", action="store_true", help="also time py-fsrs' optimizer (~40 s)"
+    )
     parser.add_argument("--csv", default=str(DATA))
     args = parser.parse_args()
 
@@ -149,14 +157,20 @@ def main() -> None:
             py_seconds = time.perf_counter() - t0
             _, p_py, _ = predict(py_params, rows, test_start, test_end)
             print(f"last fold, {test_start} training reviews, {len(y)} scored:")
-            for label, secs, p in (("py-fsrs optimizer", py_seconds, p_py),
-                                   ("fsrs-rs-python", fit_seconds[-1], p_fitted)):  # fmt: skip
-                print(f"  {label:18s} {secs:8.3f} s  log loss {log_loss(y, p):.4f}"
-                      f"  RMSE(bins) {rmse_bins(y, p, keys):.4f}  AUC {auc(y, p):.4f}")  # fmt: skip
+            for label, secs, p in (
+                ("py-fsrs optimizer", py_seconds, p_py),
+                ("fsrs-rs-python", fit_seconds[-1], p_fitted),
+            ):
+                print(
+                    f"  {label:18s} {secs:8.3f} s  log loss {log_loss(y, p):.4f}"
+                    f"  RMSE(bins) {rmse_bins(y, p, keys):.4f}  AUC {auc(y, p):.4f}"
+                )
             print(f"  fsrs-rs-python fits {py_seconds / fit_seconds[-1]:.0f}x faster\n")
 
-    print(f"{n} reviews, {scored_total} scored (a day or more after the card's previous review), "
-          f"{FOLDS} time-ordered folds; fsrs-rs fit {np.mean(fit_seconds):.3f} s per fold")  # fmt: skip
+    print(
+        f"{n} reviews, {scored_total} scored (a day or more after the card's previous review), "
+        f"{FOLDS} time-ordered folds; fsrs-rs fit {np.mean(fit_seconds):.3f} s per fold"
+    )
     print(f"{'model':26s} {'log loss':>9s} {'RMSE(bins)':>11s} {'AUC':>7s}")
     summary = {}
     for name, values in metrics.items():
@@ -165,7 +179,9 @@ def main() -> None:
         print(f"{name:26s} {ll:9.4f} {rm:11.4f} {au:7.4f}")
     c, d, f = summary["constant"], summary["FSRS-6 default"], summary["FSRS-6 fitted (fsrs-rs)"]
     ok = f[0] < d[0] < c[0] and f[1] < d[1] < c[1]
-    print(f"fitted beats default beats constant on log loss and RMSE(bins): {'yes' if ok else 'NO'}")
+    print(
+        f"fitted beats default beats constant on log loss and RMSE(bins): {'yes' if ok else 'NO'}"
+    )
     sys.exit(0 if ok else 1)
 
 

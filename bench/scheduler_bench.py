@@ -60,15 +60,49 @@ def build(path: Path, learners: int, cards: int, logs_per_learner: int, seed: in
     rng = random.Random(seed)
     decks = [f"deck-{i}" for i in range(20)]
     with engine.begin() as conn:
-        conn.execute(insert(User), [{"username": f"learner{u}", "password_hash": "x", "role": "learner",
-                                     "locale": "en", "created_at": NOW} for u in range(learners)])  # fmt: skip
-        _batches(({"id": f"card-{i:06d}", "deck": decks[i % 20], "title": f"card {i}",
-                   "difficulty": "medium", "status": "active", "demo_params": {}, "demo_proves": [],
-                   "sources": [], "file_path": f"{i}.md", "content_hash": "h", "revision": 1,
-                   "created_at": NOW, "updated_at": NOW} for i in range(cards)), Card, conn)  # fmt: skip
+        conn.execute(
+            insert(User),
+            [
+                {
+                    "username": f"learner{u}",
+                    "password_hash": "x",
+                    "role": "learner",
+                    "locale": "en",
+                    "created_at": NOW,
+                }
+                for u in range(learners)
+            ],
+        )
+        _batches(
+            (
+                {
+                    "id": f"card-{i:06d}",
+                    "deck": decks[i % 20],
+                    "title": f"card {i}",
+                    "difficulty": "medium",
+                    "status": "active",
+                    "demo_params": {},
+                    "demo_proves": [],
+                    "sources": [],
+                    "file_path": f"{i}.md",
+                    "content_hash": "h",
+                    "revision": 1,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for i in range(cards)
+            ),
+            Card,
+            conn,
+        )
         user_ids = list(range(1, learners + 1))
-        conn.execute(insert(LearnerSettings), [{**LearnerSettings(user_id=u).model_dump(),
-                                                "reviews_per_day": 99999} for u in user_ids])  # fmt: skip
+        conn.execute(
+            insert(LearnerSettings),
+            [
+                {**LearnerSettings(user_id=u).model_dump(), "reviews_per_day": 99999}
+                for u in user_ids
+            ],
+        )
         for uid in user_ids:
 
             def states(uid=uid):
@@ -80,11 +114,23 @@ def build(path: Path, learners: int, cards: int, logs_per_learner: int, seed: in
                     due = (last + timedelta(days=interval)).replace(
                         hour=4, minute=0, second=0, microsecond=0
                     )
-                    yield {"user_id": uid, "card_id": f"card-{i:06d}", "fsrs_state": 2, "step": None,
-                           "stability": s, "difficulty": rng.uniform(2, 9), "due": due,
-                           "last_review_at": last, "reps": 5, "lapses": 0, "leech": False,
-                           "suspended": False, "buried_until": None, "version": 1,
-                           "introduced_at": last}  # fmt: skip
+                    yield {
+                        "user_id": uid,
+                        "card_id": f"card-{i:06d}",
+                        "fsrs_state": 2,
+                        "step": None,
+                        "stability": s,
+                        "difficulty": rng.uniform(2, 9),
+                        "due": due,
+                        "last_review_at": last,
+                        "reps": 5,
+                        "lapses": 0,
+                        "leech": False,
+                        "suspended": False,
+                        "buried_until": None,
+                        "version": 1,
+                        "introduced_at": last,
+                    }
 
             _batches(states(), ReviewState, conn)
 
@@ -92,11 +138,19 @@ def build(path: Path, learners: int, cards: int, logs_per_learner: int, seed: in
                 start = NOW - timedelta(days=400)
                 step = timedelta(days=400) / max(logs_per_learner, 1)
                 for j in range(logs_per_learner):
-                    yield {"user_id": uid, "card_id": f"card-{rng.randrange(cards):06d}",
-                           "rating": rng.choice((1, 3, 3, 3, 4)), "reviewed_at": start + step * j,
-                           "duration_ms": 9000, "kind": "review", "idempotency_key": f"{uid}-{j}",
-                           "was_new": False, "due_after": None, "interview_on": None,
-                           "state_before": None}  # fmt: skip
+                    yield {
+                        "user_id": uid,
+                        "card_id": f"card-{rng.randrange(cards):06d}",
+                        "rating": rng.choice((1, 3, 3, 3, 4)),
+                        "reviewed_at": start + step * j,
+                        "duration_ms": 9000,
+                        "kind": "review",
+                        "idempotency_key": f"{uid}-{j}",
+                        "was_new": False,
+                        "due_after": None,
+                        "interview_on": None,
+                        "state_before": None,
+                    }
 
             _batches(logs(), ReviewLog, conn)
     with engine.connect() as conn:
@@ -127,8 +181,15 @@ def time_grade_next(engine, user_id, clock, n):
     for i in range(n):
         t0 = time.perf_counter()
         with session_scope(engine, write=True) as s:
-            service.grade(s, user_id, card.card_id, 3 if i % 5 else 1, idempotency_key=f"bench-{i}",
-                          expected_version=card.version, clock=clock)  # fmt: skip
+            service.grade(
+                s,
+                user_id,
+                card.card_id,
+                3 if i % 5 else 1,
+                idempotency_key=f"bench-{i}",
+                expected_version=card.version,
+                clock=clock,
+            )
         with session_scope(engine) as s:
             card = service.next_card(s, user_id, clock=clock)
         out.append(time.perf_counter() - t0)
@@ -160,16 +221,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         engine = build(Path(tmp) / "one.db", 1, 10_000, n_logs)
-        print(
-            f"built 1 learner x 10,000 cards, {n_logs:,} log rows in {time.perf_counter() - t0:.0f} s"
-        )
+        elapsed = time.perf_counter() - t0
+        print(f"built 1 learner x 10,000 cards, {n_logs:,} log rows in {elapsed:.0f} s")
         clock = FixedClock(NOW)
         time_next(engine, 1, clock, 20)  # warm up
         nxt = time_next(engine, 1, clock, 300)
         gn = time_grade_next(engine, 1, clock, 300)
         print(f"  next-card   p50 {ms(pct(nxt, 0.5))}  p95 {ms(pct(nxt, 0.95))}")
-        print(f"  grade+next  p50 {ms(pct(gn, .5))}  p95 {ms(pct(gn, .95))}"
-              f"  ({pct(gn, .5) / bare:.0f}x the bare review_card)")  # fmt: skip
+        print(
+            f"  grade+next  p50 {ms(pct(gn, 0.5))}  p95 {ms(pct(gn, 0.95))}"
+            f"  ({pct(gn, 0.5) / bare:.0f}x the bare review_card)"
+        )
         engine.dispose()
 
         t0 = time.perf_counter()

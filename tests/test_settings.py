@@ -24,7 +24,10 @@ def test_generated_secret_key_is_persisted_and_reused(tmp_path: Path) -> None:
 def test_production_refuses_the_sample_secret(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="sample value"):
         Settings(  # type: ignore[call-arg]
-            _env_file=None, data_dir=tmp_path, environment="production", secret_key=SAMPLE_SECRET_KEY
+            _env_file=None,
+            data_dir=tmp_path,
+            environment="production",
+            secret_key=SAMPLE_SECRET_KEY,
         )
 
 

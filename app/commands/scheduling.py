@@ -72,8 +72,14 @@ def reschedule(
                 with session_scope(engine) as session:
                     problems = replay.verify(session, uid)
                 failed |= bool(problems)
-                typer.echo(f"user {uid}: " + ("states agree with the log" if not problems else
-                                             f"{len(problems)} differences, e.g. {problems[0]}"))  # fmt: skip
+                typer.echo(
+                    f"user {uid}: "
+                    + (
+                        "states agree with the log"
+                        if not problems
+                        else f"{len(problems)} differences, e.g. {problems[0]}"
+                    )
+                )
             else:
                 with session_scope(engine, write=True) as session:
                     changed = replay.reschedule(session, uid)

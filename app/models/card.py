@@ -41,7 +41,9 @@ class CardRevision(SQLModel, table=True):
     """One row per distinct content of a card; the review log points at these."""
 
     __tablename__ = "card_revision"
-    __table_args__ = (UniqueConstraint("card_id", "number", name="uq_card_revision_card_id_number"),)
+    __table_args__ = (
+        UniqueConstraint("card_id", "number", name="uq_card_revision_card_id_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     card_id: str = Field(

@@ -75,9 +75,13 @@ def get_card_view(session: Session, card_id: str, lang: str = DEFAULT_LANG) -> C
     }
     if not texts:
         return None
-    chosen = lang if lang in texts else (DEFAULT_LANG if DEFAULT_LANG in texts else next(iter(texts)))
+    chosen = (
+        lang if lang in texts else (DEFAULT_LANG if DEFAULT_LANG in texts else next(iter(texts)))
+    )
     tags = session.exec(
         select(CardTag.tag).where(CardTag.card_id == card_id).order_by(CardTag.tag)
     ).all()
     languages = sorted(texts, key=lambda code: (code != DEFAULT_LANG, code))
-    return CardView(card=card, text=texts[chosen], lang=chosen, languages=languages, tags=list(tags))
+    return CardView(
+        card=card, text=texts[chosen], lang=chosen, languages=languages, tags=list(tags)
+    )

@@ -35,7 +35,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"status": exc.status_code, "title": TITLES.get(exc.status_code, "Error"), "detail": detail},
+        {
+            "status": exc.status_code,
+            "title": TITLES.get(exc.status_code, "Error"),
+            "detail": detail,
+        },
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )

@@ -137,9 +137,15 @@ def test_undo_brings_back_the_card(learner_client, cards, engine) -> None:  # ty
 
 def test_done_for_today_says_what_comes_tomorrow(learner_client, cards) -> None:  # type: ignore[no-untyped-def]
     form = {
-        "language": "en", "theme": "auto", "desired_retention": "0.9", "new_per_day": "2",
-        "day_rollover_hour": "4", "time_zone": "UTC", "interview_on": "", "interview_minutes_per_day": "",
-    }  # fmt: skip
+        "language": "en",
+        "theme": "auto",
+        "desired_retention": "0.9",
+        "new_per_day": "2",
+        "day_rollover_hour": "4",
+        "time_zone": "UTC",
+        "interview_on": "",
+        "interview_minutes_per_day": "",
+    }
     assert learner_client.post("/settings", data=form, follow_redirects=False).status_code == 303
     html = learner_client.get("/practice").text
     for _ in range(10):  # two new cards through their learning steps, Easy graduates them
@@ -175,10 +181,15 @@ def test_settings_change_language_and_interview_mode(learner_client, cards) -> N
     page = learner_client.get("/settings").text
     assert 'name="desired_retention"' in page and 'value="0.90"' in page
     form = {
-        "language": "zh", "theme": "dark", "desired_retention": "0.85", "new_per_day": "15",
-        "day_rollover_hour": "5", "time_zone": "Asia/Shanghai", "interview_on": "2099-01-01",
+        "language": "zh",
+        "theme": "dark",
+        "desired_retention": "0.85",
+        "new_per_day": "15",
+        "day_rollover_hour": "5",
+        "time_zone": "Asia/Shanghai",
+        "interview_on": "2099-01-01",
         "interview_minutes_per_day": "30",
-    }  # fmt: skip
+    }
     response = learner_client.post("/settings", data=form, follow_redirects=False)
     assert response.status_code == 303
     saved = learner_client.get("/settings").text
@@ -193,10 +204,15 @@ def test_settings_change_language_and_interview_mode(learner_client, cards) -> N
 
 def test_settings_refuse_bad_values_and_keep_the_form(learner_client, cards) -> None:  # type: ignore[no-untyped-def]
     form = {
-        "language": "en", "theme": "auto", "desired_retention": "0.5", "new_per_day": "-3",
-        "day_rollover_hour": "4", "time_zone": "Mars/Olympus", "interview_on": "",
+        "language": "en",
+        "theme": "auto",
+        "desired_retention": "0.5",
+        "new_per_day": "-3",
+        "day_rollover_hour": "4",
+        "time_zone": "Mars/Olympus",
+        "interview_on": "",
         "interview_minutes_per_day": "",
-    }  # fmt: skip
+    }
     response = learner_client.post("/settings", data=form)
     assert response.status_code == 422
     assert response.text.count('aria-invalid="true"') == 3

@@ -81,9 +81,15 @@ def test_progress_and_settings_are_per_learner(two_learners) -> None:  # type: i
     assert re.search(r'id="stat-reviews">2<', a.get("/progress").text)
     assert re.search(r'id="stat-reviews">0<', b.get("/progress").text)
     settings = {
-        "language": "zh", "theme": "auto", "desired_retention": "0.8", "new_per_day": "3",
-        "day_rollover_hour": "4", "time_zone": "UTC", "interview_on": "", "interview_minutes_per_day": "",
-    }  # fmt: skip
+        "language": "zh",
+        "theme": "auto",
+        "desired_retention": "0.8",
+        "new_per_day": "3",
+        "day_rollover_hour": "4",
+        "time_zone": "UTC",
+        "interview_on": "",
+        "interview_minutes_per_day": "",
+    }
     assert a.post("/settings", data=settings, follow_redirects=False).status_code == 303
     assert 'value="0.90"' in b.get("/settings").text
     assert '<html lang="en"' in b.get("/practice").text
@@ -100,9 +106,15 @@ def test_state_changes_need_the_csrf_token(two_learners, path) -> None:  # type:
 
 
 @pytest.mark.parametrize(
-    "method, path", [("get", "/practice"), ("get", "/progress"), ("get", "/settings"),
-                     ("post", "/practice/grade"), ("post", "/practice/undo")],
-)  # fmt: skip
+    "method, path",
+    [
+        ("get", "/practice"),
+        ("get", "/progress"),
+        ("get", "/settings"),
+        ("post", "/practice/grade"),
+        ("post", "/practice/undo"),
+    ],
+)
 def test_anonymous_visitors_are_sent_to_log_in(client, method, path) -> None:  # type: ignore[no-untyped-def]
     response = getattr(client, method)(path, follow_redirects=False)
     assert response.status_code in (303, 403)  # 403: POST without a session's CSRF token

@@ -23,8 +23,17 @@ from app.services.scheduling import grading
 from app.services.scheduling.day import local_day
 from app.services.scheduling.fsrs_bridge import MemoryState
 
-COMPARED = ("fsrs_state", "step", "stability", "difficulty", "due", "last_review_at", "reps",
-            "lapses", "leech")  # fmt: skip
+COMPARED = (
+    "fsrs_state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review_at",
+    "reps",
+    "lapses",
+    "leech",
+)
 
 
 @dataclass(frozen=True)
@@ -102,9 +111,8 @@ def verify(session: Session, user_id: int) -> list[str]:
             continue
         for name in COMPARED:
             if getattr(mine, name) != getattr(theirs, name):
-                problems.append(
-                    f"{card_id}.{name}: stored {getattr(theirs, name)!r}, replay {getattr(mine, name)!r}"
-                )
+                stored, replayed = getattr(theirs, name), getattr(mine, name)
+                problems.append(f"{card_id}.{name}: stored {stored!r}, replay {replayed!r}")
     return problems
 
 
@@ -126,8 +134,14 @@ def reschedule(session: Session, user_id: int) -> int:
     for card_id, state in replayed.items():
         row = rows.get(card_id)
         if row is None:
-            row = ReviewState(user_id=user_id, card_id=card_id, fsrs_state=state.fsrs_state,
-                              due=state.due, version=0, introduced_at=state.last_review_at or state.due)  # fmt: skip
+            row = ReviewState(
+                user_id=user_id,
+                card_id=card_id,
+                fsrs_state=state.fsrs_state,
+                due=state.due,
+                version=0,
+                introduced_at=state.last_review_at or state.due,
+            )
         if all(getattr(row, n) == getattr(state, n) for n in COMPARED):
             continue
         if state.leech and not row.leech:

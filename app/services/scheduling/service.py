@@ -680,7 +680,9 @@ def grade(
 
     if kind == "cram":
         log = ReviewLog(
-            user_id=user_id, card_id=card_id, card_revision_id=_latest_revision_id(session, card_id),
+            user_id=user_id,
+            card_id=card_id,
+            card_revision_id=_latest_revision_id(session, card_id),
             rating=rating, reviewed_at=now, duration_ms=duration_ms, kind=kind,
             idempotency_key=idempotency_key,
         )  # fmt: skip

@@ -80,7 +80,11 @@ def card_page(
     # Only ever the asking learner's own history.
     history = practice_service.card_history(session, user.id, card_id) if user else None
     card = view.card
-    demo = demo_panel(request, card.demo_path, card.demo_params, card.demo_proves) if card.demo_path else None
+    demo = (
+        demo_panel(request, card.demo_path, card.demo_params, card.demo_proves)
+        if card.demo_path
+        else None
+    )
     return templates.TemplateResponse(
         request,
         "card.html",
