@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from app.models import Card, CardAlias, CardTag, CardTranslation
@@ -50,7 +50,7 @@ def list_cards(session: Session, deck: str | None = None) -> list[CardSummary]:
     """Active cards in a deck and its sub-decks (all decks when None), by deck then title."""
     query = select(Card).where(Card.status == "active")
     if deck:
-        query = query.where((Card.deck == deck) | col(Card.deck).startswith(deck + "/"))
+        query = query.where(or_(col(Card.deck) == deck, col(Card.deck).startswith(deck + "/")))
     cards = session.exec(query.order_by(Card.deck, Card.title)).all()
     return [CardSummary(c.id, c.title, c.deck, c.difficulty) for c in cards]
 

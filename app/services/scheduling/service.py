@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from pydantic import BaseModel
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models.card import Card, CardRevision, CardTag
 from app.models.review import (
@@ -260,7 +260,7 @@ def _apply(row: ReviewState, state: MemoryState) -> None:
 
 
 def _not_buried(now: datetime) -> Any:
-    return or_(ReviewState.buried_until.is_(None), ReviewState.buried_until <= now)  # type: ignore[union-attr, operator]
+    return or_(col(ReviewState.buried_until).is_(None), col(ReviewState.buried_until) <= now)
 
 
 def _recall_fn(config: SchedulerConfig) -> Any:
@@ -337,7 +337,10 @@ def _due_review_rows(
         .order_by(rs.due, rs.card_id)  # type: ignore[arg-type]
         .limit(REVIEW_WINDOW)
     ).all()
-    window.sort(key=lambda r: (recall(r.stability, r.last_review_at, now), r.due, r.card_id))
+    def lowest_recall_first(r: Any) -> tuple[float, datetime, str]:
+        return (recall(r.stability, r.last_review_at, now), r.due, r.card_id)
+
+    window = sorted(window, key=lowest_recall_first)
     out: list[Any] = []
     for start in range(0, len(window), limit):
         chunk = window[start : start + limit]
@@ -656,8 +659,8 @@ def grade(
 
     prior = session.execute(
         select(ReviewLog).where(
-            ReviewLog.user_id == user_id,
-            ReviewLog.idempotency_key == idempotency_key,  # type: ignore[arg-type]
+            col(ReviewLog.user_id) == user_id,
+            col(ReviewLog.idempotency_key) == idempotency_key,
         )
     ).scalar_one_or_none()
     row = session.get(ReviewState, (user_id, card_id), populate_existing=True)
@@ -933,7 +936,9 @@ def true_retention(
     if days is not None:
         conditions.append(ReviewLog.reviewed_at >= clock.now() - timedelta(days=days))  # type: ignore[operator]
     total, passed = session.execute(
-        select(func.count(), func.sum(case((ReviewLog.rating > 1, 1), else_=0))).where(*conditions)  # type: ignore[operator]
+        select(func.count(), func.sum(case((col(ReviewLog.rating) > 1, 1), else_=0))).where(
+            *conditions
+        )
     ).one()
     total = int(total or 0)
     return total, (float(passed or 0) / total if total else None)
