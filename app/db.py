@@ -85,3 +85,16 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def configured_engine(database_url: str | None = None) -> Iterator[Engine]:
+    """An engine for the configured database (or database_url), disposed afterwards:
+    what one CLI command needs."""
+    from app.settings import get_settings
+
+    engine = make_engine(database_url or get_settings().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -23,30 +23,26 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _create(username: str, role: str, password_stdin: bool) -> None:
-    from app.db import make_engine, session_scope
+    from app.db import configured_engine, session_scope
     from app.services import accounts
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine, write=True) as session:
-            if accounts.get_user_by_username(session, username) is not None:
-                hint = f"; use `backprop set-role {username} {role}`" if role == "admin" else ""
-                raise _fail(f"{accounts.normalize_username(username)}: already exists{hint}")
-            password = _read_password(password_stdin)
-            try:
-                user = accounts.create_user(
-                    session,
-                    username,
-                    password,
-                    role=role,
-                    passwords=accounts.passwords_from_settings(settings),
-                )
-            except accounts.AccountError as exc:
-                raise _fail(exc.message) from exc
-            typer.echo(f"created {user.role} {user.username} (id {user.id})")
-    finally:
-        engine.dispose()
+    with configured_engine() as engine, session_scope(engine, write=True) as session:
+        if accounts.get_user_by_username(session, username) is not None:
+            hint = f"; use `backprop set-role {username} {role}`" if role == "admin" else ""
+            raise _fail(f"{accounts.normalize_username(username)}: already exists{hint}")
+        password = _read_password(password_stdin)
+        try:
+            user = accounts.create_user(
+                session,
+                username,
+                password,
+                role=role,
+                passwords=accounts.passwords_from_settings(settings),
+            )
+        except accounts.AccountError as exc:
+            raise _fail(exc.message) from exc
+        typer.echo(f"created {user.role} {user.username} (id {user.id})")
 
 
 def create_admin(
@@ -71,22 +67,18 @@ def set_role(
     role: str = typer.Argument(..., help="learner or admin"),
 ) -> None:
     """Make an account a learner or an admin (the last admin cannot be demoted)."""
-    from app.db import make_engine, session_scope
+    from app.db import configured_engine, session_scope
     from app.services import accounts
 
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_scope(engine, write=True) as session:
-            user = accounts.get_user_by_username(session, username)
-            if user is None:
-                raise _fail(f"{accounts.normalize_username(username)}: no such account")
-            try:
-                accounts.set_role(session, user, role)
-            except accounts.AccountError as exc:
-                raise _fail(exc.message) from exc
-            typer.echo(f"{user.username} is now {user.role}")
-    finally:
-        engine.dispose()
+    with configured_engine() as engine, session_scope(engine, write=True) as session:
+        user = accounts.get_user_by_username(session, username)
+        if user is None:
+            raise _fail(f"{accounts.normalize_username(username)}: no such account")
+        try:
+            accounts.set_role(session, user, role)
+        except accounts.AccountError as exc:
+            raise _fail(exc.message) from exc
+        typer.echo(f"{user.username} is now {user.role}")
 
 
 def set_password(
@@ -94,28 +86,24 @@ def set_password(
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_STDIN_HELP),
 ) -> None:
     """Set an account's password and log out all its sessions. Prompts for the password."""
-    from app.db import make_engine, session_scope
+    from app.db import configured_engine, session_scope
     from app.services import accounts
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine, write=True) as session:
-            user = accounts.get_user_by_username(session, username)
-            if user is None:
-                raise _fail(f"{accounts.normalize_username(username)}: no such account")
-            try:
-                accounts.set_password(
-                    session,
-                    user,
-                    _read_password(password_stdin),
-                    passwords=accounts.passwords_from_settings(settings),
-                )
-            except accounts.AccountError as exc:
-                raise _fail(exc.message) from exc
-            typer.echo(f"password set for {user.username}; its sessions are logged out")
-    finally:
-        engine.dispose()
+    with configured_engine() as engine, session_scope(engine, write=True) as session:
+        user = accounts.get_user_by_username(session, username)
+        if user is None:
+            raise _fail(f"{accounts.normalize_username(username)}: no such account")
+        try:
+            accounts.set_password(
+                session,
+                user,
+                _read_password(password_stdin),
+                passwords=accounts.passwords_from_settings(settings),
+            )
+        except accounts.AccountError as exc:
+            raise _fail(exc.message) from exc
+        typer.echo(f"password set for {user.username}; its sessions are logged out")
 
 
 def register(cli: typer.Typer) -> None:

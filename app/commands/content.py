@@ -68,21 +68,23 @@ def import_content(content_dir: Path, *, rerender: bool = False) -> ImportReport
     """Import ``content_dir`` into the configured database, printing the report (or every
     problem, then exit 1). Used by ``backprop import`` and ``backprop start``."""
     from app.content.tree import card_files
-    from app.db import make_engine, session_scope
+    from app.db import configured_engine, session_scope
     from app.services.importer import import_tree
 
-    engine = make_engine(get_settings().database_url)
     many = (content_dir / "cards").is_dir() and len(card_files(content_dir)) >= _PROGRESS_FROM
     try:
-        with Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            disable=not many,
-            auto_refresh=False,  # no refresh thread: rendering may fork workers
-            transient=True,
-        ) as bar:
+        with (
+            configured_engine(get_settings().database_url) as engine,
+            Progress(
+                TextColumn("{task.description:<10}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                disable=not many,
+                auto_refresh=False,  # no refresh thread: rendering may fork workers
+                transient=True,
+            ) as bar,
+        ):
             tasks: dict[str, TaskID] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -103,8 +105,6 @@ def import_content(content_dir: Path, *, rerender: bool = False) -> ImportReport
             typer.echo(str(problem))
         typer.echo(f"import aborted, nothing written: {len(exc.problems)} problem(s)", err=True)
         raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
     typer.echo(str(report))
     return report
 
@@ -150,19 +150,16 @@ def _ids_in_database() -> set[str]:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session, select
 
-    from app.db import make_engine
+    from app.db import configured_engine
     from app.models import Card, CardAlias
 
-    engine = make_engine(get_settings().database_url)
     try:
-        with Session(engine) as session:
+        with configured_engine(get_settings().database_url) as engine, Session(engine) as session:
             return set(session.exec(select(Card.id)).all()) | set(
                 session.exec(select(CardAlias.alias)).all()
             )
     except SQLAlchemyError:
         return set()
-    finally:
-        engine.dispose()
 
 
 def register(cli: typer.Typer) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
-from app.db import make_engine, session_scope
+from app.db import configured_engine, session_scope
 from app.models.review import ReviewLog
 from app.models.user import User
-from app.settings import get_settings
 
 
 def _user_ids(session, name: str | None, user_id: int | None) -> list[int]:  # type: ignore[no-untyped-def]
@@ -33,8 +32,7 @@ def optimize(
     if user is None and user_id is None:
         typer.echo("optimize: give --user NAME", err=True)
         raise typer.Exit(2)
-    engine = make_engine(get_settings().database_url)
-    try:
+    with configured_engine() as engine:
         with session_scope(engine) as session:
             (uid,) = _user_ids(session, user, user_id)
         try:
@@ -51,8 +49,6 @@ def optimize(
         if report.fitted:
             typer.echo("parameters: " + ", ".join(f"{p:.4f}" for p in report.parameters or []))
             typer.echo("run `backprop reschedule --user NAME` to apply them to existing cards")
-    finally:
-        engine.dispose()
 
 
 def reschedule(
@@ -62,9 +58,8 @@ def reschedule(
     """Replay every review log into fresh states (or --check that they agree)."""
     from app.services.scheduling import replay
 
-    engine = make_engine(get_settings().database_url)
     failed = False
-    try:
+    with configured_engine() as engine:
         with session_scope(engine) as session:
             ids = _user_ids(session, user, None)
         for uid in ids:
@@ -84,8 +79,6 @@ def reschedule(
                 with session_scope(engine, write=True) as session:
                     changed = replay.reschedule(session, uid)
                 typer.echo(f"user {uid}: {changed} states rebuilt from the log")
-    finally:
-        engine.dispose()
     if failed:
         raise typer.Exit(1)
 
