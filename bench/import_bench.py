@@ -1,17 +1,25 @@
 """Import speed: synthetic trees of 1,000 and 10,000 cards (math, code, links, a demo,
 a zh translation for every fifth card), each into a fresh migrated SQLite file.
 
-Prints cards/second for a full import and the time of an unchanged re-import as a
-fraction of the full import, measured side by side.
+Prints wall and CPU seconds (render workers included) for a full import and the time of
+an unchanged re-import as a fraction of the full import, measured side by side, with the
+load average (the machine is shared: CPU seconds are the figure that holds).
 
-    .venv/bin/python bench/import_bench.py [--sizes 1000 10000]
+``--against REV`` runs the same trees through the ``app/`` of git revision REV too, in
+alternating child processes, and prints new/old ratios from that one run.
+
+    .venv/bin/python bench/import_bench.py [--sizes 1000 10000] [--against HEAD] [--repeat 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -145,29 +153,87 @@ def timed_import(url: str, content: Path, bar: Progress, label: str) -> tuple[fl
         engine.dispose()
 
 
+def run_size(n: int) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix=f"backprop-bench-{n}-"))
+    try:
+        content = make_tree(root, n)
+        url = f"sqlite:///{root / 'bench.db'}"
+        migrate.upgrade(url)
+        with Progress(transient=True, auto_refresh=False) as bar:
+            full, full_cpu, full_report = timed_import(url, content, bar, f"{n} full")
+            again, again_cpu, again_report = timed_import(url, content, bar, f"{n} again")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert full_report.startswith(f"{n} added"), full_report
+    assert again_report.endswith(f"{n} unchanged"), again_report
+    return {"full": full, "full_cpu": full_cpu, "again": again, "again_cpu": again_cpu}
+
+
+def print_size(label: str, n: int, r: dict[str, float]) -> None:
+    print(
+        f"{label:>5} {n:>6} cards  full import {r['full']:6.2f} s wall "
+        f"({n / r['full']:5.0f} cards/s), {r['full_cpu']:6.2f} s CPU;  unchanged re-import "
+        f"{r['again']:5.2f} s wall ({r['again'] / r['full']:5.1%}), "
+        f"{r['again_cpu']:5.2f} s CPU ({r['again_cpu'] / r['full_cpu']:5.1%} of full)"
+    )
+
+
+def in_child(app_root: Path | None, n: int) -> dict[str, float]:
+    """One size in a fresh process, importing ``app`` from ``app_root`` (None: this tree)."""
+    env = dict(os.environ)
+    if app_root is not None:
+        env["PYTHONPATH"] = str(app_root)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(n)], env=env, check=True, capture_output=True
+    ).stdout
+    result: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--against", metavar="REV", help="also run the app/ of this git revision")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per size (with --against)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for n in args.sizes:
-        root = Path(tempfile.mkdtemp(prefix=f"backprop-bench-{n}-"))
-        try:
-            content = make_tree(root, n)
-            url = f"sqlite:///{root / 'bench.db'}"
-            migrate.upgrade(url)
-            with Progress(transient=True, auto_refresh=False) as bar:
-                full, full_cpu, full_report = timed_import(url, content, bar, f"{n} full")
-                again, again_cpu, again_report = timed_import(url, content, bar, f"{n} again")
+    if args.child:
+        print(json.dumps(run_size(args.child)))
+        return
+    print(f"{os.cpu_count()} CPUs, {load()}")
+    if not args.against:
+        for n in args.sizes:
+            print_size("", n, run_size(n))
+        print(load())
+        return
+    old_root = Path(tempfile.mkdtemp(prefix="backprop-bench-old-"))
+    try:
+        archive = subprocess.run(
+            ["git", "archive", args.against, "app", "migrations"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(old_root)], input=archive, check=True)
+        for n in args.sizes:
+            runs: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+            for _ in range(args.repeat):
+                # Alternate, so both see the same neighbours on a shared machine.
+                runs["old"].append(in_child(old_root, n))
+                runs["new"].append(in_child(None, n))
+            for label in ("old", "new"):
+                for r in runs[label]:
+                    print_size(label, n, r)
+            best = {k: {m: min(r[m] for r in v) for m in v[0]} for k, v in runs.items()}
+            new, old = best["new"], best["old"]
             print(
-                f"{n:>6} cards  full import {full:6.2f} s wall ({n / full:6.0f} cards/s), "
-                f"{full_cpu:6.2f} s CPU: {full_report}"
+                f"  new/old {n:>6} cards  full wall {new['full'] / old['full']:.2f}, "
+                f"full CPU {new['full_cpu'] / old['full_cpu']:.2f} (best of each)"
             )
-            print(
-                f"{n:>6} cards  unchanged   {again:6.2f} s wall ({again / full:5.1%} of full), "
-                f"{again_cpu:6.2f} s CPU ({again_cpu / full_cpu:5.1%} of full): {again_report}"
-            )
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+            print(f"  {load()}")
+    finally:
+        shutil.rmtree(old_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,22 @@ def sanitize(fragment: str) -> str:
     return cleaner.clean(fragment)
 
 
+# A private-use character: rendered Markdown holds it only where the source does, and
+# then ``sanitize_all`` falls back to one pass per fragment.
+_SEPARATOR = "\ue000"
+
+
+def sanitize_all(fragments: list[str]) -> list[str]:
+    """``[sanitize(f) for f in fragments]`` in one pass of the sanitizer (a pass costs
+    far more to start than per byte). Only for balanced fragments, such as markdown-it's
+    output without raw HTML: each then parses alone, and nothing crosses a separator."""
+    if len(fragments) > 1 and not any(_SEPARATOR in fragment for fragment in fragments):
+        cleaned = sanitize(_SEPARATOR.join(fragments)).split(_SEPARATOR)
+        if len(cleaned) == len(fragments):
+            return cleaned
+    return [sanitize(fragment) for fragment in fragments]
+
+
 @cache
 def _cleaners(*, with_images: bool) -> nh3.Cleaner:
     return nh3.Cleaner(
@@ -241,14 +257,12 @@ def _plain_text(tokens: list[Token], env: Mapping[str, Any]) -> str:
     return " ".join("".join(out).split())
 
 
-def _render(tokens: list[Token], env: dict[str, Any]) -> str:
-    md = markdown()
-    return sanitize(md.renderer.render(tokens, md.options, env))
+_HTML_FIELDS = {"Question": "question_html", "Answer": "answer_html", "Pitfalls": "pitfalls_html"}
 
 
-def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[tuple[str, str, list[Token]]]:
-    """The top-level bullet items of a section: (html, text, tokens)."""
-    items: list[tuple[str, str, list[Token]]] = []
+def _list_items(tokens: list[Token]) -> list[list[Token]]:
+    """The tokens inside each top-level bullet item of a section."""
+    items: list[list[Token]] = []
     start: int | None = None
     depth = 0
     for index, token in enumerate(tokens):
@@ -259,8 +273,7 @@ def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[tuple[str, str
         elif token.type == "list_item_close":
             depth -= 1
             if depth == 0 and start is not None:
-                inner = tokens[start + 1 : index]
-                items.append((_render(inner, env).strip(), _plain_text(inner, env), inner))
+                items.append(tokens[start + 1 : index])
                 start = None
     return items
 
@@ -268,9 +281,9 @@ def _list_items(tokens: list[Token], env: dict[str, Any]) -> list[tuple[str, str
 _KEYWORDS = re.compile(r"^\s*(?:keywords|关键词)\s*[:：]\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
-def _key_point(inner: list[Token], env: dict[str, Any]) -> dict[str, Any]:
-    """A key point: its html and text, and the `keywords` of a nested bullet
-    "keywords: a, b" (answer matching only; the bullet is not shown)."""
+def _split_keywords(inner: list[Token], env: dict[str, Any]) -> tuple[list[Token], list[str]]:
+    """A key point's tokens without its nested bullet "keywords: a, b" (mock-interview
+    answer matching only; not shown), and those keywords."""
     keep: list[Token] = []
     keywords: list[str] = []
     index = 0
@@ -289,10 +302,7 @@ def _key_point(inner: list[Token], env: dict[str, Any]) -> dict[str, Any]:
                 continue
         keep.append(token)
         index += 1
-    point: dict[str, Any] = {"html": _render(keep, env).strip(), "text": _plain_text(keep, env)}
-    if keywords:
-        point["keywords"] = keywords
-    return point
+    return keep, keywords
 
 
 def render_card(
@@ -312,27 +322,42 @@ def render_card(
     env: dict[str, Any] = {"resolve": resolve, "lang": lang, "image_base": image_base}
     rendered = RenderedCard(lang=lang, title=title)
     texts: list[str] = []
+    # Every fragment's HTML is sanitised in one pass at the end: ``html_parts`` holds the raw
+    # renderer output; each field and item below keeps its index in it.
+    html_parts: list[str] = []
+
+    def add(tokens: list[Token]) -> int:
+        html_parts.append(md.renderer.render(tokens, md.options, env))
+        return len(html_parts) - 1
+
+    fields: list[tuple[str, int]] = []
+    items: list[tuple[dict[str, Any], int]] = []  # key point or follow-up, its HTML's index
     for name, source in sections.items():
         tokens = md.parse(source, env)
         _fix_tokens(tokens)
         if name == "Key points":
-            items = _list_items(tokens, env)
-            rendered.key_points = [_key_point(inner, env) for _, _, inner in items]
+            for inner in _list_items(tokens):
+                inner, keywords = _split_keywords(inner, env)
+                point: dict[str, Any] = {"html": "", "text": _plain_text(inner, env)}
+                if keywords:
+                    point["keywords"] = keywords
+                rendered.key_points.append(point)
+                items.append((point, add(inner)))
         elif name == "Follow-ups":
-            for item_html, text, inner in _list_items(tokens, env):
-                rendered.follow_ups.append(
-                    {"html": item_html, "text": text, "card_id": _first_link(inner, env)}
-                )
-        else:
-            fragment = _render(tokens, env)
-            if name == "Question":
-                rendered.question_html = fragment
+            for inner in _list_items(tokens):
+                link = _first_link(inner, env)
+                follow_up = {"html": "", "text": _plain_text(inner, env), "card_id": link}
+                rendered.follow_ups.append(follow_up)
+                items.append((follow_up, add(inner)))
+        elif name in _HTML_FIELDS:
+            fields.append((_HTML_FIELDS[name], add(tokens)))
+            if name != "Pitfalls":
                 texts.append(_plain_text(tokens, env))
-            elif name == "Answer":
-                rendered.answer_html = fragment
-                texts.append(_plain_text(tokens, env))
-            elif name == "Pitfalls":
-                rendered.pitfalls_html = fragment
+    clean = sanitize_all(html_parts)
+    for attribute, index in fields:
+        setattr(rendered, attribute, clean[index])
+    for item, index in items:
+        item["html"] = clean[index].strip()
     rendered.search_text = " ".join([title, *texts])
     return rendered
 

@@ -9,15 +9,18 @@ Re-importing an unchanged tree writes nothing.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.content.problems import ContentError, Problem
 from app.content.render import RenderedCard, RenderJob, render_batch
@@ -178,72 +181,82 @@ def _import_tree(
     if not (to_render or moved_ids or reactivated_ids or retire_ids or new_aliases):
         return report
 
-    rendered = _render_all(deck, sorted(to_render), progress)
-
-    # 1. New cards first: moved history and translations point at them. A new card that
-    # takes over former ids gets its revision number once their revisions have moved.
-    adopting = {card_id for _, card_id in new_aliases if card_id not in existing}
-    _insert_many(
-        session,
-        Card,
-        (_card_row(deck.cards[i], now, revision=0 if i in adopting else 1) for i in new_ids),
-    )
-
-    # 2. Former ids: their history moves to the card that carries them now.
-    for alias, card_id in new_aliases:
-        _move_alias(session, alias, card_id, recorded_aliases)
-    # Revision numbers after any moved history, per card that got a new revision.
-    next_number = _next_revision_numbers(session, sorted(content_changed))
-
-    # 3. Content: revisions, card rows, translations and tags.
-    revisions = []
-    for card_id in sorted(content_changed):
-        card = deck.cards[card_id]
-        revisions.append(
-            {
-                "card_id": card_id,
-                "number": next_number[card_id],
-                "content_hash": card.content_hash,
-                "markdown": {lang: f.parsed.raw.decode("utf-8") for lang, f in card.files.items()},
-                "created_at": now,
-            }
+    # Workers render while this process writes everything else; translations go in as
+    # rendered batches arrive (in card-id order), all in the caller's one transaction.
+    render_ids = sorted(to_render)
+    with _rendering(deck, render_ids, progress) as rendered_batches:
+        # 1. New cards first: moved history and translations point at them. A new card that
+        # takes over former ids gets its revision number once their revisions have moved.
+        adopting = {card_id for _, card_id in new_aliases if card_id not in existing}
+        _insert_many(
+            session,
+            Card,
+            (_card_row(deck.cards[i], now, revision=0 if i in adopting else 1) for i in new_ids),
         )
-    _insert_many(session, CardRevision, revisions)
-    report.revisions = len(revisions)
 
-    updates = []
-    for card_id in sorted(set(adopting) | set(changed_ids) | set(moved_ids) | set(reactivated_ids)):
-        number = next_number.get(card_id) or existing[card_id].revision
-        row = _card_row(deck.cards[card_id], now, revision=number)
-        row.pop("created_at")
-        updates.append(row)
-    for update_chunk in _chunks(updates, _CHUNK):
-        session.execute(update(Card), update_chunk)
+        # 2. Former ids: their history moves to the card that carries them now.
+        for alias, card_id in new_aliases:
+            _move_alias(session, alias, card_id, recorded_aliases)
+        # Revision numbers after any moved history, per card that got a new revision.
+        next_number = _next_revision_numbers(session, sorted(content_changed))
 
-    render_ids = sorted(rendered)
-    for id_chunk in _chunks(render_ids, _CHUNK):
-        session.execute(delete(CardTranslation).where(col(CardTranslation.card_id).in_(id_chunk)))
-    _insert_many(
-        session,
-        CardTranslation,
-        (_translation_row(card_id, r) for card_id in render_ids for r in rendered[card_id]),
-    )
-    tag_ids = sorted(content_changed)
-    for id_chunk in _chunks(tag_ids, _CHUNK):
-        session.execute(delete(CardTag).where(col(CardTag.card_id).in_(id_chunk)))
-    _insert_many(
-        session,
-        CardTag,
-        ({"card_id": i, "tag": t} for i in tag_ids for t in deck.cards[i].meta.tags),
-    )
+        # 3. Content: revisions, card rows and tags; the old translations go.
+        revisions = []
+        for card_id in sorted(content_changed):
+            card = deck.cards[card_id]
+            revisions.append(
+                {
+                    "card_id": card_id,
+                    "number": next_number[card_id],
+                    "content_hash": card.content_hash,
+                    "markdown": {
+                        lang: f.parsed.raw.decode("utf-8") for lang, f in card.files.items()
+                    },
+                    "created_at": now,
+                }
+            )
+        _insert_many(session, CardRevision, revisions)
+        report.revisions = len(revisions)
 
-    # 4. Cards whose files are gone leave every queue; their history stays.
-    for chunk in _chunks(retire_ids, _CHUNK):
-        session.execute(
-            update(Card)
-            .where(col(Card.id).in_(chunk))
-            .values(status="retired", retired_at=now, updated_at=now)
+        updates = []
+        for card_id in sorted(
+            set(adopting) | set(changed_ids) | set(moved_ids) | set(reactivated_ids)
+        ):
+            number = next_number.get(card_id) or existing[card_id].revision
+            row = _card_row(deck.cards[card_id], now, revision=number)
+            row.pop("created_at")
+            updates.append(row)
+        for update_chunk in _chunks(updates, _CHUNK):
+            session.execute(update(Card), update_chunk)
+
+        for id_chunk in _chunks(render_ids, _CHUNK):
+            session.execute(
+                delete(CardTranslation).where(col(CardTranslation.card_id).in_(id_chunk))
+            )
+        tag_ids = sorted(content_changed)
+        for id_chunk in _chunks(tag_ids, _CHUNK):
+            session.execute(delete(CardTag).where(col(CardTag.card_id).in_(id_chunk)))
+        _insert_many(
+            session,
+            CardTag,
+            ({"card_id": i, "tag": t} for i in tag_ids for t in deck.cards[i].meta.tags),
         )
+
+        # 4. Cards whose files are gone leave every queue; their history stays.
+        for chunk in _chunks(retire_ids, _CHUNK):
+            session.execute(
+                update(Card)
+                .where(col(Card.id).in_(chunk))
+                .values(status="retired", retired_at=now, updated_at=now)
+            )
+
+        # 5. Rendered text, as it arrives.
+        for results in rendered_batches:
+            _insert_many(
+                session,
+                CardTranslation,
+                (_translation_row(card_id, r) for card_id, rs in results for r in rs),
+            )
     if progress:
         progress("write", 1, 1)
     return report
@@ -388,35 +401,95 @@ def _render_job(deck: Deck, card: CardSource) -> RenderJob:
     return card.id, files, card.folder, links
 
 
-def _render_all(
+# Set in the parent just before it forks render workers, which build their jobs from
+# their inherited copy: nothing but card ids and rendered results crosses processes.
+_FORKED_DECK: Deck | None = None
+
+
+def _render_ids(card_ids: list[str]) -> list[tuple[str, list[RenderedCard]]]:
+    assert _FORKED_DECK is not None, "only in a render worker"
+    return _render_cards(_FORKED_DECK, card_ids)
+
+
+def _render_cards(deck: Deck, card_ids: list[str]) -> list[tuple[str, list[RenderedCard]]]:
+    return render_batch([_render_job(deck, deck.cards[card_id]) for card_id in card_ids])
+
+
+RenderedBatches = Iterator[list[tuple[str, list[RenderedCard]]]]
+
+
+@contextmanager
+def _rendering(
     deck: Deck, card_ids: list[str], progress: Progress | None
-) -> dict[str, list[RenderedCard]]:
-    """Render in worker processes when there is enough work to repay starting them."""
-    jobs = [_render_job(deck, deck.cards[card_id]) for card_id in card_ids]
-    batches = [jobs[i : i + _RENDER_BATCH] for i in range(0, len(jobs), _RENDER_BATCH)]
-    rendered: dict[str, list[RenderedCard]] = {}
-    done = 0
+) -> Iterator[RenderedBatches]:
+    """Batches of rendered cards, in ``card_ids`` order, from the yielded iterator.
 
-    def collect(results: list[tuple[str, list[RenderedCard]]]) -> None:
-        nonlocal done
-        rendered.update(results)
-        done += len(results)
-        if progress:
-            progress("render", done, len(jobs))
+    Above ``_PARALLEL_FROM`` cards, forked workers start rendering on entry, so the
+    caller can write in the meantime; while the next batch in order is not ready, this
+    process renders one from the far end itself. Below it, batches render on demand here.
+    """
+    batches = [card_ids[i : i + _RENDER_BATCH] for i in range(0, len(card_ids), _RENDER_BATCH)]
+    total = len(card_ids)
 
-    if len(jobs) < _PARALLEL_FROM or not can_fork_workers():
-        for batch in batches:
-            collect(render_batch(batch))
-        return rendered
-    with worker_pool() as pool:
-        for results in pool.map(render_batch, batches):
-            collect(results)
-    return rendered
+    def reported(results: RenderedBatches) -> RenderedBatches:
+        done = 0
+        for batch in results:
+            done += len(batch)
+            if progress:
+                progress("render", done, total)
+            yield batch
+
+    if total < _PARALLEL_FROM or not can_fork_workers():
+        yield reported(_render_cards(deck, batch) for batch in batches)
+        return
+    global _FORKED_DECK
+    _FORKED_DECK = deck
+    try:
+        with worker_pool() as pool:
+            yield reported(_stream(pool, deck, batches))
+    finally:
+        _FORKED_DECK = None
 
 
-def _insert_many(session: Session, model: type, rows: Iterable[dict[str, Any]]) -> None:
+def _stream(pool: ProcessPoolExecutor, deck: Deck, batches: list[list[str]]) -> RenderedBatches:
+    # Only a few batches are queued at a time, so the rest stay free for this process
+    # to take from the far end; the first ones are queued before the caller gets the
+    # iterator, which is what lets the workers start at once.
+    in_flight = 2 * (os.cpu_count() or 1)
+    futures: dict[int, Future[list[tuple[str, list[RenderedCard]]]]] = {}
+    here: dict[int, list[tuple[str, list[RenderedCard]]]] = {}
+    next_queued, end = 0, len(batches)  # batches[next_queued:end] are not started
+
+    def top_up() -> None:
+        nonlocal next_queued
+        while next_queued < end and len(futures) < in_flight:
+            futures[next_queued] = pool.submit(_render_ids, batches[next_queued])
+            next_queued += 1
+
+    def iterate() -> RenderedBatches:
+        nonlocal end
+        for index in range(len(batches)):
+            while index not in here:
+                future = futures.get(index)
+                if future is not None and future.done():
+                    here[index] = futures.pop(index).result()
+                elif next_queued < end:
+                    end -= 1
+                    here[end] = _render_cards(deck, batches[end])
+                elif future is not None:
+                    here[index] = futures.pop(index).result()
+            top_up()
+            yield here.pop(index)
+
+    top_up()
+    return iterate()
+
+
+def _insert_many(session: Session, model: type[SQLModel], rows: Iterable[dict[str, Any]]) -> None:
+    # Core executemany on the table: the ORM's bulk path adds nothing for plain rows.
+    table = model.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(list(rows), _CHUNK * 4):
-        session.execute(insert(model), chunk)
+        session.execute(insert(table), chunk)
 
 
 def _chunks(items: list[T], size: int) -> Iterator[list[T]]:

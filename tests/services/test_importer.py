@@ -308,3 +308,28 @@ def test_large_import_renders_in_workers(engine: Engine, tree: Tree, monkeypatch
     assert {"check", "render", "write"} <= set(stages)
     with Session(engine) as session:
         assert len(session.exec(select(CardTranslation)).all()) == 30
+
+
+def test_streamed_render_writes_what_a_serial_render_writes(  # type: ignore[no-untyped-def]
+    any_engine: Engine, tree: Tree, monkeypatch
+):
+    # Many small batches: workers and this process both render, out of order; the
+    # translations written must be the serial renderer's, every one.
+    for i in range(40):
+        tree.put(f"card-{i}", card(f"card-{i}", body=f"$x_{i}$ [[card-{(i + 1) % 40}]]"))
+        if i % 4 == 0:
+            tree.put(f"card-{i}", zh(f"card-{i}", body=f"[[card-{i + 1}]] **{i}**"), lang="zh")
+
+    def translations() -> list[tuple[object, ...]]:
+        with Session(any_engine) as session:
+            rows = session.exec(select(CardTranslation)).all()
+            return sorted(tuple(map(str, row.model_dump().values())) for row in rows)
+
+    monkeypatch.setattr(importer, "_PARALLEL_FROM", 10)
+    monkeypatch.setattr(importer, "_RENDER_BATCH", 3)
+    assert run_import(any_engine, tree.root).added == 40
+    streamed = translations()
+    monkeypatch.setattr(importer, "_PARALLEL_FROM", 10**9)
+    assert run_import(any_engine, tree.root, rerender=True).added == 0
+    assert translations() == streamed
+    assert len(streamed) == 50
