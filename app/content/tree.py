@@ -274,10 +274,11 @@ def can_fork_workers() -> bool:
     )
 
 
-def worker_pool() -> ProcessPoolExecutor:
-    """Forked workers for pure computation. They touch no database connection the parent
-    holds and leave with os._exit, so the parent's open transaction is never disturbed."""
-    workers = min(os.cpu_count() or 1, 8)
+def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """Forked workers for pure computation (one per CPU, up to 8, by default). They touch
+    no database connection the parent holds and leave with os._exit, so the parent's open
+    transaction is never disturbed."""
+    workers = workers or min(os.cpu_count() or 1, 8)
     return ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
     )
