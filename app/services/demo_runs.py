@@ -320,6 +320,43 @@ class RedisRateLimiter:
 PROGRESS_WRITE_INTERVAL_S = 0.2
 
 
+def cards_with_failing_claims(session: Session, catalog: DemoCatalog) -> set[str]:
+    """Active cards whose demo's latest finished run with the card's own parameters (on the
+    demo's current code) reports a failed claim the card relies on. Cards whose demo has not
+    run with those parameters yet are not listed: unknown is not failing."""
+    from app.models import Card
+
+    failing: set[str] = set()
+    cards = session.exec(
+        select(Card).where(Card.status == "active", col(Card.demo_path).is_not(None))
+    ).all()
+    for card in cards:
+        name = Path(card.demo_path or "").stem
+        try:
+            spec = catalog.get(name).spec
+            wanted = canonical_params(spec, card.demo_params)
+        except (DemoNotFound, ParamsInvalid):
+            failing.add(card.id)  # a card pointing at a broken demo cannot be backed by it
+            continue
+        runs = session.exec(
+            select(DemoRun)
+            .where(
+                DemoRun.demo_name == name,
+                DemoRun.code_hash == spec.code_hash,
+                DemoRun.status == "succeeded",
+                DemoRun.cached == False,  # noqa: E712  (SQL comparison)
+            )
+            .order_by(col(DemoRun.finished_at).desc())
+        ).all()
+        latest = next((run for run in runs if run.params == wanted), None)
+        if latest is None or not latest.result:
+            continue
+        passed = {c["id"]: c["passed"] for c in latest.result.get("claims", [])}
+        if any(not passed.get(claim_id, False) for claim_id in card.demo_proves):
+            failing.add(card.id)
+    return failing
+
+
 class DemoRunService:
     """Starts runs (or serves them from the cache) and records their progress."""
 

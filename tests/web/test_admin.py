@@ -496,3 +496,71 @@ def test_a_broken_anki_package_is_refused(admin_client: TestClient, tree: Path) 
     response = admin_client.post("/admin/anki", files={"file": ("x.apkg", b"not a zip")})
     assert response.status_code == 400
     assert "an .apkg is a zip file" in response.text
+
+
+# --- failing demo claims ----------------------------------------------------------------------
+
+RUNNABLE_DEMO = '''"""A demo for the tests, with parameters."""
+from pydantic import BaseModel, Field
+
+TITLE = "Sigmoid saturation"
+CLAIMS = {
+    "derivative-at-most-quarter": "The sigmoid's derivative is at most 1/4.",
+    "saturates": "The derivative vanishes for large inputs.",
+}
+
+
+class Params(BaseModel):
+    depth: int = Field(5, ge=1, le=40)
+
+
+def run(params, ctx):
+    raise NotImplementedError("the test records runs directly")
+'''
+
+
+def record_run(engine, params: dict, passed: bool, code: str) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import uuid
+
+    from app.models.base import utcnow
+    from app.models.demo_run import DemoRun
+
+    claims = [
+        {"id": "derivative-at-most-quarter", "text": "", "passed": passed, "values": {}},
+        {"id": "saturates", "text": "", "passed": True, "values": {}},
+    ]
+    with Session(engine) as session:
+        session.add(
+            DemoRun(
+                id=uuid.uuid4().hex,
+                demo_name="sigmoid",
+                code_hash=hashlib.sha256(code.encode()).hexdigest(),
+                params=params,
+                cache_key=uuid.uuid4().hex,
+                status="succeeded",
+                result={"summary": "", "claims": claims},
+                finished_at=utcnow(),
+            )
+        )
+        session.commit()
+
+
+def test_failing_claims_filter_uses_the_latest_run_with_the_cards_params(
+    admin_client: TestClient, tree: Path, engine
+) -> None:
+    (tree / "demos" / "sigmoid.py").write_text(RUNNABLE_DEMO)
+    create(admin_client)  # the card runs the demo with {depth: 20} and proves the first claim
+    assert "0 cards" in admin_client.get("/admin?failing_claims=true").text
+
+    # A learner's run with other parameters failing the claim says nothing about the card.
+    record_run(engine, {"depth": 3}, passed=False, code=RUNNABLE_DEMO)
+    assert "0 cards" in admin_client.get("/admin?failing_claims=true").text
+
+    record_run(engine, {"depth": 20}, passed=False, code=RUNNABLE_DEMO)
+    listed = admin_client.get("/admin?failing_claims=true").text
+    assert "1 card" in listed and CARD_ID in listed
+
+    # A later passing run with the card's parameters clears it.
+    record_run(engine, {"depth": 20}, passed=True, code=RUNNABLE_DEMO)
+    assert "0 cards" in admin_client.get("/admin?failing_claims=true").text

@@ -57,9 +57,6 @@ from app.services.importer import ImportReport, import_tree
 # row lock on PostgreSQL) orders them.
 _SAVE_LOCK = threading.RLock()
 
-# The demo-runs service sets this: session -> ids of cards whose demo's last run
-# failed one of the claims the card says it proves.
-failing_claims_source: Callable[[Session], set[str]] | None = None
 
 
 # --- errors --------------------------------------------------------------------------
@@ -805,7 +802,13 @@ class CardList:
     failing_known: bool = False
 
 
-def list_cards(session: Session, flt: CardFilter, *, limit: int = 500) -> CardList:
+def list_cards(
+    session: Session,
+    flt: CardFilter,
+    *,
+    failing_claims: Callable[[Session], set[str]] | None = None,
+    limit: int = 500,
+) -> CardList:
     query = select(Card)
     if flt.deck:
         query = query.where(
@@ -838,7 +841,7 @@ def list_cards(session: Session, flt: CardFilter, *, limit: int = 500) -> CardLi
                 )
             )
         )
-    failing = failing_claims_source(session) if failing_claims_source else set()
+    failing = failing_claims(session) if failing_claims else set()
     if flt.failing_claims:
         query = query.where(col(Card.id).in_(sorted(failing)))
     cards = session.exec(query.order_by(Card.deck, Card.title)).all()
@@ -875,7 +878,7 @@ def list_cards(session: Session, flt: CardFilter, *, limit: int = 500) -> CardLi
     counts = dict(session.exec(select(Card.status, func.count()).group_by(Card.status)).all())
     decks = list(session.exec(select(Card.deck).distinct().order_by(Card.deck)).all())
     all_tags = list(session.exec(select(CardTag.tag).distinct().order_by(CardTag.tag)).all())
-    return CardList(rows, len(cards), counts, decks, all_tags, failing_claims_source is not None)
+    return CardList(rows, len(cards), counts, decks, all_tags, failing_claims is not None)
 
 
 # --- demos for the picker ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from app.content.problems import ContentError
 from app.db import session_scope
+from app.services import demo_runs
 from app.services.authoring import editor
 from app.services.authoring.bulk import UploadRefused
 from app.services.authoring.serialize import (
@@ -173,7 +174,12 @@ def card_list(
     flt = editor.CardFilter(
         q, deck, tag, difficulty, status, missing_translation, missing_demo, failing_claims
     )
-    result = editor.list_cards(session, flt)
+    catalog = request.app.state.demo_service.catalog
+    result = editor.list_cards(
+        session,
+        flt,
+        failing_claims=lambda s: demo_runs.cards_with_failing_claims(s, catalog),
+    )
     template = "admin/_rows.html" if request.headers.get("HX-Request") else "admin/list.html"
     return templates.TemplateResponse(request, template, {"result": result, "flt": flt})
 
