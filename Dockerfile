@@ -25,7 +25,7 @@ WORKDIR /app
 # Dependencies first, for the layer cache; the same `make setup` the README uses.
 COPY pyproject.toml README.md Makefile ./
 COPY app/__init__.py app/__init__.py
-RUN make setup TORCH_SPEC="${TORCH_SPEC}" TORCH_PIP_ARGS="${TORCH_PIP_ARGS}"
+RUN make setup TORCH_SPEC="${TORCH_SPEC}" TORCH_PIP_ARGS="${TORCH_PIP_ARGS}" PROJECT_SPEC=.
 COPY . .
 RUN touch .venv/.installed && mkdir -p /app/data && chown -R backprop:backprop /app/data
 

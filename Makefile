@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # The CPU build of torch goes in first: a plain `torch` requirement would pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
+# What pip installs after torch: the project with its test tools; the image takes `.` alone.
+PROJECT_SPEC ?= .[dev]
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: setup run worker test lint browser demo-check bench clean
@@ -16,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '$(PROJECT_SPEC)'
 	touch $@
 
 run: setup
