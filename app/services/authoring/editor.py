@@ -681,19 +681,8 @@ def revert(
     if change is None or card is None or change.card_id != card_id or not change.markdown:
         raise NotFound(f"{card_id} change {change_id}")
     target = _editor_card(change.markdown, card.status, base_version)
-    note = f"reverted to change #{change.number}"
-    if card.status == "draft":
-        return save_draft(
-            session,
-            content_dir,
-            target.fields,
-            target.translations,
-            base_version=base_version,
-            author=author,
-            action="revert",
-            note=note,
-        )
-    return save_card(
+    save = save_draft if card.status == "draft" else save_card
+    return save(
         session,
         content_dir,
         target.fields,
@@ -701,7 +690,7 @@ def revert(
         base_version=base_version,
         author=author,
         action="revert",
-        note=note,
+        note=f"reverted to change #{change.number}",
     )
 
 
