@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.settings import Settings
@@ -85,6 +86,18 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def read_rows(
+    session: Session, statement: Any, params: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a select of columns (no entities) on the session's connection, in its
+    transaction, and return the plain rows. Session.execute would wrap the same result
+    in the ORM's per-statement machinery, which costs more than SQLite's own work for
+    the small reads of a request. Pending changes are flushed first, as autoflush does."""
+    if session.autoflush:
+        session.flush()  # nothing to do (and cheap) when the session is clean
+    return session.connection().execute(statement, params)
 
 
 @contextmanager

@@ -13,10 +13,11 @@ from functools import lru_cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.db import read_rows
 from app.models.base import utcnow
 from app.models.user import ROLES, LoginAttempt, User, UserPublic
 from app.settings import Settings
@@ -128,6 +129,26 @@ def user_for_session(session: Session, user_id: int, session_version: int) -> Us
     if user is None or user.session_version != session_version:
         return None
     return user
+
+
+_SESSION_USER = select(
+    User.id, User.username, User.role, User.locale, User.created_at, User.last_login_at,
+    User.session_version,
+).where(col(User.id) == bindparam("user_id"))  # fmt: skip
+
+
+def public_user_for_session(
+    session: Session, user_id: int, session_version: int
+) -> UserPublic | None:
+    """``to_public(user_for_session(...))`` in one cheap read (the columns UserPublic
+    shows and the session version; no User row is loaded): it runs on every request."""
+    row = read_rows(session, _SESSION_USER, {"user_id": user_id}).first()
+    if row is None or row.session_version != session_version:
+        return None
+    return UserPublic(
+        id=row.id, username=row.username, role=row.role, locale=row.locale,
+        created_at=row.created_at, last_login_at=row.last_login_at,
+    )  # fmt: skip
 
 
 def create_user(

@@ -10,11 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session, col
 
+from app.db import read_rows
 from app.models.card import Card, CardTranslation
-from app.models.review import FSRS_LEARNING, FSRS_RELEARNING, ReviewLog, ReviewState
+from app.models.review import (
+    FSRS_LEARNING,
+    FSRS_RELEARNING,
+    LearnerSettings,
+    ReviewLog,
+    ReviewState,
+)
 from app.models.user import User
 from app.services.scheduling import service as scheduler
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
@@ -39,18 +46,31 @@ class CardText:
     demo_name: str | None
 
 
+_TEXTS = (
+    select(
+        CardTranslation.lang,
+        CardTranslation.title,
+        CardTranslation.question_html,
+        CardTranslation.answer_html,
+        CardTranslation.key_points,
+        CardTranslation.pitfalls_html,
+        Card.deck,
+        Card.demo_path,
+    )  # fmt: skip
+    .join(Card, col(Card.id) == col(CardTranslation.card_id))
+    .where(col(CardTranslation.card_id) == bindparam("card_id"))
+)
+
+
 def card_text(session: Session, card_id: str, lang: str) -> CardText | None:
     """The card's text in `lang`, else in the default language, else any; None when the
     card does not exist. One query."""
-    rows = session.execute(
-        select(CardTranslation, Card.deck, Card.demo_path)
-        .join(Card, Card.id == CardTranslation.card_id)  # type: ignore[arg-type]
-        .where(CardTranslation.card_id == card_id)  # type: ignore[arg-type]
-    ).all()
+    rows = read_rows(session, _TEXTS, {"card_id": card_id}).all()
     if not rows:
         return None
-    by_lang = {row[0].lang: row for row in rows}
-    text, deck, demo_path = by_lang.get(lang) or by_lang.get(DEFAULT_LANG) or rows[0]
+    by_lang = {row.lang: row for row in rows}
+    text = by_lang.get(lang) or by_lang.get(DEFAULT_LANG) or rows[0]
+    deck, demo_path = text.deck, text.demo_path
     demo_name = demo_path.rsplit("/", 1)[-1].removesuffix(".py") if demo_path else None
     return CardText(
         card_id=card_id,
@@ -103,20 +123,24 @@ def stage(
     lang: str,
     *,
     card_id: str | None = None,
+    settings: LearnerSettings | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> Stage:
     """The stage for this learner now: `card_id` if given and answerable (e.g. the card
-    just taken back by undo), else the scheduler's next card. Read-only."""
+    just taken back by undo), else the scheduler's next card. Read-only. Pass
+    `settings` when the caller has the learner's settings row already."""
     shown = show_card(session, user_id, card_id, clock=clock) if card_id else None
+    if settings is None:  # read once for the next card, the counts and the outlook
+        settings = scheduler.load_settings(session, user_id)
     if shown is None:
-        shown, counts = scheduler.next_with_counts(session, user_id, clock=clock)
+        shown, counts = scheduler.next_with_counts(session, user_id, settings=settings, clock=clock)
     else:
         counts = scheduler.queue_counts(session, user_id, clock=clock)
     return Stage(
         shown=shown,
         text=card_text(session, shown.card_id, lang) if shown else None,
         counts=counts,
-        outlook=None if shown else outlook(session, user_id, clock=clock),
+        outlook=None if shown else outlook(session, user_id, settings=settings, clock=clock),
     )
 
 
@@ -137,14 +161,15 @@ def answer(
     gone, bad input) is returned, not raised: nothing was written, and the learner
     still gets the next card."""
     result: scheduler.GradeResult | scheduler.SchedulingError
+    settings: LearnerSettings | None = None
     try:
-        result = scheduler.grade(
+        result, settings = scheduler.grade_with_settings(
             session, user_id, card_id, rating, idempotency_key=idempotency_key,
             expected_version=expected_version, duration_ms=duration_ms, clock=clock,
         )  # fmt: skip
     except scheduler.SchedulingError as exc:  # raised before grade writes anything
         result = exc
-    return result, stage(session, user_id, lang, clock=clock)
+    return result, stage(session, user_id, lang, settings=settings, clock=clock)
 
 
 @dataclass(frozen=True)
@@ -158,35 +183,49 @@ class Outlook:
     reviewed_today: int
 
 
-def outlook(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> Outlook:
+_UNSEEN_COUNT = (
+    select(func.count())
+    .select_from(Card)
+    .where(
+        col(Card.status) == "active",
+        col(Card.id).not_in(
+            select(ReviewState.card_id).where(col(ReviewState.user_id) == bindparam("user_id"))
+        ),
+    )
+)
+_LEARNING_LATER = select(func.count(), func.min(ReviewState.due)).where(
+    col(ReviewState.user_id) == bindparam("user_id"),
+    scheduler.fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING),
+    col(ReviewState.due) < bindparam("day_end"),
+    col(ReviewState.suspended).is_(False),
+)
+_REVIEWED_SINCE = (
+    select(func.count())
+    .select_from(ReviewLog)
+    .where(
+        col(ReviewLog.user_id) == bindparam("user_id"),
+        col(ReviewLog.reviewed_at) >= bindparam("since"),
+    )
+)
+
+
+def outlook(
+    session: Session,
+    user_id: int,
+    *,
+    settings: LearnerSettings | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Outlook:
     """Tomorrow's reviews (from the scheduler's forecast), tomorrow's new cards (the
     daily limit, or fewer if fewer are left), and learning cards still due today."""
-    settings = scheduler.load_settings(session, user_id)
+    settings = settings if settings is not None else scheduler.load_settings(session, user_id)
     now = clock.now()
     day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
-    days = scheduler.forecast(session, user_id, days=2, clock=clock)
-    started = select(ReviewState.card_id).where(ReviewState.user_id == user_id)  # type: ignore[arg-type]
-    unseen = int(
-        session.execute(
-            select(func.count())
-            .select_from(Card)
-            .where(Card.status == "active", col(Card.id).not_in(started))  # type: ignore[arg-type, union-attr]
-        ).scalar_one()
-    )
-    later = session.execute(
-        select(func.count(), func.min(ReviewState.due)).where(
-            ReviewState.user_id == user_id,  # type: ignore[arg-type]
-            ReviewState.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING)),  # type: ignore[attr-defined]
-            ReviewState.due < day_end,  # type: ignore[arg-type, operator]
-            ReviewState.suspended.is_(False),  # type: ignore[attr-defined]
-        )
-    ).one()
+    days = scheduler.forecast(session, user_id, days=2, settings=settings, clock=clock)
+    unseen = int(read_rows(session, _UNSEEN_COUNT, {"user_id": user_id}).scalar_one())
+    later = read_rows(session, _LEARNING_LATER, {"user_id": user_id, "day_end": day_end}).one()
     reviewed_today = int(
-        session.execute(
-            select(func.count())
-            .select_from(ReviewLog)
-            .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= day_begin)  # type: ignore[arg-type, operator]
-        ).scalar_one()
+        read_rows(session, _REVIEWED_SINCE, {"user_id": user_id, "since": day_begin}).scalar_one()
     )
     return Outlook(
         reviews_tomorrow=days[1][1] if len(days) > 1 else 0,

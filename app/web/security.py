@@ -22,6 +22,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -61,6 +62,7 @@ class SessionData:
         return cls(user_id=user_id, version=version, nonce=secrets.token_urlsafe(18))
 
 
+@lru_cache(maxsize=8)  # one per secret key; it is immutable in use
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
 
@@ -236,9 +238,8 @@ def resolve_user(request: Request) -> UserPublic | None:
     user: UserPublic | None = None
     data = cookie_session(request).data
     if data is not None and data.user_id is not None:
-        with Session(request.app.state.engine, expire_on_commit=False) as session:
-            found = accounts.user_for_session(session, data.user_id, data.version)
-            user = accounts.to_public(found) if found else None
+        with Session(request.app.state.engine) as session:
+            user = accounts.public_user_for_session(session, data.user_id, data.version)
     request.state.user = user
     request.state.user_id = user.id if user else None
     request.state.user_role = user.role if user else None

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from app.db import read_rows
 from app.models.card import Card, CardRevision, CardTag
 from app.models.review import (
     FSRS_LEARNING,
@@ -147,8 +148,22 @@ def load_settings(session: Session, user_id: int) -> LearnerSettings:
     return row if row is not None else LearnerSettings(user_id=user_id)
 
 
+# The hot path's statements are built once, with bound parameters, so each call skips
+# building the statement and its cache key (SQLAlchemy reuses the compiled form).
+_LOCK_SETTINGS = (
+    select(LearnerSettings)
+    .where(col(LearnerSettings.user_id) == bindparam("user_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_learner(session: Session, user_id: int) -> LearnerSettings:
     """Create the settings row if missing and lock it for this transaction."""
+    params = {"user_id": user_id}
+    row = session.execute(_LOCK_SETTINGS, params).scalar_one_or_none()
+    if row is not None:
+        return row
     dialect = session.get_bind().dialect.name
     values = {
         "user_id": user_id,
@@ -159,13 +174,7 @@ def lock_learner(session: Session, user_id: int) -> LearnerSettings:
     else:
         stmt = sqlite.insert(LearnerSettings).values(**values).on_conflict_do_nothing()
     session.execute(stmt)
-    row = session.execute(
-        select(LearnerSettings)
-        .where(LearnerSettings.user_id == user_id)  # type: ignore[arg-type]
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    return row
+    return session.execute(_LOCK_SETTINGS, params).scalar_one()
 
 
 def update_settings(
@@ -209,7 +218,8 @@ def context_for(
 # --- state <-> rows ------------------------------------------------------------------
 
 
-def memory_of(row: ReviewState | None) -> MemoryState | None:
+def memory_of(row: ReviewState | Any | None) -> MemoryState | None:
+    """The memory state of a ReviewState row (or a result row with its columns)."""
     if row is None or row.fsrs_state == FSRS_NEW:
         return None
     return MemoryState(
@@ -251,15 +261,25 @@ def _restore(row: ReviewState, snap: Mapping[str, Any]) -> None:
         setattr(row, name, value)
 
 
+_MEMORY_FIELDS = tuple(f.name for f in fields(MemoryState))
+
+
 def _apply(row: ReviewState, state: MemoryState) -> None:
-    for name, value in asdict(state).items():
-        setattr(row, name, value)
+    for name in _MEMORY_FIELDS:  # not dataclasses.asdict: it deep-copies every value
+        setattr(row, name, getattr(state, name))
 
 
 # --- queue ------------------------------------------------------------------------
 
 
-def _not_buried(now: datetime) -> Any:
+def fsrs_state_in(*states: int) -> Any:
+    """``fsrs_state IN (...)`` for a fixed set of states, written as ``=`` terms joined by
+    OR: a literal IN list is an "expanding" parameter, whose SQL SQLAlchemy renders
+    again at every execution. SQLite turns the ORs back into IN for the index."""
+    return or_(*(col(ReviewState.fsrs_state) == state for state in states))
+
+
+def _not_buried(now: datetime | Any) -> Any:
     return or_(col(ReviewState.buried_until).is_(None), col(ReviewState.buried_until) <= now)
 
 
@@ -276,13 +296,22 @@ def _recall_fn(config: SchedulerConfig) -> Any:
     return recall
 
 
+_LAST_LOG = (
+    select(ReviewLog)
+    .where(col(ReviewLog.user_id) == bindparam("user_id"))
+    .order_by(col(ReviewLog.reviewed_at).desc(), col(ReviewLog.id).desc())
+    .limit(1)
+)
+_LAST_REVIEWED_AT = (
+    select(ReviewLog.reviewed_at)
+    .where(col(ReviewLog.user_id) == bindparam("user_id"))
+    .order_by(col(ReviewLog.reviewed_at).desc(), col(ReviewLog.id).desc())
+    .limit(1)
+)
+
+
 def _last_log(session: Session, user_id: int) -> ReviewLog | None:
-    return session.execute(
-        select(ReviewLog)
-        .where(ReviewLog.user_id == user_id)  # type: ignore[arg-type]
-        .order_by(ReviewLog.reviewed_at.desc(), ReviewLog.id.desc())  # type: ignore[attr-defined, union-attr]
-        .limit(1)
-    ).scalar_one_or_none()
+    return session.execute(_LAST_LOG, {"user_id": user_id}).scalar_one_or_none()
 
 
 def _count_today(session: Session, user_id: int, start: datetime, *conditions: Any) -> int:
@@ -295,24 +324,57 @@ def _count_today(session: Session, user_id: int, start: datetime, *conditions: A
     )
 
 
-def _learning_rows(session: Session, user_id: int, until: datetime, now: datetime) -> list[Any]:
-    rs, c = ReviewState, Card
-    return list(
-        session.execute(
-            select(rs.card_id, rs.due, rs.version, rs.stability, rs.last_review_at, c.deck)
-            .join(c, c.id == rs.card_id)  # type: ignore[arg-type]
-            .where(
-                rs.user_id == user_id,  # type: ignore[arg-type]
-                rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING)),  # type: ignore[attr-defined]
-                rs.due <= until,  # type: ignore[arg-type, operator]
-                rs.suspended.is_(False),  # type: ignore[attr-defined]
-                _not_buried(now),
-                c.status == "active",  # type: ignore[arg-type]
-            )
-            .order_by(rs.due, rs.card_id)  # type: ignore[arg-type]
-            .limit(50)
-        ).all()
+_NOW: Any = bindparam("now")
+_USER: Any = bindparam("user_id")
+_LEARNING_ROWS = (
+    select(
+        ReviewState.card_id,
+        ReviewState.due,
+        ReviewState.version,
+        ReviewState.stability,
+        ReviewState.last_review_at,
+        Card.deck,
+    )  # fmt: skip
+    .join(Card, col(Card.id) == col(ReviewState.card_id))
+    .where(
+        col(ReviewState.user_id) == _USER,
+        fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING),
+        col(ReviewState.due) <= bindparam("until"),
+        col(ReviewState.suspended).is_(False),
+        _not_buried(_NOW),
+        col(Card.status) == "active",
     )
+    .order_by(col(ReviewState.due), col(ReviewState.card_id))
+    .limit(50)
+)
+
+
+def _learning_rows(session: Session, user_id: int, until: datetime, now: datetime) -> list[Any]:
+    params = {"user_id": user_id, "until": until, "now": now}
+    return list(read_rows(session, _LEARNING_ROWS, params).all())
+
+
+_DUE_REVIEW_WINDOW = (
+    select(
+        ReviewState.card_id,
+        ReviewState.due,
+        ReviewState.version,
+        ReviewState.stability,
+        ReviewState.last_review_at,
+    )  # fmt: skip
+    .where(
+        col(ReviewState.user_id) == _USER,
+        col(ReviewState.fsrs_state) == FSRS_REVIEW,
+        col(ReviewState.due) <= _NOW,
+        col(ReviewState.suspended).is_(False),
+        _not_buried(_NOW),
+    )
+    .order_by(col(ReviewState.due), col(ReviewState.card_id))
+    .limit(REVIEW_WINDOW)
+)
+_DECKS_OF = select(Card.id, Card.deck, Card.status).where(
+    col(Card.id).in_(bindparam("ids", expanding=True))
+)
 
 
 def _due_review_rows(
@@ -324,19 +386,8 @@ def _due_review_rows(
     looks at the REVIEW_WINDOW oldest due cards, so its cost is bounded whatever the
     size of the deck or of the backlog. A backlog larger than the window (months of
     missed days) is worked through oldest first, weakest first within the window."""
-    rs, c = ReviewState, Card
-    window = session.execute(
-        select(rs.card_id, rs.due, rs.version, rs.stability, rs.last_review_at)
-        .where(
-            rs.user_id == user_id,  # type: ignore[arg-type]
-            rs.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
-            rs.due <= now,  # type: ignore[arg-type, operator]
-            rs.suspended.is_(False),  # type: ignore[attr-defined]
-            _not_buried(now),
-        )
-        .order_by(rs.due, rs.card_id)  # type: ignore[arg-type]
-        .limit(REVIEW_WINDOW)
-    ).all()
+    window = read_rows(session, _DUE_REVIEW_WINDOW, {"user_id": user_id, "now": now}).all()
+
     def lowest_recall_first(r: Any) -> tuple[float, datetime, str]:
         return (recall(r.stability, r.last_review_at, now), r.due, r.card_id)
 
@@ -348,8 +399,8 @@ def _due_review_rows(
         # prefers the status index and reads every active card.
         decks = {
             card_id: deck
-            for card_id, deck, card_status in session.execute(
-                select(c.id, c.deck, c.status).where(c.id.in_([r.card_id for r in chunk]))  # type: ignore[attr-defined]
+            for card_id, deck, card_status in read_rows(
+                session, _DECKS_OF, {"ids": [r.card_id for r in chunk]}
             ).all()
             if card_status == "active"
         }
@@ -372,33 +423,33 @@ class _Row(NamedTuple):
     deck: str
 
 
+_STARTED = exists().where(
+    col(ReviewState.user_id) == _USER,
+    col(ReviewState.card_id) == col(Card.id),
+    or_(
+        col(ReviewState.fsrs_state) != FSRS_NEW,
+        col(ReviewState.suspended).is_(True),
+        ~_not_buried(_NOW),
+    ),
+)
+_UNSEEN = (
+    select(Card.id, Card.deck)
+    .where(col(Card.status) == "active", ~_STARTED)
+    .order_by(col(Card.id))
+    .limit(bindparam("limit", type_=Integer))
+)
+# The first `shown` of the first `limit` unseen cards, each with how many of those
+# `limit` there are: candidates and count in one statement.
+_UNSEEN_SUB = _UNSEEN.subquery()
+_NEW_WITH_COUNT = (
+    select(_UNSEEN_SUB.c.id, _UNSEEN_SUB.c.deck, func.count().over().label("available"))
+    .order_by(_UNSEEN_SUB.c.id)
+    .limit(bindparam("shown", type_=Integer))
+)
+
+
 def _new_candidates(session: Session, user_id: int, now: datetime, limit: int) -> list[Any]:
-    rs, c = ReviewState, Card
-    started = exists().where(
-        rs.user_id == user_id,  # type: ignore[arg-type]
-        rs.card_id == c.id,  # type: ignore[arg-type]
-        or_(rs.fsrs_state != FSRS_NEW, rs.suspended.is_(True), ~_not_buried(now)),  # type: ignore[attr-defined, arg-type]
-    )
-    return list(
-        session.execute(
-            select(c.id, c.deck)
-            .where(c.status == "active", ~started)  # type: ignore[arg-type]
-            .order_by(c.id)
-            .limit(limit)
-        ).all()
-    )
-
-
-def _count_new(session: Session, user_id: int, now: datetime, limit: int) -> int:
-    """How many cards _new_candidates would give with this limit, counted in SQL."""
-    rs, c = ReviewState, Card
-    started = exists().where(
-        rs.user_id == user_id,  # type: ignore[arg-type]
-        rs.card_id == c.id,  # type: ignore[arg-type]
-        or_(rs.fsrs_state != FSRS_NEW, rs.suspended.is_(True), ~_not_buried(now)),  # type: ignore[attr-defined, arg-type]
-    )
-    inner = select(c.id).where(c.status == "active", ~started).limit(limit).subquery()  # type: ignore[arg-type]
-    return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
+    return list(read_rows(session, _UNSEEN, {"user_id": user_id, "now": now, "limit": limit}).all())
 
 
 def _pick(candidates: list[Any], last_card: str | None, last_deck: str | None) -> Any | None:
@@ -442,26 +493,32 @@ class _Today(NamedTuple):
     introduced: int  # first answers to new cards since the day began
 
 
+_DAY_COUNTS = select(
+    func.count(case((col(ReviewLog.kind) == "review", 1))),
+    func.count(case((col(ReviewLog.was_new).is_(True), 1))),
+).where(col(ReviewLog.user_id) == _USER, col(ReviewLog.reviewed_at) >= bindparam("since"))
+
+
 def _today(session: Session, user_id: int, settings: LearnerSettings, now: datetime) -> _Today:
     day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
-    reviews_done, introduced = session.execute(
-        select(
-            func.count(case((ReviewLog.kind == "review", 1))),  # type: ignore[arg-type]
-            func.count(case((ReviewLog.was_new.is_(True), 1))),  # type: ignore[attr-defined]
-        ).where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= day_begin)  # type: ignore[arg-type, operator]
+    reviews_done, introduced = read_rows(
+        session, _DAY_COUNTS, {"user_id": user_id, "since": day_begin}
     ).one()
     return _Today(settings, now, day_begin, day_end, int(reviews_done), int(introduced))
 
 
+_LAST_ANSWERED = (
+    select(ReviewLog.card_id, Card.deck)
+    .outerjoin(Card, col(Card.id) == col(ReviewLog.card_id))
+    .where(col(ReviewLog.user_id) == _USER)
+    .order_by(col(ReviewLog.reviewed_at).desc(), col(ReviewLog.id).desc())
+    .limit(1)
+)
+
+
 def _last_answered(session: Session, user_id: int) -> tuple[str | None, str | None]:
     """(card id, deck) of the learner's last answer, or (None, None). One query."""
-    row = session.execute(
-        select(ReviewLog.card_id, Card.deck)
-        .outerjoin(Card, Card.id == ReviewLog.card_id)  # type: ignore[arg-type]
-        .where(ReviewLog.user_id == user_id)  # type: ignore[arg-type]
-        .order_by(ReviewLog.reviewed_at.desc(), ReviewLog.id.desc())  # type: ignore[attr-defined, union-attr]
-        .limit(1)
-    ).first()
+    row = read_rows(session, _LAST_ANSWERED, {"user_id": user_id}).first()
     return (row[0], row[1]) if row else (None, None)
 
 
@@ -514,6 +571,21 @@ def _choose(
     return _present(session, user_id, settings, chosen[0], queue, now, with_buttons)
 
 
+_CARD_SHOWN = select(Card.deck, Card.title).where(col(Card.id) == bindparam("card_id"))
+_STATE_SHOWN = select(
+    ReviewState.fsrs_state,
+    ReviewState.step,
+    ReviewState.stability,
+    ReviewState.difficulty,
+    ReviewState.due,
+    ReviewState.last_review_at,
+    ReviewState.reps,
+    ReviewState.lapses,
+    ReviewState.leech,
+    ReviewState.version,
+).where(col(ReviewState.user_id) == _USER, col(ReviewState.card_id) == bindparam("card_id"))
+
+
 def _present(
     session: Session,
     user_id: int,
@@ -523,9 +595,8 @@ def _present(
     now: datetime,
     with_buttons: bool,
 ) -> NextCard:
-    card = session.get(Card, card_id)
-    assert card is not None
-    row = session.get(ReviewState, (user_id, card_id))
+    card = read_rows(session, _CARD_SHOWN, {"card_id": card_id}).one()
+    row = read_rows(session, _STATE_SHOWN, {"user_id": user_id, "card_id": card_id}).first()
     state = memory_of(row)
     buttons: list[ButtonInterval] = []
     if with_buttons:
@@ -569,6 +640,19 @@ def _human(seconds: int) -> str:
 # --- grading ----------------------------------------------------------------------------
 
 
+_DUE_PER_INSTANT = (
+    select(ReviewState.due, func.count())
+    .where(
+        col(ReviewState.user_id) == _USER,
+        col(ReviewState.fsrs_state) == FSRS_REVIEW,
+        col(ReviewState.due) >= bindparam("lo"),
+        col(ReviewState.due) < bindparam("hi"),
+        col(ReviewState.card_id) != bindparam("card_id"),
+    )
+    .group_by(col(ReviewState.due))
+)
+
+
 def _load_fn(
     session: Session, user_id: int, card_id: str, settings: LearnerSettings
 ) -> grading.LoadFn:
@@ -578,17 +662,8 @@ def _load_fn(
     def load(first: date, last: date) -> dict[date, int]:
         tz, hour = settings.time_zone, settings.day_rollover_hour
         lo, hi = day_start(first, tz, hour), day_start(last + timedelta(days=1), tz, hour)
-        rows = session.execute(
-            select(ReviewState.due, func.count())
-            .where(
-                ReviewState.user_id == user_id,  # type: ignore[arg-type]
-                ReviewState.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
-                ReviewState.due >= lo,  # type: ignore[arg-type, operator]
-                ReviewState.due < hi,  # type: ignore[arg-type, operator]
-                ReviewState.card_id != card_id,  # type: ignore[arg-type]
-            )
-            .group_by(ReviewState.due)
-        ).all()
+        params = {"user_id": user_id, "lo": lo, "hi": hi, "card_id": card_id}
+        rows = read_rows(session, _DUE_PER_INSTANT, params).all()
         counts: Counter[date] = Counter()
         for due, n in rows:
             counts[local_day(due, tz, hour)] += n
@@ -597,13 +672,20 @@ def _load_fn(
     return load
 
 
+_LATEST_REVISION = (
+    select(CardRevision.id)
+    .where(col(CardRevision.card_id) == bindparam("card_id"))
+    .order_by(col(CardRevision.number).desc())
+    .limit(1)
+)
+_BY_IDEMPOTENCY_KEY = select(ReviewLog).where(
+    col(ReviewLog.user_id) == _USER, col(ReviewLog.idempotency_key) == bindparam("key")
+)
+_CARD_STATUS = select(Card.status).where(col(Card.id) == bindparam("card_id"))
+
+
 def _latest_revision_id(session: Session, card_id: str) -> int | None:
-    return session.execute(
-        select(CardRevision.id)
-        .where(CardRevision.card_id == card_id)  # type: ignore[arg-type]
-        .order_by(CardRevision.number.desc())  # type: ignore[attr-defined]
-        .limit(1)
-    ).scalar_one_or_none()
+    return read_rows(session, _LATEST_REVISION, {"card_id": card_id}).scalar_one_or_none()
 
 
 def _result_of(log: ReviewLog, version: int, leech: bool, replayed: bool) -> GradeResult:
@@ -649,6 +731,26 @@ def grade(
     and is logged as kind "mock" with the state before it, so undo and replay are exact;
     it does not count against the day's review limit.
     """
+    return grade_with_settings(
+        session, user_id, card_id, rating, idempotency_key=idempotency_key,
+        expected_version=expected_version, duration_ms=duration_ms, kind=kind, clock=clock,
+    )[0]  # fmt: skip
+
+
+def grade_with_settings(
+    session: Session,
+    user_id: int,
+    card_id: str,
+    rating: int,
+    *,
+    idempotency_key: str,
+    expected_version: int,
+    duration_ms: int | None = None,
+    kind: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> tuple[GradeResult, LearnerSettings]:
+    """`grade`, and the learner's settings row it locked, so that the caller can choose
+    the next card in the same transaction without reading them again."""
     if rating not in (1, 2, 3, 4):
         raise SchedulingError(f"rating must be 1 (Again) to 4 (Easy), got {rating}")
     if not idempotency_key or len(idempotency_key) > 64:
@@ -658,10 +760,7 @@ def grade(
     settings = lock_learner(session, user_id)
 
     prior = session.execute(
-        select(ReviewLog).where(
-            col(ReviewLog.user_id) == user_id,
-            col(ReviewLog.idempotency_key) == idempotency_key,
-        )
+        _BY_IDEMPOTENCY_KEY, {"user_id": user_id, "key": idempotency_key}
     ).scalar_one_or_none()
     row = session.get(ReviewState, (user_id, card_id), populate_existing=True)
     if prior is not None:
@@ -670,16 +769,16 @@ def grade(
                 f"idempotency key {idempotency_key!r} was used for card {prior.card_id!r} "
                 f"rated {prior.rating}; send a new key for a new answer"
             )
-        return _result_of(prior, row.version if row else 0, bool(row and row.leech), True)
+        return _result_of(prior, row.version if row else 0, bool(row and row.leech), True), settings
 
-    card = session.get(Card, card_id)
-    if card is None or card.status != "active":
+    card_status = read_rows(session, _CARD_STATUS, {"card_id": card_id}).scalar_one_or_none()
+    if card_status != "active":
         raise CardNotAvailable(f"card {card_id!r} is not an active card")
 
     now = clock.now()
-    last = _last_log(session, user_id)
-    if last is not None and last.reviewed_at > now:
-        now = last.reviewed_at  # keep each learner's log in time order, whatever the clock does
+    last_at = read_rows(session, _LAST_REVIEWED_AT, {"user_id": user_id}).scalar_one_or_none()
+    if last_at is not None and last_at > now:
+        now = last_at  # keep each learner's log in time order, whatever the clock does
 
     if kind == "cram":
         log = ReviewLog(
@@ -691,7 +790,7 @@ def grade(
         )  # fmt: skip
         session.add(log)
         session.flush()
-        return _result_of(log, row.version if row else 0, bool(row and row.leech), False)
+        return _result_of(log, row.version if row else 0, bool(row and row.leech), False), settings
 
     current_version = row.version if row else 0
     if expected_version != current_version:
@@ -714,6 +813,9 @@ def grade(
         seed=grading.review_seed(user_id, card_id, previous.reps if previous else 0),
         load=_load_fn(session, user_id, card_id, settings),
     )
+    # Read before the state changes below, so that this query does not flush them
+    # early: one flush at the end writes the state and the log.
+    revision_id = _latest_revision_id(session, card_id)
     before = snapshot(row)
     if row is None:
         row = ReviewState(user_id=user_id, card_id=card_id, fsrs_state=FSRS_LEARNING, due=now,
@@ -728,7 +830,7 @@ def grade(
     log = ReviewLog(
         user_id=user_id,
         card_id=card_id,
-        card_revision_id=_latest_revision_id(session, card_id),
+        card_revision_id=revision_id,
         rating=rating,
         reviewed_at=now,
         duration_ms=duration_ms,
@@ -741,7 +843,7 @@ def grade(
     )
     session.add(log)
     session.flush()
-    return _result_of(log, row.version, row.leech, False)
+    return _result_of(log, row.version, row.leech, False), settings
 
 
 def undo(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> UndoResult:
@@ -848,32 +950,39 @@ def _new_today(session: Session, user_id: int, today: _Today) -> tuple[list[Any]
     left = max(0, today.settings.new_per_day - today.introduced)
     if not left:
         return [], 0
-    rows = _new_candidates(session, user_id, today.now, min(left, NEW_CANDIDATES))
-    if len(rows) < min(left, NEW_CANDIDATES) or left <= NEW_CANDIDATES:
-        return rows, len(rows)
-    return rows, _count_new(session, user_id, today.now, left)
+    params = {
+        "user_id": user_id,
+        "now": today.now,
+        "limit": left,
+        "shown": min(left, NEW_CANDIDATES),
+    }
+    rows = list(read_rows(session, _NEW_WITH_COUNT, params).all())
+    return rows, (rows[0].available if rows else 0)
+
+
+# One pass over the learner's states due today for both counts.
+_DUE_TODAY_COUNTS = (
+    select(
+        func.count(case((fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING), 1))),
+        func.count(case((col(ReviewState.fsrs_state) == FSRS_REVIEW, 1))),
+    )
+    .select_from(ReviewState)
+    .join(Card, col(Card.id) == col(ReviewState.card_id))
+    .where(
+        col(ReviewState.user_id) == _USER,
+        col(ReviewState.suspended).is_(False),
+        _not_buried(_NOW),
+        col(Card.status) == "active",
+        fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING, FSRS_REVIEW),
+        col(ReviewState.due) < bindparam("day_end"),
+    )
+)
 
 
 def _counts(session: Session, user_id: int, today: _Today, new_available: int) -> QueueCounts:
     settings, now = today.settings, today.now
-    rs, c = ReviewState, Card
-    learning_state = rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING))  # type: ignore[attr-defined]
-    # One pass over the learner's states due today for both counts.
-    learning, due = session.execute(
-        select(
-            func.count(case((learning_state, 1))),
-            func.count(case((rs.fsrs_state == FSRS_REVIEW, 1))),  # type: ignore[arg-type]
-        )
-        .select_from(rs)
-        .join(c, c.id == rs.card_id)  # type: ignore[arg-type]
-        .where(
-            rs.user_id == user_id,  # type: ignore[arg-type]
-            rs.suspended.is_(False),  # type: ignore[attr-defined]
-            _not_buried(now),
-            c.status == "active",  # type: ignore[arg-type]
-            rs.fsrs_state.in_((FSRS_LEARNING, FSRS_RELEARNING, FSRS_REVIEW)),  # type: ignore[attr-defined]
-            rs.due < today.day_end,  # type: ignore[arg-type, operator]
-        )
+    learning, due = read_rows(
+        session, _DUE_TODAY_COUNTS, {"user_id": user_id, "now": now, "day_end": today.day_end}
     ).one()
     if interview.active(settings, now):
         due = len(interview.review_candidates(session, settings, now, today.reviews_done))
@@ -881,27 +990,36 @@ def _counts(session: Session, user_id: int, today: _Today, new_available: int) -
     return QueueCounts(learning=int(learning), review=review_left, new=new_available)
 
 
+_DUE_BEFORE = (
+    select(ReviewState.due)
+    .join(Card, col(Card.id) == col(ReviewState.card_id))
+    .where(
+        col(ReviewState.user_id) == _USER,
+        col(ReviewState.fsrs_state) == FSRS_REVIEW,
+        col(ReviewState.due) < bindparam("end"),
+        col(ReviewState.suspended).is_(False),
+        col(Card.status) == "active",
+    )
+)
+
+
 def forecast(
-    session: Session, user_id: int, *, days: int = 30, clock: Clock = SYSTEM_CLOCK
+    session: Session,
+    user_id: int,
+    *,
+    days: int = 30,
+    settings: LearnerSettings | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> list[tuple[date, int]]:
     """Review-state cards due on each of the next `days` learner days (overdue ones on
-    today), suspended and retired cards left out."""
-    settings = load_settings(session, user_id)
+    today), suspended and retired cards left out. Pass `settings` when the caller has
+    the learner's settings already."""
+    settings = settings if settings is not None else load_settings(session, user_id)
     now = clock.now()
     tz, hour = settings.time_zone, settings.day_rollover_hour
     today = local_day(now, tz, hour)
     end = day_start(today + timedelta(days=days), tz, hour)
-    rows = session.execute(
-        select(ReviewState.due)
-        .join(Card, Card.id == ReviewState.card_id)  # type: ignore[arg-type]
-        .where(
-            ReviewState.user_id == user_id,  # type: ignore[arg-type]
-            ReviewState.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
-            ReviewState.due < end,  # type: ignore[arg-type, operator]
-            ReviewState.suspended.is_(False),  # type: ignore[attr-defined]
-            Card.status == "active",  # type: ignore[arg-type]
-        )
-    ).scalars()
+    rows = read_rows(session, _DUE_BEFORE, {"user_id": user_id, "end": end}).scalars()
     counts: Counter[date] = Counter()
     for due in rows:
         counts[max(today, local_day(due, tz, hour))] += 1
