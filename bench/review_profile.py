@@ -4,7 +4,7 @@ instead of in the threadpool, so a profile sees the whole request. Prints the ti
 answer + next card and the SQL statements of one round trip; with --profile, a
 cProfile report of the loop.
 
-    .venv/bin/python bench/review_profile.py [--answers 300] [--profile]
+    .venv/bin/python bench/review_profile.py [--answers 300] [--profile] [--save FILE]
 """
 
 from __future__ import annotations

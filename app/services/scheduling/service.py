@@ -678,7 +678,7 @@ _LATEST_REVISION = (
     .order_by(col(CardRevision.number).desc())
     .limit(1)
 )
-_BY_IDEMPOTENCY_KEY = select(ReviewLog).where(
+_ID_BY_IDEMPOTENCY_KEY = select(ReviewLog.id).where(
     col(ReviewLog.user_id) == _USER, col(ReviewLog.idempotency_key) == bindparam("key")
 )
 _CARD_STATUS = select(Card.status).where(col(Card.id) == bindparam("card_id"))
@@ -759,9 +759,11 @@ def grade_with_settings(
         raise SchedulingError(f"kind must be cram or mock (or left out), got {kind!r}")
     settings = lock_learner(session, user_id)
 
-    prior = session.execute(
-        _BY_IDEMPOTENCY_KEY, {"user_id": user_id, "key": idempotency_key}
+    # The key is almost always new: look for its id, and load the log row only if found.
+    prior_id = read_rows(
+        session, _ID_BY_IDEMPOTENCY_KEY, {"user_id": user_id, "key": idempotency_key}
     ).scalar_one_or_none()
+    prior = session.get(ReviewLog, prior_id) if prior_id is not None else None
     row = session.get(ReviewState, (user_id, card_id), populate_existing=True)
     if prior is not None:
         if prior.card_id != card_id or prior.rating != rating:
