@@ -22,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 from app.content.cache import ParseCache
 from app.content.parse import ParsedFile, Section, parse_bytes, read_file
 from app.content.problems import Problem
-from app.content.schema import ID_PATTERN, LANG_PATTERN, CardMeta, TranslationMeta
+from app.content.schema import ID_PATTERN, LANG_PATTERN, CardMeta, DemoRef, TranslationMeta
+from app.demos.registry import DemoError, load_demo
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -410,6 +411,8 @@ def _check_demos(deck: Deck) -> None:
     # demo path -> (claims or None, what is wrong); most cards share a few demos, so
     # each path is resolved and read once.
     claims_by_path: dict[str, tuple[set[str] | None, str]] = {}
+    # demo path -> its Params model, or None once its import failure has been reported.
+    params_by_path: dict[str, type[BaseModel] | None] = {}
     content_root = os.path.realpath(deck.content_dir)
     for card in deck.cards.values():
         demo = card.meta.demo
@@ -444,6 +447,48 @@ def _check_demos(deck: Deck) -> None:
                         f'claim "{claim}" is not in the CLAIMS of {demo.path} (it has: {known})',
                     )
                 )
+        if demo.params:
+            _check_demo_params(deck, card, demo, params_by_path)
+
+
+def _check_demo_params(
+    deck: Deck, card: CardSource, demo: DemoRef, models: dict[str, type[BaseModel] | None]
+) -> None:
+    """Validates ``demo.params`` against the demo's ``Params``. Only cards with params
+    import their demo (reviewed code whose top level never imports torch), once per path."""
+    parsed = card.files[card.meta.lang].parsed
+    if demo.path not in models:
+        full = Path(os.path.realpath(os.path.join(deck.content_dir, demo.path)))
+        try:
+            models[demo.path] = load_demo(full).params_model
+        except (Exception, SystemExit) as exc:
+            models[demo.path] = None
+            reason = (
+                str(exc).removeprefix(f"{full}: ")
+                if isinstance(exc, DemoError)
+                else (f"import failed: {type(exc).__name__}: {exc}")
+            )
+            message = f'demo "{demo.path}": {reason}'
+            deck.problems.append(Problem(card.path, parsed.line_of(("demo", "path")), message))
+            return
+    model = models[demo.path]
+    if model is None:
+        return
+    messages = [
+        f'demo param "{key}" is not a parameter of {demo.path}'
+        for key in sorted(set(demo.params) - set(model.model_fields))
+    ]
+    try:
+        model.model_validate(demo.params)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            if error["type"] == "extra_forbidden":
+                continue  # reported above, in the same words as every unknown key
+            name = ".".join(str(part) for part in error["loc"]) or "params"
+            messages.append(f'demo param "{name}": {error["msg"]}')
+    if messages:  # line_of re-parses a file served from the parse cache: only when needed
+        line = parsed.line_of(("demo", "params"))
+        deck.problems.extend(Problem(card.path, line, message) for message in messages)
 
 
 def read_claims(path: Path) -> tuple[set[str] | None, str]:

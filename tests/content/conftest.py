@@ -7,8 +7,18 @@ from pathlib import Path
 
 import pytest
 
-DEMO = '''"""A demo for tests."""
+DEMO = '''"""A demo for tests (torch-free: the loader imports it to check card params)."""
+from pydantic import BaseModel, Field
+
 CLAIMS = {"first-claim": "One.", "second-claim": "Two."}
+
+
+class Params(BaseModel):
+    depth: int = Field(default=10, ge=1, le=40)
+
+
+def run(params, ctx):
+    raise NotImplementedError
 '''
 
 BODY = """## Question

@@ -160,6 +160,57 @@ def test_claims_are_read_without_importing_the_demo(content_dir, write, tmp_path
     assert not marker.exists()
 
 
+def test_unknown_demo_param_names_the_key(content_dir, write, demo):
+    write(CARD, card_text(demo="demo:\n  path: demos/example.py\n  params: {dept: 3}"))
+    assert_one(content_dir, CARD, 8, 'demo param "dept" is not a parameter of demos/example.py')
+
+
+def test_out_of_bounds_demo_param_names_the_key(content_dir, write, demo):
+    params = "demo:\n  path: demos/example.py\n  params:\n    depth: 41\n  proves: [first-claim]"
+    write(CARD, card_text(demo=params))
+    assert_one(content_dir, CARD, 8, 'demo param "depth": Input should be less than or equal to 40')
+
+
+def test_good_demo_params_pass_and_each_demo_loads_once(content_dir, write, demo, monkeypatch):
+    import app.content.tree as tree
+
+    loads: list[Path] = []
+    real = tree.load_demo
+
+    def counting(path: Path):  # type: ignore[no-untyped-def]
+        loads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(tree, "load_demo", counting)
+    write(CARD, card_text(demo="demo:\n  path: demos/example.py\n  params: {depth: 40}"))
+    write(
+        "cards/basics/second-card.md",
+        card_text("second-card", demo="demo:\n  path: demos/example.py\n  params: {depth: 1}"),
+    )
+    assert problems_of(content_dir) == []
+    assert len(loads) == 1
+
+
+def test_demo_that_fails_to_import_is_reported_once(content_dir, write):
+    write("demos/example.py", DEMO + "raise RuntimeError('boom')\n")
+    for name in ("first-card", "second-card"):
+        demo = "demo:\n  path: demos/example.py\n  params: {depth: 3}"
+        write(f"cards/basics/{name}.md", card_text(name, demo=demo))
+    found = problems_of(content_dir)
+    assert len(found) == 1, found
+    assert found[0][:2] == (CARD, 7), found
+    assert 'demo "demos/example.py": import failed: RuntimeError: boom' in found[0][2]
+
+
+def test_demo_params_are_checked_on_a_cached_load(content_dir, write, demo, tmp_path):
+    write(CARD, card_text(demo="demo:\n  path: demos/example.py\n  params: {depth: 99}"))
+    cache = tmp_path / "parse.cache"
+    first = load_deck(content_dir, cache_path=cache)
+    again = load_deck(content_dir, cache_path=cache)
+    assert [p.message for p in first.problems] == [p.message for p in again.problems]
+    assert len(again.problems) == 1 and '"depth"' in again.problems[0].message
+
+
 def test_demo_without_literal_claims(content_dir, write):
     write("demos/example.py", "CLAIMS = dict(a='b')\n")
     write(CARD, card_text(demo="demo:\n  path: demos/example.py\n  proves: [a]"))

@@ -16,7 +16,18 @@ from app.db import session_scope
 from app.models import Card, CardTranslation
 from app.services.importer import ImportReport, import_tree
 
-DEMO = 'CLAIMS = {"first": "One.", "second": "Two."}\n'
+DEMO = """from pydantic import BaseModel
+
+CLAIMS = {"first": "One.", "second": "Two."}
+
+
+class Params(BaseModel):
+    depth: int = 10
+
+
+def run(params, ctx):
+    raise NotImplementedError
+"""
 
 
 def card(card_id: str, *, title: str = "", links: str = "", extra: str = "") -> str:

@@ -18,11 +18,21 @@ from app.services.importer import import_tree
 from tests.conftest import log_in
 
 DEMO = '''"""A demo for the tests."""
+from pydantic import BaseModel
+
 TITLE = "Sigmoid saturation"
 CLAIMS = {
     "derivative-at-most-quarter": "The sigmoid's derivative is at most 1/4.",
     "saturates": "The derivative vanishes for large inputs.",
 }
+
+
+class Params(BaseModel):
+    depth: int = 10
+
+
+def run(params, ctx):
+    raise NotImplementedError
 '''
 
 ANSWER = (

@@ -60,7 +60,20 @@ Blaming the learning rate.
 """
 
 DEMO = '''"""A demo."""
+from typing import Literal
+
+from pydantic import BaseModel
+
 CLAIMS = {"first-layer-gradient-vanishes": "The first layer's gradient vanishes."}
+
+
+class Params(BaseModel):
+    depth: int = 10
+    activation: Literal["sigmoid", "relu"] = "sigmoid"
+
+
+def run(params, ctx):
+    raise NotImplementedError
 '''
 
 
