@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.services.errors import ServiceError
 from app.web.templating import templates
 
 TITLES = {
@@ -47,3 +48,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def refusal(exc: ServiceError) -> HTTPException:
+    """The HTTP answer to a service's refusal: its status, a stable code and the sentence."""
+    return HTTPException(exc.status, detail={"code": exc.code, "message": exc.message})

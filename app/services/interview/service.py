@@ -24,6 +24,7 @@ from sqlmodel import Session
 from app.models.card import Card, CardTranslation
 from app.models.interview import MockInterview, MockQuestion
 from app.models.review import ReviewState
+from app.services.errors import ServiceError
 from app.services.interview import matching, selection
 from app.services.scheduling import service as scheduler
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
@@ -44,14 +45,8 @@ RATING_MAPPING = (
 )
 
 
-class InterviewError(Exception):
-    """A refusal the learner should read; `code` is stable for API clients."""
-
-    code, status = "interview_error", 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class InterviewError(ServiceError):
+    code = "interview_error"
 
 
 class NotFound(InterviewError):

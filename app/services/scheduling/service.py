@@ -30,6 +30,7 @@ from app.models.review import (
     ReviewLog,
     ReviewState,
 )
+from app.services.errors import ServiceError
 from app.services.scheduling import grading, interview
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 from app.services.scheduling.day import day_bounds, day_start, local_day
@@ -51,15 +52,8 @@ MIN_REVIEWS_TO_FIT = 512  # py-fsrs' threshold: reviews on a later day than the 
 # --- errors -------------------------------------------------------------------
 
 
-class SchedulingError(Exception):
-    """A refusal the learner should read. `code` is stable for API clients."""
-
+class SchedulingError(ServiceError):
     code = "scheduling_error"
-    status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class GradeConflict(SchedulingError):

@@ -13,6 +13,7 @@ from app.db import session_scope
 from app.models.review import LearnerSettingsPublic, LearnerSettingsUpdate
 from app.services.scheduling import interview, optimizer, service
 from app.web.deps import REQUIRE_CSRF, CurrentUser, EngineDep
+from app.web.errors import refusal
 
 router = APIRouter(prefix="/api/review", tags=["review"], dependencies=[REQUIRE_CSRF])
 
@@ -61,10 +62,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _refuse(exc: service.SchedulingError) -> HTTPException:
-    return HTTPException(exc.status, detail={"code": exc.code, "message": exc.message})
-
-
 @router.get("/next", response_model=NextOut)
 def next_card(user: CurrentUser, engine: EngineDep) -> NextOut:
     """The card to answer now (null when done for today) and what is left today."""
@@ -83,7 +80,7 @@ def grade(body: GradeIn, user: CurrentUser, engine: EngineDep) -> service.GradeR
                 expected_version=body.version, duration_ms=body.duration_ms, kind=body.kind,
             )  # fmt: skip
     except service.SchedulingError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @router.post("/undo", response_model=service.UndoResult, responses=ERRORS)
@@ -93,7 +90,7 @@ def undo(user: CurrentUser, engine: EngineDep) -> service.UndoResult:
         with session_scope(engine, write=True) as s:
             return service.undo(s, user.id)
     except service.SchedulingError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @router.post("/cards/{card_id}/{action}", responses=ERRORS)
@@ -113,7 +110,7 @@ def card_action(
             else:
                 raise HTTPException(404, detail={"code": "unknown_action", "message": action})
     except service.SchedulingError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
     return {"version": version}
 
 
@@ -130,7 +127,7 @@ def cram_next(
         with session_scope(engine) as s:
             return service.next_cram_card(s, user.id, deck=deck, tag=tag, since=since)
     except service.SchedulingError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @router.get("/stats", response_model=StatsOut)

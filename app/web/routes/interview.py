@@ -21,6 +21,7 @@ from app.services.interview import report as reports
 from app.services.interview import service
 from app.web import charts
 from app.web.deps import REQUIRE_CSRF, CsrfProtected, CurrentUser, EngineDep
+from app.web.errors import refusal
 from app.web.i18n import LANGUAGES, normalise
 from app.web.routes.practice import write_session
 from app.web.templating import templates
@@ -135,10 +136,6 @@ def step_out(step: service.Step) -> StepOut:
     )
 
 
-def _refuse(exc: service.InterviewError) -> HTTPException:
-    return HTTPException(exc.status, detail={"code": exc.code, "message": exc.message})
-
-
 def _summaries(engine: Any, user_id: int) -> ListOut:
     with session_scope(engine) as s:
         rows = service.history(s, user_id)
@@ -176,7 +173,7 @@ def api_start(body: service.InterviewConfig, user: CurrentUser, engine: EngineDe
             iv = service.start(s, user.id, body)
             return step_out(service.step(s, user.id, iv.id or 0))
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @api.get("/{interview_id}", response_model=StepOut)
@@ -186,7 +183,7 @@ def api_step(interview_id: int, user: CurrentUser, engine: EngineDep) -> StepOut
         with session_scope(engine) as s:
             return step_out(service.step(s, user.id, interview_id))
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @api.put("/{interview_id}/draft", status_code=204)
@@ -196,7 +193,7 @@ def api_draft(interview_id: int, body: DraftIn, user: CurrentUser, engine: Engin
         with write_session(engine) as s:
             service.save_draft(s, user.id, interview_id, body.position, body.text)
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
     return Response(status_code=204)
 
 
@@ -208,7 +205,7 @@ def api_answer(interview_id: int, body: AnswerIn, user: CurrentUser, engine: Eng
             service.answer(s, user.id, interview_id, body.position, body.text, skip=body.skip)
             return step_out(service.step(s, user.id, interview_id))
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @api.post("/{interview_id}/confirm", response_model=StepOut)
@@ -221,7 +218,7 @@ def api_confirm(
             service.confirm(s, user.id, interview_id, body.position, body.ticks)
             return step_out(service.step(s, user.id, interview_id))
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
 
 
 @api.post("/{interview_id}/discard", status_code=204)
@@ -230,7 +227,7 @@ def api_discard(interview_id: int, user: CurrentUser, engine: EngineDep) -> Resp
         with write_session(engine) as s:
             service.discard(s, user.id, interview_id)
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
     return Response(status_code=204)
 
 
@@ -241,7 +238,7 @@ def api_report(interview_id: int, user: CurrentUser, engine: EngineDep) -> dict[
         with session_scope(engine) as s:
             rep = reports.build(s, user.id, interview_id)
     except service.InterviewError as exc:
-        raise _refuse(exc) from exc
+        raise refusal(exc) from exc
     return reports.to_dict(rep)
 
 
