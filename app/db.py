@@ -49,8 +49,14 @@ def make_engine(
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # No cap on connections: a SQLite connection is a file handle, and a capped pool
+        # could make the event loop (app.web.deps.run_db) wait on a connection that only
+        # a request parked on that loop can give back.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "isolation_level": None}
+            url,
+            connect_args={"check_same_thread": False, "isolation_level": None},
+            pool_size=pool_size,
+            max_overflow=-1,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -20,8 +20,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""
-    # PostgreSQL connection pool per process (SQLite ignores these): pool_size kept open,
-    # up to max_overflow more under load. Size the server's max_connections for
+    # PostgreSQL connection pool per process: pool_size kept open, up to max_overflow
+    # more under load. SQLite keeps pool_size open and never caps (see app.db). Size the server's max_connections for
     # (web processes + workers) x (pool_size + max_overflow).
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)

@@ -124,16 +124,19 @@ def stage(
     *,
     card_id: str | None = None,
     settings: LearnerSettings | None = None,
+    last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> Stage:
     """The stage for this learner now: `card_id` if given and answerable (e.g. the card
     just taken back by undo), else the scheduler's next card. Read-only. Pass
-    `settings` when the caller has the learner's settings row already."""
+    `settings` and `last` (the card and deck just answered) when the caller has them."""
     shown = show_card(session, user_id, card_id, clock=clock) if card_id else None
     if settings is None:  # read once for the next card, the counts and the outlook
         settings = scheduler.load_settings(session, user_id)
     if shown is None:
-        shown, counts = scheduler.next_with_counts(session, user_id, settings=settings, clock=clock)
+        shown, counts = scheduler.next_with_counts(
+            session, user_id, settings=settings, last=last, clock=clock
+        )
     else:
         counts = scheduler.queue_counts(session, user_id, clock=clock)
     return Stage(
@@ -169,7 +172,10 @@ def answer(
         )  # fmt: skip
     except scheduler.SchedulingError as exc:  # raised before grade writes anything
         result = exc
-    return result, stage(session, user_id, lang, settings=settings, clock=clock)
+    last = None
+    if isinstance(result, scheduler.GradeResult) and not result.replayed:
+        last = (result.card_id, result.deck)  # the answer just logged is the last one
+    return result, stage(session, user_id, lang, settings=settings, last=last, clock=clock)
 
 
 @dataclass(frozen=True)

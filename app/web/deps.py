@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ from app.settings import Settings
 from app.web.security import resolve_user, verify_csrf
 
 security_log = logging.getLogger("backprop.security")
+T = TypeVar("T")
 
 
 # async: no I/O, so FastAPI calls them on the event loop instead of in a pool thread.
@@ -41,6 +43,16 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+async def run_db(engine: Engine, func: Callable[..., T], *args: Any) -> T:
+    """Run blocking database work from an async route. On SQLite it runs inline on the
+    event loop: the queries take well under a millisecond, and a pool thread per request
+    would only add hand-offs and fights over the GIL (and SQLite has one writer anyway).
+    Over a network (PostgreSQL) it runs in the thread pool, so the loop never waits."""
+    if engine.dialect.name == "sqlite":
+        return func(*args)
+    return await run_in_threadpool(func, *args)
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -51,15 +63,15 @@ SessionDep = Annotated[Session, Depends(get_session)]
 # database once per request and cached, so using several of these in one route is free.
 
 
-def get_optional_user(request: Request) -> UserPublic | None:
+async def get_optional_user(request: Request) -> UserPublic | None:
     """The logged-in user, or None. Never raises."""
-    return resolve_user(request)
+    return await run_db(request.app.state.engine, resolve_user, request)
 
 
-def get_current_user(request: Request) -> UserPublic:
+async def get_current_user(request: Request) -> UserPublic:
     """The logged-in user. Otherwise: 401 JSON for /api/...; for htmx requests 401 with
     ``HX-Redirect`` to the login page; for pages a 303 to /login?next=<this page>."""
-    user = resolve_user(request)
+    user = await run_db(request.app.state.engine, resolve_user, request)
     if user is not None:
         return user
     if request.url.path.startswith("/api/"):

@@ -15,8 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from app.db import read_rows
@@ -96,6 +97,7 @@ class NextCard(BaseModel):
 class GradeResult(BaseModel):
     log_id: int
     card_id: str
+    deck: str
     rating: int
     kind: str
     reviewed_at: datetime
@@ -320,6 +322,7 @@ def _count_today(session: Session, user_id: int, start: datetime, *conditions: A
 
 _NOW: Any = bindparam("now")
 _USER: Any = bindparam("user_id")
+_CARD: Any = bindparam("card_id")
 _LEARNING_ROWS = (
     select(
         ReviewState.card_id,
@@ -517,12 +520,18 @@ def _last_answered(session: Session, user_id: int) -> tuple[str | None, str | No
 
 
 def _choose(
-    session: Session, user_id: int, today: _Today, with_buttons: bool, new_rows: list[Any] | None
+    session: Session,
+    user_id: int,
+    today: _Today,
+    with_buttons: bool,
+    new_rows: list[Any] | None,
+    last: tuple[str, str] | None = None,
 ) -> NextCard | None:
-    """next_card's body; `new_rows`: the new candidates when the caller has them."""
+    """next_card's body; `new_rows`: the new candidates, `last`: the (card, deck) of the
+    learner's last answer, when the caller has them."""
     settings, now = today.settings, today.now
     recall = _recall_fn(config_for(settings))
-    last_card, last_deck = _last_answered(session, user_id)
+    last_card, last_deck = last if last is not None else _last_answered(session, user_id)
 
     learning = _learning_rows(session, user_id, now + LEARN_AHEAD, now)
     learning_due = [r for r in learning if r.due <= now]
@@ -565,19 +574,29 @@ def _choose(
     return _present(session, user_id, settings, chosen[0], queue, now, with_buttons)
 
 
-_CARD_SHOWN = select(Card.deck, Card.title).where(col(Card.id) == bindparam("card_id"))
-_STATE_SHOWN = select(
-    ReviewState.fsrs_state,
-    ReviewState.step,
-    ReviewState.stability,
-    ReviewState.difficulty,
-    ReviewState.due,
-    ReviewState.last_review_at,
-    ReviewState.reps,
-    ReviewState.lapses,
-    ReviewState.leech,
-    ReviewState.version,
-).where(col(ReviewState.user_id) == _USER, col(ReviewState.card_id) == bindparam("card_id"))
+# The card and, when the learner has one, its state: one statement.
+_SHOWN = (
+    select(
+        Card.deck,
+        Card.title,
+        ReviewState.fsrs_state,
+        ReviewState.step,
+        ReviewState.stability,
+        ReviewState.difficulty,
+        ReviewState.due,
+        ReviewState.last_review_at,
+        ReviewState.reps,
+        ReviewState.lapses,
+        ReviewState.leech,
+        ReviewState.version,
+    )  # fmt: skip
+    .select_from(Card)
+    .outerjoin(
+        ReviewState,
+        and_(col(ReviewState.card_id) == col(Card.id), col(ReviewState.user_id) == _USER),
+    )
+    .where(col(Card.id) == _CARD)
+)
 
 
 def _present(
@@ -589,8 +608,8 @@ def _present(
     now: datetime,
     with_buttons: bool,
 ) -> NextCard:
-    card = read_rows(session, _CARD_SHOWN, {"card_id": card_id}).one()
-    row = read_rows(session, _STATE_SHOWN, {"user_id": user_id, "card_id": card_id}).first()
+    card = read_rows(session, _SHOWN, {"user_id": user_id, "card_id": card_id}).one()
+    row = card if card.fsrs_state is not None else None
     state = memory_of(row)
     buttons: list[ButtonInterval] = []
     if with_buttons:
@@ -675,18 +694,70 @@ _LATEST_REVISION = (
 _ID_BY_IDEMPOTENCY_KEY = select(ReviewLog.id).where(
     col(ReviewLog.user_id) == _USER, col(ReviewLog.idempotency_key) == bindparam("key")
 )
-_CARD_STATUS = select(Card.status).where(col(Card.id) == bindparam("card_id"))
 
 
-def _latest_revision_id(session: Session, card_id: str) -> int | None:
-    return read_rows(session, _LATEST_REVISION, {"card_id": card_id}).scalar_one_or_none()
+# What a grade checks before it writes, in one statement of primary-key and index
+# lookups: the card, its current revision, whether the key was used, the last answer.
+_GRADE_FACTS = select(
+    select(Card.status).where(col(Card.id) == _CARD).scalar_subquery().label("card_status"),
+    select(Card.deck).where(col(Card.id) == _CARD).scalar_subquery().label("deck"),
+    _LATEST_REVISION.scalar_subquery().label("revision_id"),
+    _ID_BY_IDEMPOTENCY_KEY.scalar_subquery().label("prior_id"),
+    _LAST_REVIEWED_AT.scalar_subquery().label("last_at"),
+)
+_STATE_ROW = select(*ReviewState.__table__.columns).where(  # type: ignore[attr-defined]
+    col(ReviewState.user_id) == _USER, col(ReviewState.card_id) == _CARD
+)
+# Grading writes through Core: the ORM's unit of work costs more than the writes.
+_INSERT_STATE = insert(ReviewState)
+_UPDATE_STATE = update(ReviewState).where(
+    col(ReviewState.user_id) == bindparam("b_user_id"),
+    col(ReviewState.card_id) == bindparam("b_card_id"),
+)
+_INSERT_LOG = insert(ReviewLog).returning(col(ReviewLog.id))
+_SETTINGS_ROW = (
+    select(*LearnerSettings.__table__.columns)  # type: ignore[attr-defined]
+    .where(col(LearnerSettings.user_id) == _USER)
+    .with_for_update()
+)
 
 
-def _result_of(log: ReviewLog, version: int, leech: bool, replayed: bool) -> GradeResult:
+def _locked_settings(session: Session, user_id: int) -> LearnerSettings:
+    """lock_learner for a caller that only reads the settings: the locked row as a
+    LearnerSettings outside the session, read through Core."""
+    row = read_rows(session, _SETTINGS_ROW, {"user_id": user_id}).first()
+    if row is None:
+        return lock_learner(session, user_id)  # creates the row
+    return LearnerSettings(**row._mapping)
+
+
+def _forget_loaded_state(session: Session, user_id: int, card_id: str) -> None:
+    """The row changed behind the ORM's back: a ReviewState the session holds is stale."""
+    loaded = session.identity_map.get(identity_key(ReviewState, (user_id, card_id)))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+def _insert_log(session: Session, log: dict[str, Any]) -> int:
+    return int(session.connection().execute(_INSERT_LOG, log).scalar_one())
+
+
+def _result(log: dict[str, Any], log_id: int, deck: str, version: int, leech: bool) -> GradeResult:
+    due, at = log["due_after"], log["reviewed_at"]
+    return GradeResult(
+        log_id=log_id, card_id=log["card_id"], deck=deck, rating=log["rating"],
+        kind=log["kind"], reviewed_at=at, due=due,
+        interval_seconds=int((due - at).total_seconds()) if due else None,
+        version=version, leech=leech, replayed=False,
+    )  # fmt: skip
+
+
+def _result_of(log: ReviewLog, deck: str, version: int, leech: bool, replayed: bool) -> GradeResult:
     assert log.id is not None
     return GradeResult(
         log_id=log.id,
         card_id=log.card_id,
+        deck=deck,
         rating=log.rating,
         kind=log.kind,
         reviewed_at=log.reviewed_at,
@@ -751,48 +822,41 @@ def grade_with_settings(
         raise SchedulingError("idempotency_key must be 1 to 64 characters")
     if kind not in (None, "cram", "mock"):
         raise SchedulingError(f"kind must be cram or mock (or left out), got {kind!r}")
-    settings = lock_learner(session, user_id)
-
-    # The key is almost always new: look for its id, and load the log row only if found.
-    prior_id = read_rows(
-        session, _ID_BY_IDEMPOTENCY_KEY, {"user_id": user_id, "key": idempotency_key}
-    ).scalar_one_or_none()
-    prior = session.get(ReviewLog, prior_id) if prior_id is not None else None
-    row = session.get(ReviewState, (user_id, card_id), populate_existing=True)
-    if prior is not None:
+    settings = _locked_settings(session, user_id)
+    params = {"user_id": user_id, "card_id": card_id, "key": idempotency_key}
+    facts = read_rows(session, _GRADE_FACTS, params).one()
+    row = read_rows(session, _STATE_ROW, params).first()
+    version = row.version if row else 0
+    if facts.prior_id is not None:  # the key is almost always new: load the row only if not
+        prior = session.get(ReviewLog, facts.prior_id)
+        assert prior is not None
         if prior.card_id != card_id or prior.rating != rating:
             raise IdempotencyMismatch(
                 f"idempotency key {idempotency_key!r} was used for card {prior.card_id!r} "
                 f"rated {prior.rating}; send a new key for a new answer"
             )
-        return _result_of(prior, row.version if row else 0, bool(row and row.leech), True), settings
+        return _result_of(prior, facts.deck, version, bool(row and row.leech), True), settings
 
-    card_status = read_rows(session, _CARD_STATUS, {"card_id": card_id}).scalar_one_or_none()
-    if card_status != "active":
+    if facts.card_status != "active":
         raise CardNotAvailable(f"card {card_id!r} is not an active card")
 
     now = clock.now()
-    last_at = read_rows(session, _LAST_REVIEWED_AT, {"user_id": user_id}).scalar_one_or_none()
-    if last_at is not None and last_at > now:
-        now = last_at  # keep each learner's log in time order, whatever the clock does
-
+    if facts.last_at is not None and facts.last_at > now:
+        now = facts.last_at  # keep each learner's log in time order, whatever the clock does
+    log = {
+        "user_id": user_id, "card_id": card_id, "card_revision_id": facts.revision_id,
+        "rating": rating, "reviewed_at": now, "duration_ms": duration_ms,
+        "idempotency_key": idempotency_key, "kind": kind, "was_new": False,
+        "due_after": None, "interview_on": None, "state_before": None,
+    }  # fmt: skip
     if kind == "cram":
-        log = ReviewLog(
-            user_id=user_id,
-            card_id=card_id,
-            card_revision_id=_latest_revision_id(session, card_id),
-            rating=rating, reviewed_at=now, duration_ms=duration_ms, kind=kind,
-            idempotency_key=idempotency_key,
-        )  # fmt: skip
-        session.add(log)
-        session.flush()
-        return _result_of(log, row.version if row else 0, bool(row and row.leech), False), settings
+        log_id = _insert_log(session, log)
+        return _result(log, log_id, facts.deck, version, bool(row and row.leech)), settings
 
-    current_version = row.version if row else 0
-    if expected_version != current_version:
+    if expected_version != version:
         raise GradeConflict(
             f"card {card_id!r} changed since it was shown (version {expected_version}, now "
-            f"{current_version}): it was answered in another tab or window. Nothing was recorded; "
+            f"{version}): it was answered in another tab or window. Nothing was recorded; "
             "load the next card."
         )
     if row is not None and (row.suspended or (row.buried_until and row.buried_until > now)):
@@ -800,46 +864,36 @@ def grade_with_settings(
 
     previous = memory_of(row)
     cap = interview.cap_day(settings, now)
-    ctx = context_for(settings, cap)
     outcome = grading.review(
         previous,
         rating,
         now,
-        ctx,
+        context_for(settings, cap),
         seed=grading.review_seed(user_id, card_id, previous.reps if previous else 0),
         load=_load_fn(session, user_id, card_id, settings),
     )
-    # Read before the state changes below, so that this query does not flush them
-    # early: one flush at the end writes the state and the log.
-    revision_id = _latest_revision_id(session, card_id)
-    before = snapshot(row)
-    if row is None:
-        row = ReviewState(user_id=user_id, card_id=card_id, fsrs_state=FSRS_LEARNING, due=now,
-                          version=0, introduced_at=now)  # fmt: skip
-    elif row.fsrs_state == FSRS_NEW:
-        row.introduced_at = now
-    _apply(row, outcome.state)
-    row.version += 1
+    state = {name: getattr(outcome.state, name) for name in _MEMORY_FIELDS}
+    state["version"] = version + 1
     if outcome.became_leech:
-        row.suspended = True  # Anki's default leech action: tag and suspend
-    session.add(row)
-    log = ReviewLog(
-        user_id=user_id,
-        card_id=card_id,
-        card_revision_id=revision_id,
-        rating=rating,
-        reviewed_at=now,
-        duration_ms=duration_ms,
-        kind="mock" if kind == "mock" else outcome.kind,
-        idempotency_key=idempotency_key,
-        was_new=outcome.was_new,
-        due_after=outcome.state.due,
-        interview_on=cap,
-        state_before=before,
-    )
-    session.add(log)
-    session.flush()
-    return _result_of(log, row.version, row.leech, False), settings
+        state["suspended"] = True  # Anki's default leech action: tag and suspend
+    if row is None:
+        session.connection().execute(_INSERT_STATE, {
+            "user_id": user_id, "card_id": card_id, "suspended": False, "buried_until": None,
+            "introduced_at": now, **state,
+        })  # fmt: skip
+    else:
+        if row.fsrs_state == FSRS_NEW:
+            state["introduced_at"] = now
+        session.connection().execute(
+            _UPDATE_STATE, {"b_user_id": user_id, "b_card_id": card_id, **state}
+        )
+    _forget_loaded_state(session, user_id, card_id)
+    log.update(
+        kind="mock" if kind == "mock" else outcome.kind, was_new=outcome.was_new,
+        due_after=outcome.state.due, interview_on=cap, state_before=snapshot(row),
+    )  # fmt: skip
+    log_id = _insert_log(session, log)
+    return _result(log, log_id, facts.deck, version + 1, outcome.state.leech), settings
 
 
 def undo(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> UndoResult:
@@ -929,15 +983,17 @@ def next_with_counts(
     user_id: int,
     *,
     settings: LearnerSettings | None = None,
+    last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> tuple[NextCard | None, QueueCounts]:
     """next_card and queue_counts at one instant, sharing their reads (the learner's
-    settings, the day's answer counts, the new cards). Pass `settings` when the caller
-    has them already (e.g. from grade's lock). Read-only."""
+    settings, the day's answer counts, the new cards). Pass `settings` and `last` (the
+    card and deck just answered) when the caller has them already (e.g. from a grade).
+    Read-only."""
     settings = settings if settings is not None else load_settings(session, user_id)
     today = _today(session, user_id, settings, clock.now())
     new_rows, new_available = _new_today(session, user_id, today)
-    shown = _choose(session, user_id, today, True, new_rows)
+    shown = _choose(session, user_id, today, True, new_rows, last)
     return shown, _counts(session, user_id, today, new_available)
 
 

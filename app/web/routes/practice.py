@@ -22,14 +22,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.db import session_scope
 from app.models.user import UserPublic
 from app.services import practice
 from app.services.scheduling import service as scheduler
-from app.web.deps import CsrfProtected, CurrentUser, EngineDep
+from app.web.deps import CsrfProtected, CurrentUser, EngineDep, run_db
 from app.web.i18n import gettext_for, normalise, translations
 from app.web.templating import templates
 
@@ -236,7 +235,7 @@ async def grade(
             "duration_ms": duration_of(duration_ms, shown_at),
         }
     htmx = is_htmx(request)
-    code, detail, stage = await run_in_threadpool(_answer, engine, user, lang, answer, htmx)
+    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx)
     if not htmx or stage is None:
         target = "/practice" + (f"?notice={code}" if code else "")
         return RedirectResponse(target, status_code=303)
