@@ -21,8 +21,9 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = ""
     # PostgreSQL connection pool per process: pool_size kept open, up to max_overflow
-    # more under load. SQLite keeps pool_size open and never caps (see app.db). Size the server's max_connections for
+    # more under load. Size the server's max_connections for
     # (web processes + workers) x (pool_size + max_overflow).
+    # SQLite keeps pool_size open and never caps them (see app.db).
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     content_dir: Path = PROJECT_ROOT / "content"

@@ -238,7 +238,7 @@ _SNAPSHOT_FIELDS = (
 _DATETIME_FIELDS = ("due", "last_review_at", "buried_until", "introduced_at")
 
 
-def snapshot(row: ReviewState | None) -> dict[str, Any] | None:
+def snapshot(row: ReviewState | Any | None) -> dict[str, Any] | None:
     """The row as JSON (floats round-trip exactly through repr), for undo."""
     if row is None:
         return None
@@ -739,7 +739,8 @@ def _forget_loaded_state(session: Session, user_id: int, card_id: str) -> None:
 
 
 def _insert_log(session: Session, log: dict[str, Any]) -> int:
-    return int(session.connection().execute(_INSERT_LOG, log).scalar_one())
+    log_id: int = session.connection().execute(_INSERT_LOG, log).scalar_one()
+    return log_id
 
 
 def _result(log: dict[str, Any], log_id: int, deck: str, version: int, leech: bool) -> GradeResult:
