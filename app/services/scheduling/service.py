@@ -739,7 +739,8 @@ def _forget_loaded_state(session: Session, user_id: int, card_id: str) -> None:
 
 
 def _insert_log(session: Session, log: dict[str, Any]) -> int:
-    log_id: int = session.connection().execute(_INSERT_LOG, log).scalar_one()
+    log_id = session.connection().execute(_INSERT_LOG, log).scalar_one()
+    assert log_id is not None
     return log_id
 
 
