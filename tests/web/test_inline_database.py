@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import httpx
@@ -12,6 +13,12 @@ import httpx
 from app.db import make_engine
 from app.web.deps import run_db
 from tests.conftest import TEST_PASSWORD, make_settings
+
+
+def run_async(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run on a thread of its own: the browser tests leave a loop on this one."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
 
 
 def test_run_db_is_inline_on_sqlite_and_in_a_worker_thread_elsewhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -24,7 +31,7 @@ def test_run_db_is_inline_on_sqlite_and_in_a_worker_thread_elsewhere(tmp_path) -
         pooled = await run_db(network_engine, threading.get_ident)  # type: ignore[arg-type]
         return here, inline, pooled
 
-    here, inline, pooled = asyncio.run(threads())
+    here, inline, pooled = run_async(threads())
     assert inline == here
     assert pooled != here
     sqlite_engine.dispose()
@@ -73,4 +80,4 @@ def test_many_learners_logging_in_at_once_on_a_small_pool_all_get_their_page(  #
             learners = asyncio.gather(*(learner(transport, name) for name in names))
             return await asyncio.wait_for(learners, timeout=60)
 
-    assert asyncio.run(scenario()) == [200] * len(names)
+    assert run_async(scenario()) == [200] * len(names)
