@@ -260,11 +260,6 @@ def _restore(row: ReviewState, snap: Mapping[str, Any]) -> None:
 _MEMORY_FIELDS = tuple(f.name for f in fields(MemoryState))
 
 
-def _apply(row: ReviewState, state: MemoryState) -> None:
-    for name in _MEMORY_FIELDS:  # not dataclasses.asdict: it deep-copies every value
-        setattr(row, name, getattr(state, name))
-
-
 # --- queue ------------------------------------------------------------------------
 
 
@@ -744,33 +739,17 @@ def _insert_log(session: Session, log: dict[str, Any]) -> int:
     return log_id
 
 
-def _result(log: dict[str, Any], log_id: int, deck: str, version: int, leech: bool) -> GradeResult:
+def _result(
+    log: Mapping[str, Any], log_id: int, deck: str, version: int, leech: bool, replayed: bool
+) -> GradeResult:
+    """The answer to a grade, from its log row's values."""
     due, at = log["due_after"], log["reviewed_at"]
     return GradeResult(
         log_id=log_id, card_id=log["card_id"], deck=deck, rating=log["rating"],
         kind=log["kind"], reviewed_at=at, due=due,
         interval_seconds=int((due - at).total_seconds()) if due else None,
-        version=version, leech=leech, replayed=False,
+        version=version, leech=leech, replayed=replayed,
     )  # fmt: skip
-
-
-def _result_of(log: ReviewLog, deck: str, version: int, leech: bool, replayed: bool) -> GradeResult:
-    assert log.id is not None
-    return GradeResult(
-        log_id=log.id,
-        card_id=log.card_id,
-        deck=deck,
-        rating=log.rating,
-        kind=log.kind,
-        reviewed_at=log.reviewed_at,
-        due=log.due_after,
-        interval_seconds=int((log.due_after - log.reviewed_at).total_seconds())
-        if log.due_after
-        else None,
-        version=version,
-        leech=leech,
-        replayed=replayed,
-    )
 
 
 def grade(
@@ -837,7 +816,10 @@ def grade_with_settings(
                 f"idempotency key {idempotency_key!r} was used for card {prior.card_id!r} "
                 f"rated {prior.rating}; send a new key for a new answer"
             )
-        return _result_of(prior, facts.deck, version, bool(row and row.leech), True), settings
+        replay = _result(
+            prior.model_dump(), facts.prior_id, facts.deck, version, bool(row and row.leech), True
+        )
+        return replay, settings
 
     if facts.card_status != "active":
         raise CardNotAvailable(f"card {card_id!r} is not an active card")
@@ -853,7 +835,7 @@ def grade_with_settings(
     }  # fmt: skip
     if kind == "cram":
         log_id = _insert_log(session, log)
-        return _result(log, log_id, facts.deck, version, bool(row and row.leech)), settings
+        return _result(log, log_id, facts.deck, version, bool(row and row.leech), False), settings
 
     if expected_version != version:
         raise GradeConflict(
@@ -895,7 +877,7 @@ def grade_with_settings(
         due_after=outcome.state.due, interview_on=cap, state_before=snapshot(row),
     )  # fmt: skip
     log_id = _insert_log(session, log)
-    return _result(log, log_id, facts.deck, version + 1, outcome.state.leech), settings
+    return _result(log, log_id, facts.deck, version + 1, outcome.state.leech, False), settings
 
 
 def undo(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> UndoResult:
