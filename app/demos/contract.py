@@ -9,6 +9,24 @@ A demo is a module in ``content/demos/<name>.py`` that defines:
   (``ge``/``le`` for numbers, ``Literal`` for choices) and a ``description``,
 - ``def run(params: Params, ctx: DemoContext) -> DemoResult``.
 
+Optional literal constants (read statically too; the web process never executes a demo):
+
+- ``TITLE_ZH``, ``DESCRIPTION_ZH``: the Chinese title and description;
+- ``CLAIMS_ZH: dict[str, str]``: the same claim ids, in Chinese;
+- ``CLAIM_SHOWN_WHEN`` / ``CLAIM_SHOWN_WHEN_ZH: dict[str, str]``: per claim id, the
+  parameter range where the effect shows ("depth >= 10 with sigmoid"), told to the learner
+  when the claim fails at the chosen parameters;
+- ``TEXT_ZH: dict[str, str]``: Chinese for every fixed English string the result shows
+  (chart titles, axis labels, series names, table titles and columns, metric names) and
+  for each ``Params`` field's description;
+- ``BENEFITS_FROM_GPU: bool`` (default False): the demo's point needs a GPU at full size
+  (it runs a larger configuration when ``ctx.device`` is CUDA, with the same claims);
+  other demos run on CPU workers even on a GPU host.
+
+Random inputs are drawn on the CPU from the seed and then moved to ``ctx.device``
+(``torch.manual_seed(ctx.seed); x = torch.randn(n).to(device)``), so a demo gives the
+same numbers whatever the device.
+
 ``run`` reports one ``Claim`` for every id in ``CLAIMS``. The top level of a demo
 module never imports torch (import it inside functions), so the web process can
 load ``Params`` cheaply. Demos seed from ``ctx.seed`` and compute on ``ctx.device``.
@@ -63,6 +81,7 @@ class Table(BaseModel):
 
 class DemoResult(BaseModel):
     summary: str
+    summary_zh: str = ""  # the same summary in Chinese, for Chinese pages
     metrics: dict[str, Scalar] = Field(default_factory=dict)
     tables: list[Table] = Field(default_factory=list)
     charts: list[Chart] = Field(default_factory=list)
