@@ -16,6 +16,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.content.problems import ContentError, Problem
 from app.content.render import RenderedCard, RenderJob, render_batch
+from app.content.render_cache import LinkTargets, RenderCache, render_key
 from app.content.tree import (
     CardSource,
     Deck,
@@ -184,7 +186,8 @@ def _import_tree(
     # Workers render while this process writes everything else; translations go in as
     # rendered batches arrive (in card-id order), all in the caller's one transaction.
     render_ids = sorted(to_render)
-    with _rendering(deck, render_ids, progress) as rendered_batches:
+    render_cache = RenderCache(cache_path.with_name("render-cache")) if cache_path else None
+    with _rendering(deck, render_ids, progress, render_cache) as rendered_batches:
         # 1. New cards first: moved history and translations point at them. A new card that
         # takes over former ids gets its revision number once their revisions have moved.
         adopting = {card_id for _, card_id in new_aliases if card_id not in existing}
@@ -383,8 +386,9 @@ def _translation_row(card_id: str, rendered: RenderedCard) -> dict[str, Any]:
     }
 
 
-def _render_job(deck: Deck, card: CardSource) -> RenderJob:
-    links: dict[str, tuple[str, dict[str, str]]] = {}
+def _link_targets(deck: Deck, card: CardSource) -> LinkTargets:
+    """Every link target the card uses -> (current id, {lang: title})."""
+    links: LinkTargets = {}
     for file in card.files.values():
         for target, _line in file.parsed.links:
             current = deck.resolve(target)
@@ -394,11 +398,15 @@ def _render_job(deck: Deck, card: CardSource) -> RenderJob:
                 titles = {target_card.meta.lang: target_card.files[target_card.meta.lang].title}
                 titles.update({lang: f.title for lang, f in target_card.files.items()})
                 links[target] = (current, titles)
+    return links
+
+
+def _render_job(deck: Deck, card: CardSource) -> RenderJob:
     files = [
         (lang, file.title, {name: s.text for name, s in file.sections.items()})
         for lang, file in card.files.items()
     ]
-    return card.id, files, card.folder, links
+    return card.id, files, card.folder, _link_targets(deck, card)
 
 
 # Set in the parent just before it forks render workers, which build their jobs from
@@ -420,8 +428,51 @@ RenderedBatches = Iterator[list[tuple[str, list[RenderedCard]]]]
 
 @contextmanager
 def _rendering(
-    deck: Deck, card_ids: list[str], progress: Progress | None
+    deck: Deck, card_ids: list[str], progress: Progress | None, cache: RenderCache | None
 ) -> Iterator[RenderedBatches]:
+    """Batches of rendered cards from the yielded iterator: those the render cache holds
+    first, then the others as they are rendered (see ``_rendering_missing``)."""
+    keys: dict[str, bytes] = {}
+    cached: list[tuple[str, list[RenderedCard]]] = []
+    missing: list[str] = []
+    for card_id in card_ids:
+        if cache is None:
+            missing.append(card_id)
+            continue
+        card = deck.cards[card_id]
+        keys[card_id] = render_key(
+            card_id, card.content_hash, card.folder, _link_targets(deck, card)
+        )
+        hit = cache.get(keys[card_id])
+        if hit is None:
+            missing.append(card_id)
+        else:
+            cached.append((card_id, hit))
+    total = len(card_ids)
+
+    def reported(fresh: RenderedBatches) -> RenderedBatches:
+        done = 0
+        for batch in chain(_chunks(cached, _RENDER_BATCH), fresh):
+            done += len(batch)
+            if progress:
+                progress("render", done, total)
+            yield batch
+
+    def remembered(fresh: RenderedBatches) -> RenderedBatches:
+        for batch in fresh:
+            if cache is not None:
+                for card_id, rendered in batch:
+                    cache.put(keys[card_id], card_id, rendered)
+            yield batch
+
+    with _rendering_missing(deck, missing) as fresh:
+        yield reported(remembered(fresh))
+    if cache is not None:
+        cache.save(set(deck.cards))
+
+
+@contextmanager
+def _rendering_missing(deck: Deck, card_ids: list[str]) -> Iterator[RenderedBatches]:
     """Batches of rendered cards, in ``card_ids`` order, from the yielded iterator.
 
     Above ``_PARALLEL_FROM`` cards, forked workers start rendering on entry, so the
@@ -429,18 +480,8 @@ def _rendering(
     process renders the next one not yet queued. Below it, batches render on demand here.
     """
     batches = [card_ids[i : i + _RENDER_BATCH] for i in range(0, len(card_ids), _RENDER_BATCH)]
-    total = len(card_ids)
-
-    def reported(results: RenderedBatches) -> RenderedBatches:
-        done = 0
-        for batch in results:
-            done += len(batch)
-            if progress:
-                progress("render", done, total)
-            yield batch
-
-    if total < _PARALLEL_FROM or not can_fork_workers():
-        yield reported(_render_cards(deck, batch) for batch in batches)
+    if len(card_ids) < _PARALLEL_FROM or not can_fork_workers():
+        yield (_render_cards(deck, batch) for batch in batches)
         return
     global _FORKED_DECK
     _FORKED_DECK = deck
@@ -449,7 +490,7 @@ def _rendering(
     workers = max(1, min(os.cpu_count() or 1, 8) - 1)
     try:
         with worker_pool(workers) as pool:
-            yield reported(_stream(pool, deck, batches, workers))
+            yield _stream(pool, deck, batches, workers)
     finally:
         _FORKED_DECK = None
 
