@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.content.problems import ContentError, Problem
 from app.content.render import RenderedCard, RenderJob, render_batch
 from app.content.render_cache import LinkTargets, RenderCache, render_key
+from app.content.snapshot import KnownTree, TreeSnapshot, load_known, save_known
 from app.content.tree import (
     CardSource,
     Deck,
@@ -126,9 +127,21 @@ def _import_tree(
     now: datetime,
     cache_path: Path | None,
 ) -> ImportReport:
+    snapshot_path = cache_path.with_name("tree-snapshot") if cache_path else None
+    snapshot = TreeSnapshot.take(content_dir) if snapshot_path and not rerender else None
+    if snapshot_path and snapshot:
+        known = load_known(snapshot_path, snapshot)
+        if known is not None and _database_holds(session, known):
+            if progress:
+                progress("check", len(known.cards), len(known.cards))
+            return ImportReport(unchanged=len(known.cards))
+
     deck = load_deck(content_dir, progress=progress, cache_path=cache_path)
     if deck.problems:
         raise ContentError(deck.problems)
+    if snapshot_path and snapshot:
+        cards = {i: (c.content_hash, c.rel_path) for i, c in deck.cards.items()}
+        save_known(snapshot_path, snapshot, KnownTree(cards, dict(deck.aliases)))
 
     existing = {
         row.id: _Existing(*row)
@@ -266,6 +279,22 @@ def _import_tree(
 
 
 # --- pieces ------------------------------------------------------------------------------
+
+
+def _database_holds(session: Session, known: KnownTree) -> bool:
+    """Whether the database's active cards and aliases are exactly what ``known`` found:
+    then importing the same files again would change nothing."""
+    active = {
+        card_id: (content_hash, file_path)
+        for card_id, status, content_hash, file_path in session.execute(
+            select(col(Card.id), Card.status, Card.content_hash, Card.file_path)  # type: ignore[call-overload]
+        )
+        if status == "active"
+    }
+    if active != known.cards:
+        return False
+    recorded = dict(session.execute(select(CardAlias.alias, CardAlias.card_id)).all())
+    return all(recorded.get(alias) == card_id for alias, card_id in known.aliases.items())
 
 
 def _check_against_history(deck: Deck, recorded: dict[str, str]) -> None:
