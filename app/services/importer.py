@@ -39,6 +39,7 @@ from app.content.tree import (
 )
 from app.models.base import utcnow
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
+from app.services import search_index
 from app.services.authoring.serialize import CardFields, card_to_markdown, unique_id
 
 AliasMover = Callable[[Session, str, str], None]
@@ -249,6 +250,7 @@ def _import_tree(
             session.execute(
                 delete(CardTranslation).where(col(CardTranslation.card_id).in_(id_chunk))
             )
+        search_index.remove(session, render_ids)
         tag_ids = sorted(content_changed)
         for id_chunk in _chunks(tag_ids, _CHUNK):
             session.execute(delete(CardTag).where(col(CardTag.card_id).in_(id_chunk)))
@@ -272,6 +274,10 @@ def _import_tree(
                 session,
                 CardTranslation,
                 (_translation_row(card_id, r) for card_id, rs in results for r in rs),
+            )
+            search_index.add(
+                session,
+                [(card_id, r.lang, r.title, r.search_text) for card_id, rs in results for r in rs],
             )
     if progress:
         progress("write", 1, 1)

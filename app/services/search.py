@@ -1,11 +1,8 @@
 """The deck browser's queries: tags with counts, mastery per deck, and full-text search
 over questions and answers.
 
-Search is portable SQL (every term must appear in the title or the plain text of
-question and answer, case-insensitively; title hits rank first), so it runs the same on
-SQLite and PostgreSQL without an FTS index to keep in step with the importer. The deck
-is thousands of cards at most; a LIKE scan over ``card_translation`` stays in the
-low milliseconds at that size.
+Search ranks with the engine's full-text index (``search_index``: SQLite FTS5 or a
+PostgreSQL tsvector, Chinese as character bigrams), which the importer keeps in step.
 """
 
 from __future__ import annotations
@@ -16,9 +13,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from app.models.card import Card, CardTag, CardTranslation
+from app.services import search_index
 from app.services.scheduling import service as scheduler
 
-MAX_TERMS = 8
 MAX_RESULTS = 50
 
 
@@ -66,31 +63,30 @@ def mastery_by_deck(session: Session, user_id: int) -> dict[str, scheduler.DeckR
     return {d.deck: d for d in report.decks}
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def terms_of(query: str) -> list[str]:
-    return [t for t in query.lower().split() if t][:MAX_TERMS]
+    return search_index.query_terms(query)
 
 
 def search(
     session: Session, query: str, lang: str = "en", *, limit: int = MAX_RESULTS
 ) -> list[SearchHit]:
-    """Active cards whose title, question or answer contain every word of `query`, in
-    any language; one hit per card (its `lang` text when that matched, else the first
-    matching language). Title matches first, then by deck and title."""
+    """Active cards whose text (title, question, answer, any language) holds every term
+    of ``query`` (each as a word prefix), best ranked first; one hit per card: its
+    ``lang`` text when that matched, else its best-ranked language."""
     terms = terms_of(query)
-    if not terms:
+    found = search_index.matches(session, terms, limit * 4)
+    best: dict[str, search_index.Match] = {}
+    order: list[str] = []
+    for match in found:
+        held = best.get(match.card_id)
+        if held is None:
+            order.append(match.card_id)
+            best[match.card_id] = match
+        elif match.lang == lang and held.lang != lang:
+            best[match.card_id] = match
+    chosen = [best[card_id] for card_id in order[:limit]]
+    if not chosen:
         return []
-    text = func.lower(CardTranslation.search_text)
-    title = func.lower(CardTranslation.title)
-    conditions = []
-    title_hits = []
-    for term in terms:
-        pattern = f"%{_escape_like(term)}%"
-        conditions.append(or_(text.like(pattern, escape="\\"), title.like(pattern, escape="\\")))
-        title_hits.append(title.like(pattern, escape="\\"))
     rows = session.execute(
         select(
             CardTranslation.card_id,
@@ -98,23 +94,27 @@ def search(
             CardTranslation.title,
             CardTranslation.search_text,
             Card.deck,
-            and_(*title_hits).label("in_title")
-            if len(title_hits) > 1
-            else title_hits[0].label("in_title"),
         )
         .join(Card, Card.id == CardTranslation.card_id)  # type: ignore[arg-type]
-        .where(Card.status == "active", *conditions)  # type: ignore[arg-type]
-        .order_by(Card.deck, CardTranslation.title)
-        .limit(limit * 4)
+        .where(
+            or_(
+                *(
+                    and_(CardTranslation.card_id == m.card_id, CardTranslation.lang == m.lang)  # type: ignore[arg-type]
+                    for m in chosen
+                )
+            )
+        )
     ).all()
-    best: dict[str, tuple[bool, SearchHit]] = {}
-    for card_id, row_lang, row_title, search_text, deck, in_title in rows:
-        hit = SearchHit(card_id, row_title, deck, row_lang, snippet(search_text or "", terms))
-        held = best.get(card_id)
-        if held is None or (row_lang == lang and held[1].lang != lang):
-            best[card_id] = (bool(in_title), hit)
-    ranked = sorted(best.values(), key=lambda x: (not x[0], x[1].deck, x[1].title))
-    return [hit for _, hit in ranked[:limit]]
+    by_key = {(r[0], r[1]): r for r in rows}
+    hits = []
+    for match in chosen:
+        row = by_key.get((match.card_id, match.lang))
+        if row is not None:
+            card_id, row_lang, title, search_text, deck = row
+            hits.append(
+                SearchHit(card_id, title, deck, row_lang, snippet(search_text or "", terms))
+            )
+    return hits
 
 
 def snippet(text: str, terms: list[str], width: int = 160) -> str:

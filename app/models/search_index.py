@@ -1,0 +1,38 @@
+"""The full-text search index's schema: an SQLite FTS5 virtual table, or a PostgreSQL
+table of tsvectors with a GIN index (``app/services/search_index.py`` fills and queries
+it). Not on the models' metadata (a virtual table has no place there): the initial
+migration calls ``create`` and ``drop`` (``app/migrate.py`` writes those calls when it
+regenerates it), and Alembic's comparisons skip the tables ``is_search_table`` names."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+TABLE = "card_search"
+
+
+def is_search_table(name: str | None) -> bool:
+    return bool(name) and str(name).startswith(TABLE)
+
+
+def create(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.execute(
+            text(
+                f"CREATE VIRTUAL TABLE {TABLE} USING fts5(card_id UNINDEXED, lang UNINDEXED, "
+                "title, body, tokenize = 'unicode61 remove_diacritics 2')"
+            )
+        )
+        return
+    conn.execute(
+        text(
+            f"CREATE TABLE {TABLE} (card_id VARCHAR NOT NULL, lang VARCHAR NOT NULL, "
+            "doc TSVECTOR NOT NULL, PRIMARY KEY (card_id, lang))"
+        )
+    )
+    conn.execute(text(f"CREATE INDEX {TABLE}_doc ON {TABLE} USING GIN (doc)"))
+
+
+def drop(conn: Connection) -> None:
+    conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))

@@ -1,0 +1,137 @@
+"""The full-text index behind search: SQLite FTS5 or a PostgreSQL tsvector with a GIN
+index, kept in step by the importer inside its transaction (``refresh``).
+
+Both engines see the same pre-tokenised text: lowercase words as they are, and every run
+of Chinese (CJK) characters as its overlapping bigrams ("梯度消失" -> "梯度 度消 消失"),
+the usual way to index Chinese without a dictionary. A query goes through the same
+tokeniser; every term must match, each as a prefix ("norm" finds "normalization"), and
+hits rank by BM25 (SQLite) or ts_rank (PostgreSQL) with the title weighted above the body.
+
+The schema is in ``app/models/search_index.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from app.models.card import CardTranslation
+from app.models.search_index import TABLE
+
+MAX_TERMS = 8
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"\w+")
+_TITLE_WEIGHT = 10.0
+
+
+def _bigrams(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+
+
+def index_text(value: str) -> str:
+    """The text as both engines index it: lowercase, CJK runs as bigrams."""
+    return _CJK.sub(_bigrams, value.lower())
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms of a search box query, tokenised as the index is (at most MAX_TERMS)."""
+    return _WORD.findall(index_text(query))[:MAX_TERMS]
+
+
+# --- keeping it in step --------------------------------------------------------------
+
+
+def refresh(session: Session, card_ids: Sequence[str]) -> None:
+    """Re-index these cards' translations as the session sees them now (rows of cards
+    without translations any more are removed). Runs in the caller's transaction."""
+    remove(session, card_ids)
+    for chunk in _chunks(list(card_ids)):
+        rows = session.execute(
+            select(
+                CardTranslation.card_id,
+                CardTranslation.lang,
+                CardTranslation.title,
+                CardTranslation.search_text,
+            ).where(col(CardTranslation.card_id).in_(chunk))
+        ).all()
+        add(session, [tuple(row) for row in rows])
+
+
+def remove(session: Session, card_ids: Sequence[str]) -> None:
+    for chunk in _chunks(list(card_ids)):
+        params = {f"id{i}": card_id for i, card_id in enumerate(chunk)}
+        in_list = ", ".join(f":id{i}" for i in range(len(chunk)))
+        session.execute(text(f"DELETE FROM {TABLE} WHERE card_id IN ({in_list})"), params)
+
+
+def add(session: Session, rows: Sequence[tuple[str, str, str, str]]) -> None:
+    """Index (card id, lang, title, plain text) rows whose old rows are already gone."""
+    if not rows:
+        return
+    values = [
+        {"card_id": c, "lang": lang, "title": index_text(t), "body": index_text(b or "")}
+        for c, lang, t, b in rows
+    ]
+    if session.get_bind().dialect.name == "sqlite":
+        insert = (
+            f"INSERT INTO {TABLE} (card_id, lang, title, body) "
+            "VALUES (:card_id, :lang, :title, :body)"
+        )
+    else:
+        insert = (
+            f"INSERT INTO {TABLE} (card_id, lang, doc) VALUES (:card_id, :lang, "
+            "setweight(to_tsvector('simple', :title), 'A') || "
+            "setweight(to_tsvector('simple', :body), 'D'))"
+        )
+    session.execute(text(insert), values)
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# --- querying ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    card_id: str
+    lang: str
+    rank: float  # lower is better
+
+
+def matches(session: Session, terms: list[str], limit: int) -> list[Match]:
+    """Translations of active cards that hold every term (as a prefix), best first."""
+    if not terms:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        expression = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+        rows = session.execute(
+            text(
+                f"SELECT s.card_id, s.lang, bm25({TABLE}, 0, 0, {_TITLE_WEIGHT}, 1.0) AS rank "
+                f"FROM {TABLE} AS s JOIN card AS c ON c.id = s.card_id "
+                f"WHERE {TABLE} MATCH :expression AND c.status = 'active' "
+                "ORDER BY rank LIMIT :limit"
+            ),
+            {"expression": expression, "limit": limit},
+        ).all()
+    else:
+        # Terms are \\w+ tokens, so they need no quoting inside to_tsquery.
+        expression = " & ".join(f"{t}:*" for t in terms)
+        rows = session.execute(
+            text(
+                "SELECT s.card_id, s.lang, -ts_rank(s.doc, q, 1) AS rank "
+                f"FROM {TABLE} AS s JOIN card AS c ON c.id = s.card_id, "
+                "to_tsquery('simple', :expression) AS q "
+                "WHERE s.doc @@ q AND c.status = 'active' ORDER BY rank LIMIT :limit"
+            ),
+            {"expression": expression, "limit": limit},
+        ).all()
+    return [Match(card_id, lang, float(rank)) for card_id, lang, rank in rows]

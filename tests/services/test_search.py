@@ -1,0 +1,76 @@
+"""Full-text search on both engines: ranked, Chinese by bigrams, word prefixes, kept in
+step by the importer (edits, retirements), one hit per card in the page's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.services.search import search
+from app.services.search_index import index_text, query_terms
+from tests.services.test_import_cache import card, put, run
+
+
+def zh(card_id: str, title: str, answer: str) -> str:
+    return (
+        f"---\nid: {card_id}\nlang: zh\ntitle: {title}\n---\n"
+        f"## Question\n问题\n\n## Answer\n{answer}\n"
+    )
+
+
+def found(engine: Engine, query: str, lang: str = "en") -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        return [(h.card_id, h.lang) for h in search(session, query, lang)]
+
+
+def test_chinese_is_indexed_as_bigrams() -> None:
+    assert index_text("梯度消失 in RNN") == " 梯度 度消 消失  in rnn"
+    assert query_terms("梯度消失, Batch-Norm") == ["梯度", "度消", "消失", "batch", "norm"]
+
+
+def test_ranked_prefix_and_chinese_search(any_engine: Engine, content_dir: Path, tmp_path: Path):
+    put(content_dir, "adam.md", card("adam", title="Adam bias correction", links="moments"))
+    put(content_dir, "sgd.md", card("sgd", title="Plain SGD", links="unlike adam, no moments"))
+    put(content_dir, "bn.md", card("bn", title="Batch normalization", links="statistics"))
+    put(content_dir, "bn.zh.md", zh("bn", "批归一化", "训练时用批统计量，推理时用滑动平均。"))
+    run(any_engine, content_dir, tmp_path / "data" / "parse-cache")
+
+    # Both mention adam; the title hit ranks first.
+    assert found(any_engine, "adam") == [("adam", "en"), ("sgd", "en")]
+    assert found(any_engine, "ADAM moments")[0] == ("adam", "en")
+    # Every term must match, as a word prefix.
+    assert found(any_engine, "normaliz") == [("bn", "en")]
+    assert found(any_engine, "adam statistics") == []
+    # Chinese words inside a sentence, and the page language picks the text shown.
+    assert found(any_engine, "滑动平均", "zh") == [("bn", "zh")]
+    assert found(any_engine, "batch", "zh") == [("bn", "en")]  # only the English text holds it
+    assert found(any_engine, "批", "zh") == [("bn", "zh")]
+    assert found(any_engine, "归一", "en") == [("bn", "zh")]
+    assert found(any_engine, "zzzqqq") == []
+    assert found(any_engine, "  ") == []
+
+
+def test_the_importer_keeps_the_index_in_step(
+    any_engine: Engine, content_dir: Path, tmp_path: Path
+):
+    cache = tmp_path / "data" / "parse-cache"
+    put(content_dir, "a.md", card("a", links="the quokka"))
+    gone = put(content_dir, "b.md", card("b", links="a wombat"))
+    run(any_engine, content_dir, cache)
+    assert found(any_engine, "quokka") == [("a", "en")]
+    put(content_dir, "a.md", card("a", links="the numbat"))
+    gone.unlink()
+    run(any_engine, content_dir, cache)
+    assert found(any_engine, "quokka") == []
+    assert found(any_engine, "numbat") == [("a", "en")]
+    assert found(any_engine, "wombat") == []  # retired cards are not found
+
+
+def test_query_syntax_is_never_interpreted(engine: Engine, content_dir: Path, tmp_path: Path):
+    put(content_dir, "a.md", card("a", links="near or and not"))
+    run(engine, content_dir, tmp_path / "data" / "parse-cache")
+    for query in ['"', "a* OR", "NEAR(x y)", "^a", "a:b", "(", "-x", "\\", "'; drop"]:
+        found(engine, query)  # no syntax error reaches the caller
+    assert found(engine, "NOT") == [("a", "en")]
