@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.models.card import Card, CardTag, CardTranslation
+from app.models.card import Card, CardTag
 from app.services import search_index
 from app.services.scheduling import service as scheduler
 
@@ -84,37 +84,10 @@ def search(
             best[match.card_id] = match
         elif match.lang == lang and held.lang != lang:
             best[match.card_id] = match
-    chosen = [best[card_id] for card_id in order[:limit]]
-    if not chosen:
-        return []
-    rows = session.execute(
-        select(
-            CardTranslation.card_id,
-            CardTranslation.lang,
-            CardTranslation.title,
-            CardTranslation.search_text,
-            Card.deck,
-        )
-        .join(Card, Card.id == CardTranslation.card_id)  # type: ignore[arg-type]
-        .where(
-            or_(
-                *(
-                    and_(CardTranslation.card_id == m.card_id, CardTranslation.lang == m.lang)  # type: ignore[arg-type]
-                    for m in chosen
-                )
-            )
-        )
-    ).all()
-    by_key = {(r[0], r[1]): r for r in rows}
-    hits = []
-    for match in chosen:
-        row = by_key.get((match.card_id, match.lang))
-        if row is not None:
-            card_id, row_lang, title, search_text, deck = row
-            hits.append(
-                SearchHit(card_id, title, deck, row_lang, snippet(search_text or "", terms))
-            )
-    return hits
+    return [
+        SearchHit(m.card_id, m.title, m.deck, m.lang, snippet(m.text, terms))
+        for m in (best[card_id] for card_id in order[:limit])
+    ]
 
 
 def snippet(text: str, terms: list[str], width: int = 160) -> str:

@@ -26,6 +26,10 @@ MAX_TERMS = 8
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"\w+")
 _TITLE_WEIGHT = 10.0
+_JOINS = (
+    "JOIN card AS c ON c.id = s.card_id "
+    "JOIN card_translation AS t ON t.card_id = s.card_id AND t.lang = s.lang "
+)
 
 
 def _bigrams(match: re.Match[str]) -> str:
@@ -105,6 +109,9 @@ class Match:
     card_id: str
     lang: str
     rank: float  # lower is better
+    title: str
+    text: str  # the translation's plain text, for a snippet
+    deck: str
 
 
 def matches(session: Session, terms: list[str], limit: int) -> list[Match]:
@@ -115,8 +122,8 @@ def matches(session: Session, terms: list[str], limit: int) -> list[Match]:
         expression = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
         rows = session.execute(
             text(
-                f"SELECT s.card_id, s.lang, bm25({TABLE}, 0, 0, {_TITLE_WEIGHT}, 1.0) AS rank "
-                f"FROM {TABLE} AS s JOIN card AS c ON c.id = s.card_id "
+                f"SELECT s.card_id, s.lang, bm25({TABLE}, 0, 0, {_TITLE_WEIGHT}, 1.0) AS rank, "
+                f"t.title, t.search_text, c.deck FROM {TABLE} AS s {_JOINS}"
                 f"WHERE {TABLE} MATCH :expression AND c.status = 'active' "
                 "ORDER BY rank LIMIT :limit"
             ),
@@ -127,11 +134,14 @@ def matches(session: Session, terms: list[str], limit: int) -> list[Match]:
         expression = " & ".join(f"{t}:*" for t in terms)
         rows = session.execute(
             text(
-                "SELECT s.card_id, s.lang, -ts_rank(s.doc, q, 1) AS rank "
-                f"FROM {TABLE} AS s JOIN card AS c ON c.id = s.card_id, "
+                "SELECT s.card_id, s.lang, -ts_rank(s.doc, q, 1) AS rank, t.title, t.search_text, "
+                f"c.deck FROM {TABLE} AS s {_JOINS}, "
                 "to_tsquery('simple', :expression) AS q "
                 "WHERE s.doc @@ q AND c.status = 'active' ORDER BY rank LIMIT :limit"
             ),
             {"expression": expression, "limit": limit},
         ).all()
-    return [Match(card_id, lang, float(rank)) for card_id, lang, rank in rows]
+    return [
+        Match(card_id, lang, float(rank), title, search_text or "", deck)
+        for card_id, lang, rank, title, search_text, deck in rows
+    ]
