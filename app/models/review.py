@@ -36,7 +36,14 @@ class ReviewState(SQLModel, table=True):
     __tablename__ = "review_state"
     __table_args__ = (
         # The queue's index: learning / review cards of one learner by due.
-        Index("ix_review_state_user_id_fsrs_state_due", "user_id", "fsrs_state", "due"),
+        # card_id last: the queue reads due cards in (due, card_id) order without a sort.
+        Index(
+            "ix_review_state_user_id_fsrs_state_due_card_id",
+            "user_id",
+            "fsrs_state",
+            "due",
+            "card_id",
+        ),
         Index("ix_review_state_card_id", "card_id"),
     )
 

@@ -12,15 +12,31 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, and_, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from app.db import read_rows
+from app.models.base import UTCDateTime
 from app.models.card import Card, CardRevision, CardTag
 from app.models.review import (
     FSRS_LEARNING,
@@ -346,64 +362,64 @@ def _learning_rows(session: Session, user_id: int, until: datetime, now: datetim
     return list(read_rows(session, _LEARNING_ROWS, params).all())
 
 
-_DUE_REVIEW_WINDOW = (
-    select(
-        ReviewState.card_id,
-        ReviewState.due,
-        ReviewState.version,
-        ReviewState.stability,
-        ReviewState.last_review_at,
-    )  # fmt: skip
-    .where(
-        col(ReviewState.user_id) == _USER,
-        col(ReviewState.fsrs_state) == FSRS_REVIEW,
-        col(ReviewState.due) <= _NOW,
-        col(ReviewState.suspended).is_(False),
-        _not_buried(_NOW),
-    )
-    .order_by(col(ReviewState.due), col(ReviewState.card_id))
-    .limit(REVIEW_WINDOW)
-)
-_DECKS_OF = select(Card.id, Card.deck, Card.status).where(
-    col(Card.id).in_(bindparam("ids", expanding=True))
-)
+# Due reviews, lowest predicted recall first, ranked in SQL. Recall (1 + f t/S)^decay
+# falls as t/S grows, for any parameters, so "lowest recall first" is "largest t/S
+# first", with t in whole days as fsrs.get_card_retrievability counts them (and no
+# stability or last review: recall 0, first of all). The ranking looks at the
+# REVIEW_WINDOW oldest due cards (the (learner, state, due) index yields them in
+# order), so its cost is bounded whatever the size of the deck or the backlog: a
+# backlog larger than the window (months of missed days) is worked through oldest
+# first, weakest first within the window. Only the rows asked for leave the database.
+_DUE_WINDOW = f"""
+    SELECT card_id, due, version, stability, last_review_at FROM review_state
+    WHERE user_id = :user_id AND fsrs_state = {FSRS_REVIEW} AND due <= :now
+      AND suspended = {{false}} AND (buried_until IS NULL OR buried_until <= :now)
+    ORDER BY due, card_id LIMIT {REVIEW_WINDOW}
+"""
+# Whole days from last_review_at to :now, exactly as timedelta.days counts them.
+_ELAPSED_DAYS = {
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff': whole calendar days, less one when the
+    # time of day has not come round yet (exact; julianday of a date is exact).
+    "sqlite": "(julianday(substr(:now, 1, 10)) - julianday(substr(w.last_review_at, 1, 10))"
+    " - (substr(:now, 12) < substr(w.last_review_at, 12)))",
+    "postgresql": "floor(extract(epoch from (:now - w.last_review_at)) / 86400)",
+}
+_MAX = {"sqlite": "max", "postgresql": "greatest"}
+_FALSE = {"sqlite": "0", "postgresql": "false"}
 
 
-def _due_review_rows(
-    session: Session, user_id: int, now: datetime, limit: int, recall: Any
-) -> list[Any]:
-    """Due reviews, lowest predicted recall first, at most `limit` of them.
-
-    The (learner, state, due) index yields the due range oldest first; the ranking
-    looks at the REVIEW_WINDOW oldest due cards, so its cost is bounded whatever the
-    size of the deck or of the backlog. A backlog larger than the window (months of
-    missed days) is worked through oldest first, weakest first within the window."""
-    window = read_rows(session, _DUE_REVIEW_WINDOW, {"user_id": user_id, "now": now}).all()
-
-    def lowest_recall_first(r: Any) -> tuple[float, datetime, str]:
-        return (recall(r.stability, r.last_review_at, now), r.due, r.card_id)
-
-    window = sorted(window, key=lowest_recall_first)
-    out: list[Any] = []
-    for start in range(0, len(window), limit):
-        chunk = window[start : start + limit]
-        # Status is filtered here, not in SQL: with it in the WHERE clause SQLite
-        # prefers the status index and reads every active card.
-        decks = {
-            card_id: deck
-            for card_id, deck, card_status in read_rows(
-                session, _DECKS_OF, {"ids": [r.card_id for r in chunk]}
-            ).all()
-            if card_status == "active"
-        }
-        out.extend(
-            _Row(r.card_id, r.due, r.version, r.stability, r.last_review_at, decks[r.card_id])
-            for r in chunk
-            if r.card_id in decks
+@cache
+def _due_reviews_statement(dialect: str) -> Any:
+    sql = f"""
+        SELECT w.card_id, w.due, w.version, w.stability, w.last_review_at, c.deck
+        FROM ({_DUE_WINDOW.format(false=_FALSE[dialect])}) AS w
+        JOIN card AS c ON c.id = w.card_id
+        WHERE c.status = 'active'
+        ORDER BY
+          CASE WHEN w.stability IS NULL OR w.last_review_at IS NULL THEN 0 ELSE 1 END,
+          {_MAX[dialect]}(0, {_ELAPSED_DAYS[dialect]}) * 1.0 / w.stability DESC,
+          w.due, w.card_id
+        LIMIT :limit
+    """
+    return (
+        text(sql)
+        .bindparams(bindparam("now", type_=UTCDateTime()), bindparam("limit", type_=Integer))
+        .columns(
+            card_id=String,
+            due=UTCDateTime(),
+            version=Integer,
+            stability=Float,
+            last_review_at=UTCDateTime(),
+            deck=String,
         )
-        if len(out) >= limit:
-            break
-    return out[:limit]
+    )
+
+
+def _due_review_rows(session: Session, user_id: int, now: datetime, limit: int) -> list[Any]:
+    """Due reviews of active cards, lowest predicted recall first, at most `limit`."""
+    statement = _due_reviews_statement(session.get_bind().dialect.name)
+    params = {"user_id": user_id, "now": now, "limit": limit}
+    return [_Row(*row) for row in read_rows(session, statement, params).all()]
 
 
 class _Row(NamedTuple):
@@ -525,7 +541,6 @@ def _choose(
     """next_card's body; `new_rows`: the new candidates, `last`: the (card, deck) of the
     learner's last answer, when the caller has them."""
     settings, now = today.settings, today.now
-    recall = _recall_fn(config_for(settings))
     last_card, last_deck = last if last is not None else _last_answered(session, user_id)
 
     learning = _learning_rows(session, user_id, now + LEARN_AHEAD, now)
@@ -539,7 +554,7 @@ def _choose(
             return []
         if interview.active(settings, now):
             return interview.review_candidates(session, settings, now, done)[:left]
-        return _due_review_rows(session, user_id, now, min(left, REVIEW_CANDIDATES), recall)
+        return _due_review_rows(session, user_id, now, min(left, REVIEW_CANDIDATES))
 
     def new() -> list[Any]:
         if new_rows is not None:

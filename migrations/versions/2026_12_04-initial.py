@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:17:30.190697
+Create Date: 2026-12-04 16:47:58.203298
 """
 
 from collections.abc import Sequence
@@ -237,7 +237,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('review_state', schema=None) as batch_op:
         batch_op.create_index('ix_review_state_card_id', ['card_id'], unique=False)
-        batch_op.create_index('ix_review_state_user_id_fsrs_state_due', ['user_id', 'fsrs_state', 'due'], unique=False)
+        batch_op.create_index('ix_review_state_user_id_fsrs_state_due_card_id', ['user_id', 'fsrs_state', 'due', 'card_id'], unique=False)
 
     op.create_table('mock_question',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -305,7 +305,7 @@ def downgrade() -> None:
     op.drop_table('review_log')
     op.drop_table('mock_question')
     with op.batch_alter_table('review_state', schema=None) as batch_op:
-        batch_op.drop_index('ix_review_state_user_id_fsrs_state_due')
+        batch_op.drop_index('ix_review_state_user_id_fsrs_state_due_card_id')
         batch_op.drop_index('ix_review_state_card_id')
 
     op.drop_table('review_state')
