@@ -24,6 +24,10 @@ def create(conn: Connection) -> None:
                 "title, body, tokenize = 'unicode61 remove_diacritics 2')"
             )
         )
+        # The ranking the `rank` column gives: BM25, a title hit worth ten in the body.
+        conn.execute(
+            text(f"INSERT INTO {TABLE} ({TABLE}, rank) VALUES ('rank', 'bm25(0, 0, 10.0, 1.0)')")
+        )
         return
     conn.execute(
         text(

@@ -260,7 +260,10 @@ def _import_tree(
             ({"card_id": i, "tag": t} for i in tag_ids for t in deck.cards[i].meta.tags),
         )
 
-        # 4. Cards whose files are gone leave every queue; their history stays.
+        # 4. Cards whose files are gone leave every queue and the search; their history
+        # stays. Reactivated cards that are not re-rendered come back into the search.
+        search_index.remove(session, retire_ids)
+        search_index.refresh(session, sorted(set(reactivated_ids) - to_render))
         for chunk in _chunks(retire_ids, _CHUNK):
             session.execute(
                 update(Card)

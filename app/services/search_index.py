@@ -25,7 +25,6 @@ from app.models.search_index import TABLE
 MAX_TERMS = 8
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"\w+")
-_TITLE_WEIGHT = 10.0
 _JOINS = (
     "JOIN card AS c ON c.id = s.card_id "
     "JOIN card_translation AS t ON t.card_id = s.card_id AND t.lang = s.lang "
@@ -115,32 +114,35 @@ class Match:
 
 
 def matches(session: Session, terms: list[str], limit: int) -> list[Match]:
-    """Translations of active cards that hold every term (as a prefix), best first."""
+    """Translations of active cards that hold every term (as a prefix), best first.
+
+    The index ranks and cuts first, in a subquery; only the top rows are joined to their
+    text, so a query matching most of the deck reads no more text than one matching few."""
     if not terms:
         return []
     if session.get_bind().dialect.name == "sqlite":
         expression = " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
-        rows = session.execute(
-            text(
-                f"SELECT s.card_id, s.lang, bm25({TABLE}, 0, 0, {_TITLE_WEIGHT}, 1.0) AS rank, "
-                f"t.title, t.search_text, c.deck FROM {TABLE} AS s {_JOINS}"
-                f"WHERE {TABLE} MATCH :expression AND c.status = 'active' "
-                "ORDER BY rank LIMIT :limit"
-            ),
-            {"expression": expression, "limit": limit},
-        ).all()
+        # `rank` is FTS5's ranking column (bm25 with the weights set by ``create``);
+        # ORDER BY rank LIMIT is the form FTS5 answers without sorting every match.
+        ranked = (
+            f"SELECT card_id, lang, rank FROM {TABLE} WHERE {TABLE} MATCH :expression "
+            "ORDER BY rank LIMIT :limit"
+        )
     else:
-        # Terms are \\w+ tokens, so they need no quoting inside to_tsquery.
+        # Terms are \w+ tokens, so they need no quoting inside to_tsquery.
         expression = " & ".join(f"{t}:*" for t in terms)
-        rows = session.execute(
-            text(
-                "SELECT s.card_id, s.lang, -ts_rank(s.doc, q, 1) AS rank, t.title, t.search_text, "
-                f"c.deck FROM {TABLE} AS s {_JOINS}, "
-                "to_tsquery('simple', :expression) AS q "
-                "WHERE s.doc @@ q AND c.status = 'active' ORDER BY rank LIMIT :limit"
-            ),
-            {"expression": expression, "limit": limit},
-        ).all()
+        ranked = (
+            f"SELECT card_id, lang, -ts_rank(doc, q, 1) AS rank FROM {TABLE}, "
+            "to_tsquery('simple', :expression) AS q WHERE doc @@ q "
+            "ORDER BY rank LIMIT :limit"
+        )
+    rows = session.execute(
+        text(
+            "SELECT s.card_id, s.lang, s.rank, t.title, t.search_text, c.deck "
+            f"FROM ({ranked}) AS s {_JOINS} WHERE c.status = 'active' ORDER BY s.rank"
+        ),
+        {"expression": expression, "limit": limit},
+    ).all()
     return [
         Match(card_id, lang, float(rank), title, search_text or "", deck)
         for card_id, lang, rank, title, search_text, deck in rows

@@ -66,6 +66,9 @@ def test_the_importer_keeps_the_index_in_step(
     assert found(any_engine, "quokka") == []
     assert found(any_engine, "numbat") == [("a", "en")]
     assert found(any_engine, "wombat") == []  # retired cards are not found
+    put(content_dir, "b.md", card("b", links="a wombat"))
+    run(any_engine, content_dir, cache)
+    assert found(any_engine, "wombat") == [("b", "en")]  # and found again when back
 
 
 def test_query_syntax_is_never_interpreted(engine: Engine, content_dir: Path, tmp_path: Path):
