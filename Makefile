@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 PROJECT_SPEC ?= .[dev]
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run worker test lint browser demo-check bench clean
+.PHONY: setup run worker test lint browser demo-check bench-smoke clean
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,10 @@ lint: setup
 
 demo-check: setup
 	$(BIN)/backprop demo check
+
+# Every benchmark with --quick: checks they run, not their figures (CI).
+bench-smoke: setup
+	$(BIN)/python bench/smoke.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -80,7 +80,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--demo", default="vanishing_gradients")
     parser.add_argument("--fresh-runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 5 runs, 1 fresh")
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.fresh_runs = 5, 1
 
     tmp = Path(tempfile.mkdtemp(prefix="demo-bench-"))
     content = PROJECT_ROOT / "content"

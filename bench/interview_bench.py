@@ -105,7 +105,12 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=400)
     parser.add_argument("--days", type=int, default=21)
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run (CI): 40 cards, 3 days, 2 seeds"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.cards, args.days, args.seeds = 40, 3, 2
     sched = Scheduler(enable_fuzzing=False)
     results: dict[str, list[tuple[float, int]]] = {
         "plain FSRS": [],

@@ -97,7 +97,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative")
     parser.add_argument("--save", metavar="FILE", help="also write the cProfile stats here")
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): 10 answers")
     args = parser.parse_args()
+    if args.quick:
+        args.answers = 10
     import anyio.to_thread
     from sqlalchemy import event
 

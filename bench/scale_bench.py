@@ -264,7 +264,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run (CI): 10 runs, 2 in flight, 1 s"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.inflight, args.latency_runs, args.seconds, args.clients = 10, 2, 5, 1.0, 2
     print(f"machine: {os.cpu_count()} CPU cores; PostgreSQL {args.pg}; Redis {args.redis}")
 
     name, url = fresh_pg_database(args.pg)

@@ -12,8 +12,10 @@ reads an index on (learner, state, due), it does not scan).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if "BACKPROP_BENCH_APP" not in os.environ:  # --against runs another revision's app/
+    sys.path.insert(0, str(ROOT))
 
 from fsrs import Card as FsrsCard  # noqa: E402
 from fsrs import Rating, Scheduler  # noqa: E402
@@ -194,6 +197,8 @@ def time_grade_next(engine, user_id, clock, n):
             card = service.next_card(s, user_id, clock=clock)
         out.append(time.perf_counter() - t0)
         clock.advance(seconds=8)
+        if card is None:  # a small deck's day is done
+            break
     return out
 
 
@@ -204,10 +209,18 @@ def ms(x):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="100,000 log rows instead of 1,000,000"
+        "--quick", action="store_true", help="smoke run (CI): 1,000 cards, 10,000 log rows"
     )
+    parser.add_argument("--against", metavar="REV", help="first run the app/ of git revision REV")
     args = parser.parse_args()
-    n_logs = 100_000 if args.quick else 1_000_000
+    if args.against:
+        run_against(args.against, args.quick)
+        print("=== this tree")
+    cards, n_logs, learners, grow = (
+        (1_000, 10_000, 10, (1_000, 2_000))
+        if args.quick
+        else (10_000, 1_000_000, 100, (1_000, 10_000, 100_000))
+    )
 
     sched = Scheduler(enable_fuzzing=False)
     card = FsrsCard(card_id=1)
@@ -216,13 +229,13 @@ def main() -> None:
     later = NOW + timedelta(days=5)
     reps = 20_000
     bare = timeit.timeit(lambda: sched.review_card(card, Rating.Good, later), number=reps) / reps
-    print(f"bare fsrs Scheduler.review_card: {bare * 1e6:.1f} us")
+    print(f"bare fsrs Scheduler.review_card: {bare * 1e6:.1f} us; load {os.getloadavg()[0]:.2f}")
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        engine = build(Path(tmp) / "one.db", 1, 10_000, n_logs)
+        engine = build(Path(tmp) / "one.db", 1, cards, n_logs)
         elapsed = time.perf_counter() - t0
-        print(f"built 1 learner x 10,000 cards, {n_logs:,} log rows in {elapsed:.0f} s")
+        print(f"built 1 learner x {cards:,} cards, {n_logs:,} log rows in {elapsed:.0f} s")
         clock = FixedClock(NOW)
         time_next(engine, 1, clock, 20)  # warm up
         nxt = time_next(engine, 1, clock, 300)
@@ -235,18 +248,21 @@ def main() -> None:
         engine.dispose()
 
         t0 = time.perf_counter()
-        engine = build(Path(tmp) / "many.db", 100, 1_000, 1_000)
-        print(f"built 100 learners x 1,000 cards in {time.perf_counter() - t0:.0f} s")
+        engine = build(Path(tmp) / "many.db", learners, 1_000, 1_000)
+        print(f"built {learners} learners x 1,000 cards in {time.perf_counter() - t0:.0f} s")
         clock = FixedClock(NOW)
-        nxt = [t for u in range(1, 101, 10) for t in time_next(engine, u, clock, 30)]
-        gn = [t for u in range(2, 101, 10) for t in time_grade_next(engine, u, clock, 30)]
+        step = max(1, learners // 10)
+        nxt = [t for u in range(1, learners + 1, step) for t in time_next(engine, u, clock, 30)]
+        gn = [
+            t for u in range(2, learners + 1, step) for t in time_grade_next(engine, u, clock, 30)
+        ]
         print(f"  next-card   p50 {ms(pct(nxt, 0.5))}  p95 {ms(pct(nxt, 0.95))}")
         print(f"  grade+next  p50 {ms(pct(gn, 0.5))}  p95 {ms(pct(gn, 0.95))}")
         engine.dispose()
 
         print("next-card as the deck grows (10 log rows per card, ~3% of cards due):")
         base = None
-        for n in (1_000, 10_000, 100_000):
+        for n in grow:
             engine = build(Path(tmp) / f"grow{n}.db", 1, n, 10 * n)
             clock = FixedClock(NOW)
             time_next(engine, 1, clock, 10)
@@ -255,6 +271,21 @@ def main() -> None:
             base = base or p50
             print(f"  {n:>7,} cards  p50 {ms(p50)}  p95 {ms(pct(t, 0.95))}  x{p50 / base:.2f}")
             engine.dispose()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def run_against(rev: str, quick: bool) -> None:
+    """This bench, run on the app/ and migrations/ of ``rev`` in a child process."""
+    with tempfile.TemporaryDirectory(prefix="backprop-bench-old-") as old:
+        archive = subprocess.run(
+            ["git", "archive", rev, "app", "migrations"], cwd=ROOT, check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        print(f"=== revision {rev}", flush=True)
+        env = {**os.environ, "PYTHONPATH": old, "BACKPROP_BENCH_APP": old}
+        subprocess.run(
+            [sys.executable, __file__, *(["--quick"] if quick else [])], env=env, check=True
+        )
 
 
 if __name__ == "__main__":
