@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.services import search_index
 from app.services.search import search
 from app.services.search_index import index_text, query_terms
 from tests.services.test_import_cache import card, put, run
@@ -77,3 +79,18 @@ def test_query_syntax_is_never_interpreted(engine: Engine, content_dir: Path, tm
     for query in ['"', "a* OR", "NEAR(x y)", "^a", "a:b", "(", "-x", "\\", "'; drop"]:
         found(engine, query)  # no syntax error reaches the caller
     assert found(engine, "NOT") == [("a", "en")]
+
+
+def test_a_query_matching_most_of_the_deck_ranks_a_bounded_share(
+    any_engine: Engine, content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    for name in "abcd":
+        put(content_dir, f"{name}.md", card(name, links="a quokka here"))
+    put(content_dir, "e.md", card("e", title="The quokka", links="nothing"))
+    run(any_engine, content_dir, tmp_path / "data" / "parse-cache")
+    assert len(found(any_engine, "quokka")) == 5
+    monkeypatch.setattr(search_index, "MAX_RANKED", 2)
+    hits = found(any_engine, "quokka")
+    # The title match always; of the other matches, the first MAX_RANKED.
+    assert hits[0] == ("e", "en")
+    assert len(hits) == 3
