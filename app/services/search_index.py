@@ -118,7 +118,7 @@ class Match:
 # a query that matches most of a large deck ranks a bounded share of it: its title
 # matches, and the first MAX_RANKED matches in index order. Such a query says little
 # about what the learner wants; one that matches fewer cards is ranked in full.
-MAX_RANKED = 2000
+MAX_RANKED = 1000
 
 
 def matches(session: Session, terms: list[str], limit: int) -> list[Match]:
