@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import timeit
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,7 +30,8 @@ if "BACKPROP_BENCH_APP" not in os.environ:  # --against runs another revision's 
 
 from fsrs import Card as FsrsCard  # noqa: E402
 from fsrs import Rating, Scheduler  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import create_engine, insert  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import migrate  # noqa: E402
 from app.db import make_engine, session_scope  # noqa: E402
@@ -54,10 +56,37 @@ def _batches(rows, table, conn):
         conn.execute(insert(table), buf)
 
 
-def build(path: Path, learners: int, cards: int, logs_per_learner: int, seed: int = 1):
-    """A migrated SQLite file with `cards` cards, each learner having seen all of them
+class Databases:
+    """Fresh databases for the bench: SQLite files in a folder, or, with a PostgreSQL
+    server URL, scratch databases on it (dropped by ``close``)."""
+
+    def __init__(self, folder: Path, pg: str | None) -> None:
+        self.folder, self.pg, self.made = folder, pg, []
+
+    def url(self, name: str) -> str:
+        if not self.pg:
+            return f"sqlite:///{self.folder / name}.db"
+        database = f"backprop_bench_{name}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(self.pg, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+        admin.dispose()
+        self.made.append(database)
+        return make_url(self.pg).set(database=database).render_as_string(hide_password=False)
+
+    def close(self) -> None:
+        if not self.made:
+            return
+        admin = create_engine(self.pg, isolation_level="AUTOCOMMIT")  # type: ignore[arg-type]
+        with admin.connect() as conn:
+            for database in self.made:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.dispose()
+
+
+def build(url: str, learners: int, cards: int, logs_per_learner: int, seed: int = 1):
+    """A migrated database with `cards` cards, each learner having seen all of them
     (about 3% due now) and `logs_per_learner` log rows each."""
-    url = f"sqlite:///{path}"
     migrate.upgrade(url)
     engine = make_engine(url)
     rng = random.Random(seed)
@@ -158,6 +187,7 @@ def build(path: Path, learners: int, cards: int, logs_per_learner: int, seed: in
             _batches(logs(), ReviewLog, conn)
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
+        conn.commit()
     return engine
 
 
@@ -212,9 +242,10 @@ def main() -> None:
         "--quick", action="store_true", help="smoke run (CI): 1,000 cards, 10,000 log rows"
     )
     parser.add_argument("--against", metavar="REV", help="first run the app/ of git revision REV")
+    parser.add_argument("--pg", metavar="URL", help="on this PostgreSQL server instead of SQLite")
     args = parser.parse_args()
     if args.against:
-        run_against(args.against, args.quick)
+        run_against(args.against, args.quick, args.pg)
         print("=== this tree")
     cards, n_logs, learners, grow = (
         (1_000, 10_000, 10, (1_000, 2_000))
@@ -231,50 +262,58 @@ def main() -> None:
     bare = timeit.timeit(lambda: sched.review_card(card, Rating.Good, later), number=reps) / reps
     print(f"bare fsrs Scheduler.review_card: {bare * 1e6:.1f} us; load {os.getloadavg()[0]:.2f}")
 
+    print(f"database: {'PostgreSQL' if args.pg else 'SQLite file'}")
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        engine = build(Path(tmp) / "one.db", 1, cards, n_logs)
-        elapsed = time.perf_counter() - t0
-        print(f"built 1 learner x {cards:,} cards, {n_logs:,} log rows in {elapsed:.0f} s")
-        clock = FixedClock(NOW)
-        time_next(engine, 1, clock, 20)  # warm up
-        nxt = time_next(engine, 1, clock, 300)
-        gn = time_grade_next(engine, 1, clock, 300)
-        print(f"  next-card   p50 {ms(pct(nxt, 0.5))}  p95 {ms(pct(nxt, 0.95))}")
-        print(
-            f"  grade+next  p50 {ms(pct(gn, 0.5))}  p95 {ms(pct(gn, 0.95))}"
-            f"  ({pct(gn, 0.5) / bare:.0f}x the bare review_card)"
-        )
-        engine.dispose()
-
-        t0 = time.perf_counter()
-        engine = build(Path(tmp) / "many.db", learners, 1_000, 1_000)
-        print(f"built {learners} learners x 1,000 cards in {time.perf_counter() - t0:.0f} s")
-        clock = FixedClock(NOW)
-        step = max(1, learners // 10)
-        nxt = [t for u in range(1, learners + 1, step) for t in time_next(engine, u, clock, 30)]
-        gn = [
-            t for u in range(2, learners + 1, step) for t in time_grade_next(engine, u, clock, 30)
-        ]
-        print(f"  next-card   p50 {ms(pct(nxt, 0.5))}  p95 {ms(pct(nxt, 0.95))}")
-        print(f"  grade+next  p50 {ms(pct(gn, 0.5))}  p95 {ms(pct(gn, 0.95))}")
-        engine.dispose()
-
-        print("next-card as the deck grows (10 log rows per card, ~3% of cards due):")
-        base = None
-        for n in grow:
-            engine = build(Path(tmp) / f"grow{n}.db", 1, n, 10 * n)
-            clock = FixedClock(NOW)
-            time_next(engine, 1, clock, 10)
-            t = time_next(engine, 1, clock, 200)
-            p50 = statistics.median(t)
-            base = base or p50
-            print(f"  {n:>7,} cards  p50 {ms(p50)}  p95 {ms(pct(t, 0.95))}  x{p50 / base:.2f}")
-            engine.dispose()
+        databases = Databases(Path(tmp), args.pg)
+        try:
+            measure(databases, bare, cards, n_logs, learners, grow)
+        finally:
+            databases.close()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def run_against(rev: str, quick: bool) -> None:
+def measure(databases: Databases, bare: float, cards: int, n_logs: int, learners: int,
+            grow: tuple[int, ...]) -> None:  # fmt: skip
+    t0 = time.perf_counter()
+    engine = build(databases.url("one"), 1, cards, n_logs)
+    elapsed = time.perf_counter() - t0
+    print(f"built 1 learner x {cards:,} cards, {n_logs:,} log rows in {elapsed:.0f} s")
+    clock = FixedClock(NOW)
+    time_next(engine, 1, clock, 20)  # warm up
+    nxt = time_next(engine, 1, clock, 300)
+    gn = time_grade_next(engine, 1, clock, 300)
+    print(f"  next-card   p50 {ms(pct(nxt, 0.5))}  p95 {ms(pct(nxt, 0.95))}")
+    print(
+        f"  grade+next  p50 {ms(pct(gn, 0.5))}  p95 {ms(pct(gn, 0.95))}"
+        f"  ({pct(gn, 0.5) / bare:.0f}x the bare review_card)"
+    )
+    engine.dispose()
+
+    t0 = time.perf_counter()
+    engine = build(databases.url("many"), learners, 1_000, 1_000)
+    print(f"built {learners} learners x 1,000 cards in {time.perf_counter() - t0:.0f} s")
+    clock = FixedClock(NOW)
+    step = max(1, learners // 10)
+    nxt = [t for u in range(1, learners + 1, step) for t in time_next(engine, u, clock, 30)]
+    gn = [t for u in range(2, learners + 1, step) for t in time_grade_next(engine, u, clock, 30)]
+    print(f"  next-card   p50 {ms(pct(nxt, 0.5))}  p95 {ms(pct(nxt, 0.95))}")
+    print(f"  grade+next  p50 {ms(pct(gn, 0.5))}  p95 {ms(pct(gn, 0.95))}")
+    engine.dispose()
+
+    print("next-card as the deck grows (10 log rows per card, ~3% of cards due):")
+    base = None
+    for n in grow:
+        engine = build(databases.url(f"grow{n}"), 1, n, 10 * n)
+        clock = FixedClock(NOW)
+        time_next(engine, 1, clock, 10)
+        t = time_next(engine, 1, clock, 200)
+        p50 = statistics.median(t)
+        base = base or p50
+        print(f"  {n:>7,} cards  p50 {ms(p50)}  p95 {ms(pct(t, 0.95))}  x{p50 / base:.2f}")
+        engine.dispose()
+
+
+def run_against(rev: str, quick: bool, pg: str | None) -> None:
     """This bench, run on the app/ and migrations/ of ``rev`` in a child process."""
     with tempfile.TemporaryDirectory(prefix="backprop-bench-old-") as old:
         archive = subprocess.run(
@@ -284,7 +323,14 @@ def run_against(rev: str, quick: bool) -> None:
         print(f"=== revision {rev}", flush=True)
         env = {**os.environ, "PYTHONPATH": old, "BACKPROP_BENCH_APP": old}
         subprocess.run(
-            [sys.executable, __file__, *(["--quick"] if quick else [])], env=env, check=True
+            [
+                sys.executable,
+                __file__,
+                *(["--quick"] if quick else []),
+                *(["--pg", pg] if pg else []),
+            ],
+            env=env,
+            check=True,
         )
 
 
