@@ -14,3 +14,20 @@ def test_small_heads_do_not_saturate_the_unscaled_softmax() -> None:
     small = run_demo("transformer_attention_scaling", d_k=16)
     assert not passed(small, "unscaled-softmax-saturates")
     assert passed(small, "scaled-logit-variance-one")
+
+
+def test_without_masks_the_future_and_the_padding_leak() -> None:
+    masked = run_demo("transformer_causal_mask")
+    assert passed(masked, "future-tokens-do-not-leak")
+    assert passed(masked, "padding-does-not-leak")
+    unmasked = run_demo("transformer_causal_mask", mask="none")
+    assert not passed(unmasked, "future-tokens-do-not-leak")
+    assert not passed(unmasked, "masked-weights-exactly-zero")
+    assert not passed(
+        run_demo("transformer_causal_mask", padding_mask=False), "padding-does-not-leak"
+    )
+    # Right padding sits after every real token: the causal mask alone hides it.
+    assert passed(
+        run_demo("transformer_causal_mask", padding_mask=False, pad_side="right"),
+        "padding-does-not-leak",
+    )
