@@ -31,3 +31,10 @@ def test_without_masks_the_future_and_the_padding_leak() -> None:
         run_demo("transformer_causal_mask", padding_mask=False, pad_side="right"),
         "padding-does-not-leak",
     )
+
+
+def test_one_head_cannot_fetch_two_tokens() -> None:
+    assert passed(run_demo("transformer_multihead"), "two-lookups-need-two-heads")
+    single = run_demo("transformer_multihead", heads=1)
+    assert not passed(single, "two-lookups-need-two-heads")
+    assert passed(single, "param-count-independent-of-heads")
