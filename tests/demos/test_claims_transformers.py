@@ -38,3 +38,12 @@ def test_one_head_cannot_fetch_two_tokens() -> None:
     single = run_demo("transformer_multihead", heads=1)
     assert not passed(single, "two-lookups-need-two-heads")
     assert passed(single, "param-count-independent-of-heads")
+
+
+def test_online_softmax_without_rescaling_is_wrong() -> None:
+    exact = run_demo("transformer_flash_attention")
+    assert passed(exact, "online-softmax-equals-softmax")
+    assert passed(exact, "tiled-attention-matches-full")
+    stale = run_demo("transformer_flash_attention", rescale=False)
+    assert not passed(stale, "online-softmax-equals-softmax")
+    assert not passed(stale, "tiled-attention-matches-full")
