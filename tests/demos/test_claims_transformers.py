@@ -47,3 +47,10 @@ def test_online_softmax_without_rescaling_is_wrong() -> None:
     stale = run_demo("transformer_flash_attention", rescale=False)
     assert not passed(stale, "online-softmax-equals-softmax")
     assert not passed(stale, "tiled-attention-matches-full")
+
+
+def test_gqa_cache_saving_needs_fewer_kv_heads() -> None:
+    assert passed(run_demo("transformer_gqa"), "kv-cache-shrinks-by-group-factor")
+    mha = run_demo("transformer_gqa", n_kv_heads=8)
+    assert not passed(mha, "kv-cache-shrinks-by-group-factor")
+    assert passed(mha, "cached-decoding-matches-full")
