@@ -54,3 +54,12 @@ def test_gqa_cache_saving_needs_fewer_kv_heads() -> None:
     mha = run_demo("transformer_gqa", n_kv_heads=8)
     assert not passed(mha, "kv-cache-shrinks-by-group-factor")
     assert passed(mha, "cached-decoding-matches-full")
+
+
+def test_added_sinusoids_are_not_relative_but_rope_is() -> None:
+    assert passed(run_demo("transformer_rope"), "scores-depend-only-on-offset")
+    added = run_demo("transformer_rope", encoding="sinusoidal-added")
+    assert not passed(added, "scores-depend-only-on-offset")
+    assert not passed(added, "rotation-preserves-norm")
+    # Without any position signal the score cannot change with the offset either.
+    assert not passed(run_demo("transformer_rope", encoding="none"), "scores-depend-only-on-offset")
