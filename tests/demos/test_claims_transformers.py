@@ -63,3 +63,15 @@ def test_added_sinusoids_are_not_relative_but_rope_is() -> None:
     assert not passed(added, "rotation-preserves-norm")
     # Without any position signal the score cannot change with the offset either.
     assert not passed(run_demo("transformer_rope", encoding="none"), "scores-depend-only-on-offset")
+
+
+def test_no_position_signal_is_order_blind_and_learned_tables_end() -> None:
+    assert passed(run_demo("transformer_positions"), "encoding-makes-order-visible")
+    none = run_demo("transformer_positions", encoding="none")
+    assert not passed(none, "encoding-makes-order-visible")
+    learned = run_demo("transformer_positions", encoding="learned")
+    assert passed(learned, "encoding-makes-order-visible")
+    assert not passed(learned, "defined-beyond-training-length")
+    assert passed(
+        run_demo("transformer_positions", encoding="alibi"), "defined-beyond-training-length"
+    )
