@@ -75,3 +75,13 @@ def test_no_position_signal_is_order_blind_and_learned_tables_end() -> None:
     assert passed(
         run_demo("transformer_positions", encoding="alibi"), "defined-beyond-training-length"
     )
+
+
+def test_bpe_without_enough_merges_falls_back_to_characters() -> None:
+    learned = run_demo("transformer_bpe")
+    assert passed(learned, "bpe-learns-expected-merges")
+    assert passed(learned, "unseen-word-uses-subwords")
+    few = run_demo("transformer_bpe", num_merges=4)
+    assert passed(few, "bpe-learns-expected-merges") is False
+    assert not passed(few, "unseen-word-uses-subwords")
+    assert not passed(run_demo("transformer_bpe", num_merges=0), "unseen-word-uses-subwords")
