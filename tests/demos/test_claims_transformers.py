@@ -85,3 +85,12 @@ def test_bpe_without_enough_merges_falls_back_to_characters() -> None:
     assert passed(few, "bpe-learns-expected-merges") is False
     assert not passed(few, "unseen-word-uses-subwords")
     assert not passed(run_demo("transformer_bpe", num_merges=0), "unseen-word-uses-subwords")
+
+
+def test_untied_embeddings_save_nothing_and_starve_absent_rows() -> None:
+    tied = run_demo("transformer_weight_tying")
+    assert passed(tied, "tying-saves-v-times-d")
+    assert passed(tied, "absent-tokens-get-gradient")
+    untied = run_demo("transformer_weight_tying", tie=False)
+    assert not passed(untied, "tying-saves-v-times-d")
+    assert not passed(untied, "absent-tokens-get-gradient")
