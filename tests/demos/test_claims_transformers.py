@@ -94,3 +94,14 @@ def test_untied_embeddings_save_nothing_and_starve_absent_rows() -> None:
     untied = run_demo("transformer_weight_tying", tie=False)
     assert not passed(untied, "tying-saves-v-times-d")
     assert not passed(untied, "absent-tokens-get-gradient")
+
+
+def test_layernorm_placement_decides_stream_growth_and_top_gradients() -> None:
+    pre = run_demo("transformer_pre_post_ln", norm="pre")
+    post = run_demo("transformer_pre_post_ln", norm="post")
+    assert passed(pre, "residual-stream-grows")
+    assert not passed(post, "residual-stream-grows")
+    assert passed(post, "block-outputs-normalized")
+    assert not passed(pre, "block-outputs-normalized")
+    assert passed(post, "post-ln-top-gradient-larger")
+    assert not passed(run_demo("transformer_pre_post_ln", layers=2), "post-ln-top-gradient-larger")
