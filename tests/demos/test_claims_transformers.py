@@ -105,3 +105,10 @@ def test_layernorm_placement_decides_stream_growth_and_top_gradients() -> None:
     assert not passed(pre, "block-outputs-normalized")
     assert passed(post, "post-ln-top-gradient-larger")
     assert not passed(run_demo("transformer_pre_post_ln", layers=2), "post-ln-top-gradient-larger")
+
+
+def test_rmsnorm_is_not_shift_invariant_but_layernorm_is() -> None:
+    rms = run_demo("transformer_rmsnorm", norm="rms")
+    assert passed(rms, "scale-invariant")
+    assert not passed(rms, "shift-invariant")
+    assert passed(run_demo("transformer_rmsnorm", norm="layer"), "shift-invariant")
