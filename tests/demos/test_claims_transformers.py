@@ -112,3 +112,11 @@ def test_rmsnorm_is_not_shift_invariant_but_layernorm_is() -> None:
     assert passed(rms, "scale-invariant")
     assert not passed(rms, "shift-invariant")
     assert passed(run_demo("transformer_rmsnorm", norm="layer"), "shift-invariant")
+
+
+def test_ffn_share_needs_width_and_the_fit_needs_the_gate() -> None:
+    default = run_demo("transformer_ffn_swiglu")
+    assert passed(default, "ffn-holds-most-block-params")
+    assert passed(default, "gate-fits-products")
+    assert not passed(run_demo("transformer_ffn_swiglu", ffn_mult=1), "ffn-holds-most-block-params")
+    assert not passed(run_demo("transformer_ffn_swiglu", ffn="swish-no-gate"), "gate-fits-products")
