@@ -120,3 +120,13 @@ def test_ffn_share_needs_width_and_the_fit_needs_the_gate() -> None:
     assert passed(default, "gate-fits-products")
     assert not passed(run_demo("transformer_ffn_swiglu", ffn_mult=1), "ffn-holds-most-block-params")
     assert not passed(run_demo("transformer_ffn_swiglu", ffn="swish-no-gate"), "gate-fits-products")
+
+
+def test_unshifted_targets_are_visible_to_the_causal_model() -> None:
+    shifted = run_demo("transformer_pretraining_objectives")
+    assert passed(shifted, "causal-targets-not-visible")
+    assert passed(shifted, "mlm-supervises-mask-rate")
+    assert not passed(
+        run_demo("transformer_pretraining_objectives", shift_targets=False),
+        "causal-targets-not-visible",
+    )
