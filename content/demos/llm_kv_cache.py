@@ -1,5 +1,7 @@
 """KV cache: cached incremental decoding against full recomputation in a tiny causal decoder."""
 
+# ruff: noqa: E501  (Chinese strings count double width; splitting them hurts reading)
+
 from __future__ import annotations
 
 from typing import Literal
@@ -14,9 +16,9 @@ DESCRIPTION = (
     "every step and reusing cached keys and values, and compares the logits, the attention "
     "work per new token and the cache's size."
 )
-TITLE_ZH = "KV cache:logits 不变,每个 token 的计算量线性增长"
+TITLE_ZH = "KV cache：logits 不变，每个 token 的计算量线性增长"
 DESCRIPTION_ZH = (
-    "用一个很小的因果 Transformer 做两次贪心解码:一次每步重算整个前缀,一次复用缓存的 K 和 V,"
+    "用一个很小的因果 Transformer 做两次贪心解码：一次每步重算整个前缀，一次复用缓存的 K 和 V，"
     "比较两者的 logits、每个新 token 的注意力计算量和缓存的大小。"
 )
 CLAIMS = {
@@ -36,15 +38,15 @@ CLAIMS = {
 }
 CLAIMS_ZH = {
     "cached-matches-full": (
-        "在所选缓存方式下,每个生成 token 的 logits 与完整重算一致(float64 下最大差异小于 1e-9),"
+        "在所选缓存方式下，每个生成 token 的 logits 与完整重算一致（float64 下最大差异小于 1e-9），"
         "贪心选出的 token 完全相同。"
     ),
     "cached-work-linear": (
-        "每生成一个 token,用缓存只需和已有的 t 个 token 算注意力分数(随 t 线性增长),"
-        "完整重算则要算 t x t 的分数矩阵(平方增长),最后一步不用缓存的计算量至少是 10 倍。"
+        "每生成一个 token，用缓存只需和已有的 t 个 token 算注意力分数（随 t 线性增长），"
+        "完整重算则要算 t x t 的分数矩阵（平方增长），最后一步不用缓存的计算量至少是 10 倍。"
     ),
     "cache-size-formula": (
-        "每条序列的缓存正好存 2 x 层数 x KV 头数 x 头维度 x token 数个数(K 和 V),与内存公式一致。"
+        "每条序列的缓存正好存 2 x 层数 x KV 头数 x 头维度 x token 数个数（K 和 V），与内存公式一致。"
     ),
 }
 CLAIM_SHOWN_WHEN = {
@@ -53,9 +55,9 @@ CLAIM_SHOWN_WHEN = {
     "cache-size-formula": "always (any kv_heads dividing heads)",
 }
 CLAIM_SHOWN_WHEN_ZH = {
-    "cached-matches-full": "cache = correct(缓存过期或位置重置都会破坏一致性)",
+    "cached-matches-full": "cache = correct（缓存过期或位置重置都会破坏一致性）",
     "cached-work-linear": "prompt_len + new_tokens >= 12",
-    "cache-size-formula": "总成立(kv_heads 能整除 heads 即可)",
+    "cache-size-formula": "总成立（kv_heads 能整除 heads 即可）",
 }
 TEXT_ZH = {
     "Max |logit difference| per generated token": "每个生成 token 的 logits 最大差异",
@@ -67,7 +69,7 @@ TEXT_ZH = {
     "scores": "分数个数",
     "with KV cache": "使用 KV cache",
     "full recomputation": "完整重算",
-    "KV-cache size for real models (fp16, one sequence)": "真实模型的 KV cache 大小(fp16,单条序列)",
+    "KV-cache size for real models (fp16, one sequence)": "真实模型的 KV cache 大小（fp16，单条序列）",
     "model": "模型",
     "layers": "层数",
     "kv heads": "KV 头数",
@@ -76,7 +78,7 @@ TEXT_ZH = {
     "cache GiB": "缓存 GiB",
     "Cache mode: correct appends each new key/value; stale stops appending after the prompt; "
     "reset-position embeds each new token at position 0": (
-        "缓存方式:correct 每步追加新的 K/V;stale 处理完 prompt 后不再追加;"
+        "缓存方式：correct 每步追加新的 K/V；stale 处理完 prompt 后不再追加；"
         "reset-position 把每个新 token 当作位置 0 编码"
     ),
     "Prompt tokens": "prompt 的 token 数",
@@ -84,7 +86,7 @@ TEXT_ZH = {
     "Transformer layers": "Transformer 层数",
     "Query heads": "查询头数",
     "Key/value heads (fewer than heads = grouped-query attention)": (
-        "K/V 头数(少于查询头数即分组查询注意力 GQA)"
+        "K/V 头数（少于查询头数即分组查询注意力 GQA）"
     ),
 }
 
@@ -267,8 +269,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             f"({ratio_last:.0f}x); cache holds {cached_numbers} numbers."
         ),
         summary_zh=(
-            f"缓存方式 {params.cache}:logits 最大差异 {max_diff:.2e},token 是否相同 {same_tokens};"
-            f"最后一步注意力分数 {full_work[-1]} 对 {cached_work[-1]}({ratio_last:.0f} 倍);"
+            f"缓存方式 {params.cache}：logits 最大差异 {max_diff:.2e}，token 是否相同 {same_tokens}；"
+            f"最后一步注意力分数 {full_work[-1]} 对 {cached_work[-1]}（{ratio_last:.0f} 倍）；"
             f"缓存共 {cached_numbers} 个数。"
         ),
         metrics={

@@ -21,3 +21,17 @@ def test_a_broken_kv_cache_changes_the_logits(mode: str) -> None:
 def test_kv_cache_work_gap_needs_a_long_enough_sequence() -> None:
     assert passed(run_demo("llm_kv_cache"), "cached-work-linear")
     assert not passed(run_demo("llm_kv_cache", prompt_len=1, new_tokens=4), "cached-work-linear")
+
+
+def test_temperature_one_is_not_greedy() -> None:
+    assert passed(run_demo("llm_sampling"), "low-temperature-is-greedy")
+    warm = run_demo("llm_sampling", temperature=1.0)
+    assert not passed(warm, "low-temperature-is-greedy")
+    assert warm.metrics["share_argmax"] < 0.7
+
+
+def test_top_p_off_by_one_drops_below_p() -> None:
+    assert passed(run_demo("llm_sampling"), "top-p-smallest-set")
+    buggy = run_demo("llm_sampling", top_p_rule="exclusive")
+    assert not passed(buggy, "top-p-smallest-set")
+    assert buggy.metrics["top_p_mass"] < 0.9
