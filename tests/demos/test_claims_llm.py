@@ -35,3 +35,23 @@ def test_top_p_off_by_one_drops_below_p() -> None:
     buggy = run_demo("llm_sampling", top_p_rule="exclusive")
     assert not passed(buggy, "top-p-smallest-set")
     assert buggy.metrics["top_p_mass"] < 0.9
+
+
+def test_beam_of_width_one_is_greedy() -> None:
+    assert passed(run_demo("llm_beam_search"), "beam-beats-greedy")
+    greedy = run_demo("llm_beam_search", beam_width=1)
+    assert not passed(greedy, "beam-beats-greedy")
+    assert greedy.metrics["mean_logp_beam"] == greedy.metrics["mean_logp_greedy"]
+
+
+def test_length_bias_needs_an_end_token() -> None:
+    assert passed(run_demo("llm_beam_search"), "unnormalized-beam-prefers-short")
+    assert not passed(run_demo("llm_beam_search", eos_prob=0.0), "unnormalized-beam-prefers-short")
+
+
+def test_no_penalty_changes_nothing() -> None:
+    assert passed(run_demo("llm_repetition"), "penalty-raises-diversity")
+    off = run_demo("llm_repetition", penalty=1.0)
+    assert passed(off, "greedy-loops")
+    assert not passed(off, "penalty-raises-diversity")
+    assert not passed(off, "penalty-costs-likelihood")
