@@ -55,3 +55,14 @@ def test_no_penalty_changes_nothing() -> None:
     assert passed(off, "greedy-loops")
     assert not passed(off, "penalty-raises-diversity")
     assert not passed(off, "penalty-costs-likelihood")
+
+
+def test_a_large_init_starts_far_above_log_vocab() -> None:
+    assert passed(run_demo("llm_perplexity"), "initial-loss-is-log-vocab")
+    loud = run_demo("llm_perplexity", init_scale=3.0)
+    assert not passed(loud, "initial-loss-is-log-vocab")
+    assert loud.metrics["initial_loss"] > 3 * loud.metrics["log_vocab"]
+
+
+def test_an_untrained_model_is_far_from_the_source() -> None:
+    assert not passed(run_demo("llm_perplexity", steps=0), "training-approaches-source")
