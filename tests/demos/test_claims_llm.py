@@ -66,3 +66,17 @@ def test_a_large_init_starts_far_above_log_vocab() -> None:
 
 def test_an_untrained_model_is_far_from_the_source() -> None:
     assert not passed(run_demo("llm_perplexity", steps=0), "training-approaches-source")
+
+
+@pytest.mark.parametrize("rule", ["accept-all", "resample-from-target"])
+def test_speculative_decoding_without_the_exact_rule_is_biased(rule: str) -> None:
+    assert passed(run_demo("llm_speculative_decoding"), "output-matches-target")
+    biased = run_demo("llm_speculative_decoding", rule=rule)
+    assert not passed(biased, "output-matches-target")
+    assert biased.metrics["total_variation"] > 5 * biased.metrics["sampling_noise"]
+
+
+def test_even_a_random_draft_keeps_the_target_distribution() -> None:
+    random_draft = run_demo("llm_speculative_decoding", draft_noise=1.0, draft_tokens=1)
+    assert passed(random_draft, "output-matches-target")
+    assert not passed(random_draft, "fewer-target-passes")
