@@ -80,3 +80,12 @@ def test_even_a_random_draft_keeps_the_target_distribution() -> None:
     random_draft = run_demo("llm_speculative_decoding", draft_noise=1.0, draft_tokens=1)
     assert passed(random_draft, "output-matches-target")
     assert not passed(random_draft, "fewer-target-passes")
+
+
+def test_without_outliers_quantization_has_nothing_to_fix() -> None:
+    assert passed(run_demo("llm_quantization"), "weight-outliers-hurt-per-tensor")
+    assert passed(run_demo("llm_quantization"), "activation-outliers-break-int8")
+    clean = run_demo("llm_quantization", outlier_scale=1.0)
+    assert not passed(clean, "weight-outliers-hurt-per-tensor")
+    assert not passed(clean, "activation-outliers-break-int8")
+    assert passed(clean, "int8-is-nearly-lossless")
