@@ -89,3 +89,15 @@ def test_without_outliers_quantization_has_nothing_to_fix() -> None:
     assert not passed(clean, "weight-outliers-hurt-per-tensor")
     assert not passed(clean, "activation-outliers-break-int8")
     assert passed(clean, "int8-is-nearly-lossless")
+
+
+def test_a_random_b_changes_the_model_before_training() -> None:
+    assert passed(run_demo("llm_lora"), "zero-b-unchanged-at-start")
+    random_b = run_demo("llm_lora", init_b="random")
+    assert not passed(random_b, "zero-b-unchanged-at-start")
+    assert random_b.metrics["start_output_change"] > 0.1
+
+
+def test_a_rank_below_the_update_rank_cannot_fit_it() -> None:
+    assert passed(run_demo("llm_lora"), "rank-r-fits-low-rank-update")
+    assert not passed(run_demo("llm_lora", rank=1), "rank-r-fits-low-rank-update")
