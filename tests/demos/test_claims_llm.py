@@ -101,3 +101,11 @@ def test_a_random_b_changes_the_model_before_training() -> None:
 def test_a_rank_below_the_update_rank_cannot_fit_it() -> None:
     assert passed(run_demo("llm_lora"), "rank-r-fits-low-rank-update")
     assert not passed(run_demo("llm_lora", rank=1), "rank-r-fits-low-rank-update")
+
+
+def test_moe_without_the_balancing_loss_stays_collapsed() -> None:
+    assert passed(run_demo("llm_moe_routing"), "balancing-spreads-load")
+    off = run_demo("llm_moe_routing", balance_coef=0.0)
+    assert passed(off, "collapse-without-balancing")
+    assert not passed(off, "balancing-spreads-load")
+    assert not passed(off, "aux-loss-near-one-when-balanced")
