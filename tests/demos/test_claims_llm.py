@@ -109,3 +109,12 @@ def test_moe_without_the_balancing_loss_stays_collapsed() -> None:
     assert passed(off, "collapse-without-balancing")
     assert not passed(off, "balancing-spreads-load")
     assert not passed(off, "aux-loss-near-one-when-balanced")
+
+
+def test_6nd_misses_attention_at_long_context() -> None:
+    assert passed(run_demo("llm_scaling_laws"), "flops-match-6nd")
+    long = run_demo("llm_scaling_laws", context_len=512)
+    assert not passed(long, "flops-match-6nd")
+    # The gap is attention's own matmuls, which 6ND leaves out.
+    explained = long.metrics["six_n_d"] + long.metrics["attention_flops_estimate"]
+    assert abs(long.metrics["measured_flops"] - explained) / explained < 0.01
