@@ -118,3 +118,19 @@ def test_6nd_misses_attention_at_long_context() -> None:
     # The gap is attention's own matmuls, which 6ND leaves out.
     explained = long.metrics["six_n_d"] + long.metrics["attention_flops_estimate"]
     assert abs(long.metrics["measured_flops"] - explained) / explained < 0.01
+
+
+def test_a_weak_kl_penalty_lets_the_policy_drift() -> None:
+    assert passed(run_demo("llm_rlhf_kl"), "kl-keeps-policy-close")
+    weak = run_demo("llm_rlhf_kl", beta=0.05)
+    assert not passed(weak, "kl-keeps-policy-close")
+    assert weak.metrics["kl"] > 3.0
+    # The optimiser still reaches the closed form; it is the objective that changed.
+    assert passed(weak, "policy-matches-closed-form")
+
+
+def test_dpo_without_the_reference_model_misses_the_rlhf_optimum() -> None:
+    assert passed(run_demo("llm_dpo"), "dpo-recovers-rlhf-optimum")
+    dropped = run_demo("llm_dpo", reference="dropped")
+    for claim_id in ("loss-starts-at-log2", "dpo-recovers-rlhf-optimum", "implicit-reward-matches"):
+        assert not passed(dropped, claim_id), claim_id
