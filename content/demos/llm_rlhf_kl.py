@@ -146,7 +146,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     logp_ref = pi_ref.log().to(device)
     logits = logp_ref.clone().requires_grad_()
     opt = torch.optim.Adam([logits], lr=0.05)
-    for _ in range(800):
+    for _ in range(500):
         opt.zero_grad()
         pi = torch.softmax(logits, dim=-1)
         objective = (pi * r_hat).sum() - params.beta * (pi * (pi.log() - logp_ref)).sum()
