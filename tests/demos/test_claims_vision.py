@@ -1,0 +1,32 @@
+"""Vision, generative and representation demos: their claims need their effect.
+
+Every demo's contract and every card's ``proves`` are checked in ``test_all_demos.py``.
+"""
+
+from __future__ import annotations
+
+from tests.demos.helpers import passed, run_demo
+
+
+def test_receptive_field_growth_needs_strides_and_depth() -> None:
+    assert passed(run_demo("vision_receptive_field"), "stride-multiplies-growth")
+    assert not passed(run_demo("vision_receptive_field", stride=1), "stride-multiplies-growth")
+    one_layer = run_demo("vision_receptive_field", layers=1, kernel=7)
+    assert passed(one_layer, "rf-matches-formula")
+    assert not passed(one_layer, "effective-rf-concentrated")
+
+
+def test_separable_conv_saves_nothing_with_a_1x1_kernel() -> None:
+    pointwise_only = run_demo("vision_depthwise_separable", kernel=1)
+    assert passed(pointwise_only, "param-ratio-matches-formula")
+    assert not passed(pointwise_only, "separable-much-cheaper")
+
+
+def test_gap_head_saves_nothing_on_a_1x1_map() -> None:
+    assert not passed(run_demo("vision_conv_cost", size=1), "gap-head-smaller")
+
+
+def test_no_checkerboard_when_kernel_divides_by_stride() -> None:
+    even = run_demo("vision_transposed_conv", kernel=4, stride=2)
+    assert not passed(even, "checkerboard-when-uneven-overlap")
+    assert passed(even, "output-size-formula")
