@@ -30,3 +30,8 @@ def test_no_checkerboard_when_kernel_divides_by_stride() -> None:
     even = run_demo("vision_transposed_conv", kernel=4, stride=2)
     assert not passed(even, "checkerboard-when-uneven-overlap")
     assert passed(even, "output-size-formula")
+
+
+def test_patch_tokens_are_equivariant_to_on_grid_shifts() -> None:
+    on_grid = run_demo("vision_vit_patch", patch=8, shift=8)
+    assert not passed(on_grid, "off-grid-shift-breaks-equivariance")
