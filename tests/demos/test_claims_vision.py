@@ -35,3 +35,17 @@ def test_no_checkerboard_when_kernel_divides_by_stride() -> None:
 def test_patch_tokens_are_equivariant_to_on_grid_shifts() -> None:
     on_grid = run_demo("vision_vit_patch", patch=8, shift=8)
     assert not passed(on_grid, "off-grid-shift-breaks-equivariance")
+
+
+def test_nms_threshold_and_overlap_decide_what_survives() -> None:
+    loose = run_demo("vision_iou_nms", iou_threshold=0.9)
+    assert not passed(loose, "nms-one-per-object")
+    apart = run_demo("vision_iou_nms", overlap=0.3)
+    assert not passed(apart, "hard-nms-drops-occluded")
+    assert passed(apart, "nms-one-per-object")
+
+
+def test_perfect_boxes_score_the_same_at_every_iou_threshold() -> None:
+    exact = run_demo("vision_detection_map", jitter=0.0)
+    assert not passed(exact, "loose-boxes-lower-coco-ap")
+    assert passed(exact, "ap-matches-hand-example")
