@@ -49,3 +49,19 @@ def test_perfect_boxes_score_the_same_at_every_iou_threshold() -> None:
     exact = run_demo("vision_detection_map", jitter=0.0)
     assert not passed(exact, "loose-boxes-lower-coco-ap")
     assert passed(exact, "ap-matches-hand-example")
+
+
+def test_focal_loss_with_gamma_zero_is_cross_entropy() -> None:
+    plain = run_demo("vision_focal_loss", gamma=0.0)
+    assert passed(plain, "easy-examples-dominate-ce")
+    assert not passed(plain, "focal-shifts-loss-to-hard")
+    assert not passed(plain, "focal-shifts-gradient-to-hard")
+    balanced = run_demo("vision_focal_loss", negatives_per_positive=10)
+    assert not passed(balanced, "easy-examples-dominate-ce")
+
+
+def test_large_foreground_removes_the_dice_advantage() -> None:
+    large = run_demo("vision_dice_loss", radius=20)
+    assert not passed(large, "accuracy-misleads-on-small-foreground")
+    assert not passed(large, "dice-gradient-balanced")
+    assert passed(large, "dice-equals-f1")
