@@ -65,3 +65,46 @@ def test_large_foreground_removes_the_dice_advantage() -> None:
     assert not passed(large, "accuracy-misleads-on-small-foreground")
     assert not passed(large, "dice-gradient-balanced")
     assert passed(large, "dice-equals-f1")
+
+
+def test_reparameterisation_loses_to_score_function_on_a_fast_oscillating_f() -> None:
+    wiggly = run_demo("generative_reparam", function="fast-sine")
+    assert passed(wiggly, "both-unbiased")
+    assert not passed(wiggly, "reparam-lower-variance")
+
+
+def test_one_edge_per_code_leaves_nothing_to_blur() -> None:
+    assert not passed(run_demo("generative_vae_kl", edge_positions=1), "l2-decoder-blurs")
+
+
+def test_autoencoder_needs_training_and_a_narrow_bottleneck() -> None:
+    untrained = run_demo("generative_autoencoder", steps=20)
+    assert not passed(untrained, "linear-ae-matches-pca")
+    assert not passed(untrained, "spans-pca-subspace")
+    assert not passed(run_demo("generative_autoencoder", bottleneck=5), "narrow-bottleneck-loses-signal")
+
+
+def test_unconstrained_critic_does_not_estimate_w1() -> None:
+    assert not passed(run_demo("generative_wgan", penalty=0.0), "gp-critic-estimates-w1")
+    overlapping = run_demo("generative_wgan", theta=0.5)
+    assert not passed(overlapping, "js-flat-when-disjoint")
+
+
+def test_small_betas_leave_signal_at_the_end() -> None:
+    gentle = run_demo("generative_diffusion_forward", beta_max=0.002)
+    assert passed(gentle, "closed-form-matches-iteration")
+    assert not passed(gentle, "terminal-close-to-standard-normal")
+
+
+def test_too_few_ddim_steps_miss_the_data() -> None:
+    assert not passed(run_demo("generative_diffusion_sampling", ddim_steps=5), "ddim-few-steps-recovers-data")
+
+
+def test_zero_guidance_changes_nothing() -> None:
+    plain = run_demo("generative_cfg", guidance=0.0)
+    assert not passed(plain, "guidance-raises-confidence")
+    assert not passed(plain, "guidance-reduces-diversity")
+
+
+def test_inception_score_cannot_count_overlapping_modes() -> None:
+    assert not passed(run_demo("generative_fid_is", separation=1.0), "is-counts-modes")
