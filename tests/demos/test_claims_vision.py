@@ -108,3 +108,24 @@ def test_zero_guidance_changes_nothing() -> None:
 
 def test_inception_score_cannot_count_overlapping_modes() -> None:
     assert not passed(run_demo("generative_fid_is", separation=1.0), "is-counts-modes")
+
+
+def test_temperature_one_neither_sharpens_nor_focuses() -> None:
+    warm = run_demo("representation_infonce", temperature=1.0)
+    assert not passed(warm, "lower-temperature-sharpens")
+    assert not passed(warm, "low-temperature-focuses-on-hard-negatives")
+    assert not passed(run_demo("representation_infonce", noise=3.0), "mi-bound")
+
+
+def test_distillation_at_temperature_one_loses_the_dark_knowledge() -> None:
+    cold = run_demo("representation_distillation", temperature=1.0)
+    assert not passed(cold, "high-temperature-transfers-dark-knowledge")
+    # With an unconfident teacher even T = 1 carries the non-argmax probabilities.
+    soft_teacher = run_demo("representation_distillation", teacher_scale=1.0)
+    assert not passed(soft_teacher, "high-temperature-transfers-dark-knowledge")
+
+
+def test_overlapping_classes_make_random_triplets_informative() -> None:
+    overlapping = run_demo("representation_triplet", separation=1.0)
+    assert not passed(overlapping, "random-triplets-mostly-easy")
+    assert not passed(run_demo("representation_triplet", margin=0.0), "zero-loss-needs-margin")
