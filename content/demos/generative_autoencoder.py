@@ -12,7 +12,10 @@ DESCRIPTION = (
     "Trains a linear autoencoder with a k-unit bottleneck on 20-dimensional data that lies near a "
     "5-dimensional subspace, and compares its reconstruction error with PCA's best rank-k error."
 )
-DESCRIPTION_ZH = "在靠近 5 维子空间的 20 维数据上训练瓶颈为 k 的线性自编码器，把它的重建误差与 PCA 的最优秩 k 误差比较。"
+DESCRIPTION_ZH = (
+    "在靠近 5 维子空间的 20 维数据上训练瓶颈为 k 的线性自编码器，把它的重建误差与 PCA 的最优秩"
+    " k 误差比较。"
+)
 CLAIMS = {
     "linear-ae-matches-pca": (
         "The trained linear autoencoder's reconstruction error is within 5% of PCA's rank-k error "
@@ -28,9 +31,16 @@ CLAIMS = {
     ),
 }
 CLAIMS_ZH = {
-    "linear-ae-matches-pca": "训练后的线性自编码器重建误差与 PCA 秩 k 误差相差不到 5%（而且不会更低）。",
-    "narrow-bottleneck-loses-signal": "瓶颈比数据的 5 个隐因子更窄时，误差明显高于噪声水平：信息丢失了。",
-    "spans-pca-subspace": "解码器的列张成的子空间与 PCA 前 k 个方向相同（所有主角度余弦都大于 0.99），但它们不一定是正交的主轴。",
+    ("linear-ae-matches-pca"): (
+        "训练后的线性自编码器重建误差与 PCA 秩 k 误差相差不到 5%（而且不会更低）。"
+    ),
+    ("narrow-bottleneck-loses-signal"): (
+        "瓶颈比数据的 5 个隐因子更窄时，误差明显高于噪声水平：信息丢失了。"
+    ),
+    "spans-pca-subspace": (
+        "解码器的列张成的子空间与 PCA 前 k 个方向相同（所有主角度余弦都大于 0.99），但它们不一"
+        "定是正交的主轴。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {"narrow-bottleneck-loses-signal": "bottleneck < 5"}
 CLAIM_SHOWN_WHEN_ZH = {"narrow-bottleneck-loses-signal": "bottleneck < 5"}
@@ -87,26 +97,58 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     min_cosine = float(cosines.min())
     rel = (ae_error - pca_error) / max(pca_error, 1e-12)
     chart = Chart(
-        id="training", title="Reconstruction error during training", x_label="step", y_label="mean squared error",
+        id="training",
+        title="Reconstruction error during training",
+        x_label="step",
+        y_label="mean squared error",
         log_y=True,
-        series=[Series(name="autoencoder", x=[s for s, _ in curve], y=[max(v, 1e-12) for _, v in curve]),
-                Series(name="PCA rank-k error", x=[curve[0][0], curve[-1][0]], y=[max(pca_error, 1e-12)] * 2)],
+        series=[
+            Series(
+                name="autoencoder", x=[s for s, _ in curve], y=[max(v, 1e-12) for _, v in curve]
+            ),
+            Series(
+                name="PCA rank-k error",
+                x=[curve[0][0], curve[-1][0]],
+                y=[max(pca_error, 1e-12)] * 2,
+            ),
+        ],
     )
     claims = [
-        Claim(id="linear-ae-matches-pca", text=CLAIMS["linear-ae-matches-pca"],
-              passed=-1e-4 <= rel <= 0.05 or (pca_error < 1e-6 and ae_error < 1e-4),
-              values={"ae_error": ae_error, "pca_error": pca_error}),
-        Claim(id="narrow-bottleneck-loses-signal", text=CLAIMS["narrow-bottleneck-loses-signal"],
-              passed=k < r and pca_error > 10 * noise_floor and ae_error > 10 * noise_floor,
-              values={"ae_error": ae_error, "noise_floor": noise_floor}),
-        Claim(id="spans-pca-subspace", text=CLAIMS["spans-pca-subspace"],
-              passed=min_cosine > 0.99, values={"min_principal_cosine": min_cosine}),
+        Claim(
+            id="linear-ae-matches-pca",
+            text=CLAIMS["linear-ae-matches-pca"],
+            passed=-1e-4 <= rel <= 0.05 or (pca_error < 1e-6 and ae_error < 1e-4),
+            values={"ae_error": ae_error, "pca_error": pca_error},
+        ),
+        Claim(
+            id="narrow-bottleneck-loses-signal",
+            text=CLAIMS["narrow-bottleneck-loses-signal"],
+            passed=k < r and pca_error > 10 * noise_floor and ae_error > 10 * noise_floor,
+            values={"ae_error": ae_error, "noise_floor": noise_floor},
+        ),
+        Claim(
+            id="spans-pca-subspace",
+            text=CLAIMS["spans-pca-subspace"],
+            passed=min_cosine > 0.99,
+            values={"min_principal_cosine": min_cosine},
+        ),
     ]
     return DemoResult(
-        summary=f"k = {k}: linear autoencoder error {ae_error:.4f}, PCA rank-{k} error {pca_error:.4f}, "
+        summary=f"k = {k}: linear autoencoder error {ae_error:.4f}, PCA rank-{k} error "
+        f"{pca_error:.4f}, "
         f"noise floor {noise_floor:.4f}.",
-        summary_zh=f"k = {k}：线性自编码器误差 {ae_error:.4f}，PCA 秩 {k} 误差 {pca_error:.4f}，噪声水平 {noise_floor:.4f}。",
+        summary_zh=(
+            f"k = {k}：线性自编码器误差 {ae_error:.4f}，PCA 秩 {k} 误差 {pca_error:.4f}，噪声水"
+            f"平 {noise_floor:.4f}。"
+        ),
         metrics={"ae_error": ae_error, "pca_error": pca_error, "noise_floor": noise_floor},
-        tables=[Table(title="Errors", columns=["model", "error"], rows=[["autoencoder", ae_error], ["PCA rank-k error", pca_error]])],
-        charts=[chart], claims=claims,
+        tables=[
+            Table(
+                title="Errors",
+                columns=["model", "error"],
+                rows=[["autoencoder", ae_error], ["PCA rank-k error", pca_error]],
+            )
+        ],
+        charts=[chart],
+        claims=claims,
     )

@@ -10,27 +10,41 @@ TITLE = "Classifier-free guidance: fidelity vs diversity"
 TITLE_ZH = "无分类器引导：保真度与多样性"
 DESCRIPTION = (
     "Two overlapping classes, N(-1, 1) and N(+1, 1), have exact conditional and unconditional "
-    "noise predictors; the demo samples class +1 with DDIM using eps = (1 + w) eps(x, c) - w eps(x) "
+    "noise predictors; the demo samples class +1 with DDIM using eps = (1 + w) eps(x, c) "
+    "- w eps(x) "
     "for several guidance weights w and measures how class-like and how diverse the samples are."
 )
 DESCRIPTION_ZH = (
     "两个互相重叠的类别 N(-1, 1) 和 N(+1, 1) 有精确的条件和无条件噪声预测器；demo 用 "
-    "eps = (1 + w) eps(x, c) - w eps(x) 和 DDIM 采样 +1 类，改变引导权重 w，测量样本的类别置信度和多样性。"
+    "eps = (1 + w) eps(x, c) - w eps(x) 和 DDIM 采样 +1 类，改变引导权重 w，测量样本的类别"
+    "置信度和多样性。"
 )
 CLAIMS = {
-    "no-guidance-matches-conditional": "With w = 0 the samples follow the class distribution N(1, 1) (mean and std within 0.1).",
+    ("no-guidance-matches-conditional"): (
+        "With w = 0 the samples follow the class distribution N(1, 1) (mean and std within 0.1)."
+    ),
     "guidance-raises-confidence": (
         "With the chosen guidance weight the samples' mean class probability p(c | x) rises by at "
         "least 0.05 over w = 0."
     ),
-    "guidance-reduces-diversity": "With the chosen guidance weight the samples' standard deviation drops below 0.8 of the w = 0 value.",
+    "guidance-reduces-diversity": (
+        "With the chosen guidance weight the samples' standard deviation drops below 0.8 of the "
+        "w = 0 value."
+    ),
 }
 CLAIMS_ZH = {
-    "no-guidance-matches-conditional": "w = 0 时样本服从类别分布 N(1, 1)（均值和标准差误差 0.1 以内）。",
-    "guidance-raises-confidence": "在所选引导权重下，样本的平均类别概率 p(c | x) 比 w = 0 时至少高 0.05。",
+    ("no-guidance-matches-conditional"): (
+        "w = 0 时样本服从类别分布 N(1, 1)（均值和标准差误差 0.1 以内）。"
+    ),
+    ("guidance-raises-confidence"): (
+        "在所选引导权重下，样本的平均类别概率 p(c | x) 比 w = 0 时至少高 0.05。"
+    ),
     "guidance-reduces-diversity": "在所选引导权重下，样本的标准差降到 w = 0 时的 0.8 倍以下。",
 }
-CLAIM_SHOWN_WHEN = {"guidance-raises-confidence": "guidance >= 1", "guidance-reduces-diversity": "guidance >= 1"}
+CLAIM_SHOWN_WHEN = {
+    "guidance-raises-confidence": "guidance >= 1",
+    "guidance-reduces-diversity": "guidance >= 1",
+}
 CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
 TEXT_ZH = {
     "Guidance weight w": "引导权重 w",
@@ -94,24 +108,52 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     m0, s0, c0 = stats[0.0]
     mg, sg, cg = stats[params.guidance]
     chart = Chart(
-        id="guidance", title="Class confidence and diversity vs guidance", x_label="guidance weight w", y_label="value",
-        series=[Series(name="mean p(c | x)", x=weights, y=[stats[w][2] for w in weights]),
-                Series(name="sample std", x=weights, y=[stats[w][1] for w in weights])],
+        id="guidance",
+        title="Class confidence and diversity vs guidance",
+        x_label="guidance weight w",
+        y_label="value",
+        series=[
+            Series(name="mean p(c | x)", x=weights, y=[stats[w][2] for w in weights]),
+            Series(name="sample std", x=weights, y=[stats[w][1] for w in weights]),
+        ],
     )
     claims = [
-        Claim(id="no-guidance-matches-conditional", text=CLAIMS["no-guidance-matches-conditional"],
-              passed=abs(m0 - 1) < 0.1 and abs(s0 - 1) < 0.1, values={"mean": m0, "std": s0}),
-        Claim(id="guidance-raises-confidence", text=CLAIMS["guidance-raises-confidence"], passed=cg >= c0 + 0.05,
-              values={"confidence_w0": c0, "confidence_guided": cg}),
-        Claim(id="guidance-reduces-diversity", text=CLAIMS["guidance-reduces-diversity"], passed=sg < 0.8 * s0,
-              values={"std_w0": s0, "std_guided": sg}),
+        Claim(
+            id="no-guidance-matches-conditional",
+            text=CLAIMS["no-guidance-matches-conditional"],
+            passed=abs(m0 - 1) < 0.1 and abs(s0 - 1) < 0.1,
+            values={"mean": m0, "std": s0},
+        ),
+        Claim(
+            id="guidance-raises-confidence",
+            text=CLAIMS["guidance-raises-confidence"],
+            passed=cg >= c0 + 0.05,
+            values={"confidence_w0": c0, "confidence_guided": cg},
+        ),
+        Claim(
+            id="guidance-reduces-diversity",
+            text=CLAIMS["guidance-reduces-diversity"],
+            passed=sg < 0.8 * s0,
+            values={"std_w0": s0, "std_guided": sg},
+        ),
     ]
     return DemoResult(
-        summary=f"w = 0: mean {m0:.2f}, std {s0:.2f}, p(c|x) {c0:.2f}; w = {params.guidance}: mean {mg:.2f}, "
+        summary=f"w = 0: mean {m0:.2f}, std {s0:.2f}, p(c|x) {c0:.2f}; w = {params.guidance}: mean "
+        f"{mg:.2f}, "
         f"std {sg:.2f}, p(c|x) {cg:.2f}.",
-        summary_zh=f"w = 0：均值 {m0:.2f}，标准差 {s0:.2f}，p(c|x) {c0:.2f}；w = {params.guidance}：均值 {mg:.2f}，"
+        summary_zh=f"w = 0：均值 {m0:.2f}，标准差 {s0:.2f}，p(c|x) {c0:.2f}；w = "
+        f"{params.guidance}："
+        "均"
+        f"值 {mg:.2f}，"
         f"标准差 {sg:.2f}，p(c|x) {cg:.2f}。",
         metrics={"std_w0": s0, "std_guided": sg, "confidence_w0": c0, "confidence_guided": cg},
-        tables=[Table(title="Per guidance weight", columns=["w", "mean", "std", "mean p(c | x)"], rows=rows)],
-        charts=[chart], claims=claims,
+        tables=[
+            Table(
+                title="Per guidance weight",
+                columns=["w", "mean", "std", "mean p(c | x)"],
+                rows=rows,
+            )
+        ],
+        charts=[chart],
+        claims=claims,
     )

@@ -1,4 +1,4 @@
-"""Diffusion forward process: iterated noising equals the closed-form q(x_t | x_0); schedules compared."""
+"""Diffusion forward process: iterated noising vs the closed-form q(x_t | x_0); two schedules."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ TITLE = "Diffusion forward process and noise schedules"
 TITLE_ZH = "扩散模型的前向过程与噪声调度"
 DESCRIPTION = (
     "Noises 1-D samples from a two-mode mixture step by step with x_t = sqrt(1 - beta_t) x_{t-1} "
-    "+ sqrt(beta_t) eps, compares them with one-shot samples from q(x_t | x_0) = N(sqrt(abar_t) x_0, "
+    "+ sqrt(beta_t) eps, compares them with one-shot samples from q(x_t | x_0) = N(sqrt(abar_t) "
+    "x_0, "
     "(1 - abar_t) I), and compares the linear and cosine schedules."
 )
 DESCRIPTION_ZH = (
@@ -24,16 +25,25 @@ CLAIMS = {
         "At t = T/4, T/2 and T the step-by-step samples have the mean and variance of the closed "
         "form sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps (within 0.05)."
     ),
-    "terminal-close-to-standard-normal": "The chosen schedule ends with abar_T < 0.01, so x_T is close to N(0, 1).",
+    ("terminal-close-to-standard-normal"): (
+        "The chosen schedule ends with abar_T < 0.01, so x_T is close to N(0, 1)."
+    ),
     "cosine-keeps-more-signal": (
-        "Halfway through, the linear schedule (beta up to 0.02) keeps abar < 0.1 while the cosine schedule keeps "
+        "Halfway through, the linear schedule (beta up to 0.02) keeps abar < 0.1 while the "
+        "cosine schedule keeps "
         "abar close to 0.5: the linear one destroys the signal early."
     ),
 }
 CLAIMS_ZH = {
-    "closed-form-matches-iteration": "在 t = T/4、T/2 和 T 时，逐步加噪的样本与闭式解 sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps 的均值和方差一致（误差 0.05 以内）。",
+    "closed-form-matches-iteration": (
+        "在 t = T/4、T/2 和 T 时，逐步加噪的样本与闭式解 sqrt(abar_t) x_0 + sqrt(1 - abar_t) "
+        "eps 的均值和方差一致（误差 0.05 以内）。"
+    ),
     "terminal-close-to-standard-normal": "所选调度结束时 abar_T < 0.01，x_T 接近 N(0, 1)。",
-    "cosine-keeps-more-signal": "进行到一半时，线性调度（beta 最大 0.02）的 abar < 0.1，而余弦调度的 abar 仍接近 0.5：线性调度过早破坏了信号。",
+    "cosine-keeps-more-signal": (
+        "进行到一半时，线性调度（beta 最大 0.02）的 abar < 0.1，而余弦调度的 abar 仍接近 0.5："
+        "线性调度过早破坏了信号。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {
     "terminal-close-to-standard-normal": "beta_max >= 0.01 (or the cosine schedule)",
@@ -65,7 +75,9 @@ TEXT_ZH = {
 class Params(BaseModel):
     steps: int = Field(1000, ge=10, le=2000, description="Diffusion steps T")
     schedule: Literal["linear", "cosine"] = Field("linear", description="Noise schedule")
-    beta_max: float = Field(0.02, ge=0.001, le=0.05, description="Last beta of the linear schedule (per 1000 steps)")
+    beta_max: float = Field(
+        0.02, ge=0.001, le=0.05, description="Last beta of the linear schedule (per 1000 steps)"
+    )
     samples: int = Field(20000, ge=2000, le=100000, description="Samples")
 
 
@@ -113,25 +125,58 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     xs = [t / T for t in range(1, T + 1)]
     stride = max(1, T // 100)
     chart = Chart(
-        id="abar", title="abar_t (signal kept) per schedule", x_label="t / T", y_label="abar_t",
-        series=[Series(name="linear", x=xs[::stride], y=lin[::stride]), Series(name="cosine", x=xs[::stride], y=cos[::stride])],
+        id="abar",
+        title="abar_t (signal kept) per schedule",
+        x_label="t / T",
+        y_label="abar_t",
+        series=[
+            Series(name="linear", x=xs[::stride], y=lin[::stride]),
+            Series(name="cosine", x=xs[::stride], y=cos[::stride]),
+        ],
     )
-    table = Table(title="Moments of x_t", columns=["t", "iterated mean", "closed-form mean", "iterated variance", "closed-form variance"], rows=rows)
+    table = Table(
+        title="Moments of x_t",
+        columns=[
+            "t",
+            "iterated mean",
+            "closed-form mean",
+            "iterated variance",
+            "closed-form variance",
+        ],
+        rows=rows,
+    )
     half = T // 2 - 1
     claims = [
-        Claim(id="closed-form-matches-iteration", text=CLAIMS["closed-form-matches-iteration"], passed=ok,
-              values={"worst_variance_gap": max(abs(r[3] - r[4]) for r in rows)}),
-        Claim(id="terminal-close-to-standard-normal", text=CLAIMS["terminal-close-to-standard-normal"],
-              passed=abar[-1] < 0.01, values={"abar_T": abar[-1], "x_T_variance": float(x.var())}),
-        Claim(id="cosine-keeps-more-signal", text=CLAIMS["cosine-keeps-more-signal"],
-              passed=lin[half] < 0.1 and 0.4 < cos[half] < 0.6,
-              values={"linear_abar_half": lin[half], "cosine_abar_half": cos[half]}),
+        Claim(
+            id="closed-form-matches-iteration",
+            text=CLAIMS["closed-form-matches-iteration"],
+            passed=ok,
+            values={"worst_variance_gap": max(abs(r[3] - r[4]) for r in rows)},
+        ),
+        Claim(
+            id="terminal-close-to-standard-normal",
+            text=CLAIMS["terminal-close-to-standard-normal"],
+            passed=abar[-1] < 0.01,
+            values={"abar_T": abar[-1], "x_T_variance": float(x.var())},
+        ),
+        Claim(
+            id="cosine-keeps-more-signal",
+            text=CLAIMS["cosine-keeps-more-signal"],
+            passed=lin[half] < 0.1 and 0.4 < cos[half] < 0.6,
+            values={"linear_abar_half": lin[half], "cosine_abar_half": cos[half]},
+        ),
     ]
     return DemoResult(
-        summary=f"{params.schedule} schedule, T = {T}: abar_T = {abar[-1]:.2e}; at T/2 linear keeps abar = "
+        summary=f"{params.schedule} schedule, T = {T}: abar_T = {abar[-1]:.2e}; at T/2 linear "
+        "keeps "
+        "abar = "
         f"{lin[half]:.3f} and cosine {cos[half]:.3f}; iterated and closed-form moments agree.",
-        summary_zh=f"{params.schedule} 调度，T = {T}：abar_T = {abar[-1]:.2e}；T/2 处线性调度 abar = {lin[half]:.3f}，"
+        summary_zh=f"{params.schedule} 调度，T = {T}：abar_T = {abar[-1]:.2e}；T/2 处线性调度 "
+        "abar = "
+        f"{lin[half]:.3f}，"
         f"余弦调度 {cos[half]:.3f}；逐步加噪与闭式解的矩一致。",
         metrics={"abar_T": abar[-1], "linear_abar_half": lin[half], "cosine_abar_half": cos[half]},
-        tables=[table], charts=[chart], claims=claims,
+        tables=[table],
+        charts=[chart],
+        claims=claims,
     )

@@ -22,16 +22,24 @@ CLAIMS = {
         "KL = 1/2 sum(mu^2 + sigma^2 - 1 - log sigma^2) matches a Monte Carlo estimate of "
         "E_q[log q(z) - log p(z)] within 2%."
     ),
-    "kl-zero-at-prior": "The KL term is exactly 0 when mu = 0 and sigma = 1, and positive otherwise.",
+    ("kl-zero-at-prior"): (
+        "The KL term is exactly 0 when mu = 0 and sigma = 1, and positive otherwise."
+    ),
     "l2-decoder-blurs": (
         "When the code cannot tell which of several sharp edges it came from, the L2-optimal "
         "decoder output is their average: grey pixels that appear in no training image."
     ),
 }
 CLAIMS_ZH = {
-    "kl-closed-form-matches-mc": "KL = 1/2 sum(mu^2 + sigma^2 - 1 - log sigma^2) 与 E_q[log q(z) - log p(z)] 的蒙特卡洛估计相差不到 2%。",
+    "kl-closed-form-matches-mc": (
+        "KL = 1/2 sum(mu^2 + sigma^2 - 1 - log sigma^2) 与 E_q[log q(z) - log p(z)] 的蒙特卡洛"
+        "估计相差不到 2%。"
+    ),
     "kl-zero-at-prior": "mu = 0 且 sigma = 1 时 KL 项恰好为 0，其他情况为正。",
-    "l2-decoder-blurs": "当编码无法区分输入来自几个锐利边缘中的哪一个时，L2 最优的解码输出是它们的平均：出现了任何训练图像里都没有的灰色像素。",
+    "l2-decoder-blurs": (
+        "当编码无法区分输入来自几个锐利边缘中的哪一个时，L2 最优的解码输出是它们的平均：出现了"
+        "任何训练图像里都没有的灰色像素。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {"l2-decoder-blurs": "edge_positions >= 2"}
 CLAIM_SHOWN_WHEN_ZH = {"l2-decoder-blurs": "edge_positions >= 2"}
@@ -53,8 +61,12 @@ TEXT_ZH = {
 class Params(BaseModel):
     latent_dim: int = Field(8, ge=1, le=64, description="Latent dimensions")
     mu: float = Field(0.5, ge=-3.0, le=3.0, description="Mean of every latent dimension")
-    sigma: float = Field(0.6, ge=0.05, le=3.0, description="Standard deviation of every latent dimension")
-    edge_positions: int = Field(3, ge=1, le=6, description="Edge positions the code cannot tell apart")
+    sigma: float = Field(
+        0.6, ge=0.05, le=3.0, description="Standard deviation of every latent dimension"
+    )
+    edge_positions: int = Field(
+        3, ge=1, le=6, description="Edge positions the code cannot tell apart"
+    )
 
 
 def run(params: Params, ctx: DemoContext) -> DemoResult:
@@ -88,27 +100,66 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     grey = int(((recon > 0.05) & (recon < 0.95)).sum())
     matches_mean = float((recon - images.mean(0)).abs().max())
     chart = Chart(
-        id="edges", title="Sharp training edges vs the L2-optimal output", x_label="pixel", y_label="intensity",
-        series=[Series(name=f"edge at {s}", x=[float(i) for i in range(width)], y=[float(v) for v in images[k]])
-                for k, s in enumerate(starts)]
-        + [Series(name="L2-optimal output", x=[float(i) for i in range(width)], y=[float(v) for v in recon])],
+        id="edges",
+        title="Sharp training edges vs the L2-optimal output",
+        x_label="pixel",
+        y_label="intensity",
+        series=[
+            Series(
+                name=f"edge at {s}",
+                x=[float(i) for i in range(width)],
+                y=[float(v) for v in images[k]],
+            )
+            for k, s in enumerate(starts)
+        ]
+        + [
+            Series(
+                name="L2-optimal output",
+                x=[float(i) for i in range(width)],
+                y=[float(v) for v in recon],
+            )
+        ],
     )
-    table = Table(title="KL term", columns=["quantity", "value"], rows=[
-        ["closed form", closed], ["Monte Carlo (200k samples)", mc], ["at mu = 0, sigma = 1", at_prior]])
+    table = Table(
+        title="KL term",
+        columns=["quantity", "value"],
+        rows=[
+            ["closed form", closed],
+            ["Monte Carlo (200k samples)", mc],
+            ["at mu = 0, sigma = 1", at_prior],
+        ],
+    )
     claims = [
-        Claim(id="kl-closed-form-matches-mc", text=CLAIMS["kl-closed-form-matches-mc"], passed=rel < 0.02,
-              values={"closed_form": closed, "monte_carlo": mc, "relative_error": rel}),
-        Claim(id="kl-zero-at-prior", text=CLAIMS["kl-zero-at-prior"],
-              passed=at_prior == 0.0 and (closed > 0 or (mu == 0 and sigma == 1)),
-              values={"kl_at_prior": at_prior, "kl_here": closed}),
-        Claim(id="l2-decoder-blurs", text=CLAIMS["l2-decoder-blurs"], passed=grey >= 1 and matches_mean < 1e-3,
-              values={"grey_pixels": grey, "max_diff_from_mean_image": matches_mean}),
+        Claim(
+            id="kl-closed-form-matches-mc",
+            text=CLAIMS["kl-closed-form-matches-mc"],
+            passed=rel < 0.02,
+            values={"closed_form": closed, "monte_carlo": mc, "relative_error": rel},
+        ),
+        Claim(
+            id="kl-zero-at-prior",
+            text=CLAIMS["kl-zero-at-prior"],
+            passed=at_prior == 0.0 and (closed > 0 or (mu == 0 and sigma == 1)),
+            values={"kl_at_prior": at_prior, "kl_here": closed},
+        ),
+        Claim(
+            id="l2-decoder-blurs",
+            text=CLAIMS["l2-decoder-blurs"],
+            passed=grey >= 1 and matches_mean < 1e-3,
+            values={"grey_pixels": grey, "max_diff_from_mean_image": matches_mean},
+        ),
     ]
     return DemoResult(
-        summary=f"KL closed form {closed:.4f} vs Monte Carlo {mc:.4f}. With {params.edge_positions} edge positions "
+        summary=f"KL closed form {closed:.4f} vs Monte Carlo {mc:.4f}. With "
+        f"{params.edge_positions} "
+        "edge positions "
         f"behind one code, the L2-optimal output has {grey} grey pixels (the mean of the edges).",
-        summary_zh=f"KL 闭式解 {closed:.4f}，蒙特卡洛估计 {mc:.4f}。同一个编码背后有 {params.edge_positions} 个边缘位置时，"
+        summary_zh=f"KL 闭式解 {closed:.4f}，蒙特卡洛估计 {mc:.4f}。同一个编码背后有 "
+        f"{params.edge_positions} "
+        "个边缘位置时，"
         f"L2 最优输出有 {grey} 个灰色像素（即各边缘的平均）。",
         metrics={"kl_closed_form": closed, "kl_monte_carlo": mc, "grey_pixels": grey},
-        tables=[table], charts=[chart], claims=claims,
+        tables=[table],
+        charts=[chart],
+        claims=claims,
     )

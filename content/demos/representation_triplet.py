@@ -1,4 +1,4 @@
-"""Triplet loss: most random triplets are already easy, so mining decides what the model learns from."""
+"""Triplet loss: most random triplets are already easy, so mining decides what is learned."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ DESCRIPTION = (
     "the triplet loss max(0, d(a, p) - d(a, n) + margin) over random triplets and over batch-hard "
     "triplets, and counts how many give any gradient."
 )
-DESCRIPTION_ZH = "把来自多个类别的一批样本嵌入（按所选间隔形成簇），分别在随机三元组和批内最难三元组上计算三元组损失 max(0, d(a, p) - d(a, n) + margin)，统计有多少能产生梯度。"
+DESCRIPTION_ZH = (
+    "把来自多个类别的一批样本嵌入（按所选间隔形成簇），分别在随机三元组和批内最难三元组上计算"
+    "三元组损失 max(0, d(a, p) - d(a, n) + margin)，统计有多少能产生梯度。"
+)
 CLAIMS = {
     "random-triplets-mostly-easy": (
         "More than 80% of random triplets already satisfy the margin: they have zero loss and "
@@ -30,8 +33,13 @@ CLAIMS = {
 }
 CLAIMS_ZH = {
     "random-triplets-mostly-easy": "超过 80% 的随机三元组已经满足间隔：损失为零，不贡献梯度。",
-    "batch-hard-finds-active-triplets": "批内最难挖掘（每个锚点取最远的正样本、最近的负样本）让损失非零的锚点比例至少是随机采样的三倍。",
-    "zero-loss-needs-margin": "间隔为 0 时，只要正样本比负样本近一点损失就为零，所以仍有损失的三元组比有间隔时少。",
+    "batch-hard-finds-active-triplets": (
+        "批内最难挖掘（每个锚点取最远的正样本、最近的负样本）让损失非零的锚点比例至少是随机采"
+        "样的三倍。"
+    ),
+    ("zero-loss-needs-margin"): (
+        "间隔为 0 时，只要正样本比负样本近一点损失就为零，所以仍有损失的三元组比有间隔时少。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {"random-triplets-mostly-easy": "separation >= 3"}
 CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
@@ -62,7 +70,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     torch.manual_seed(ctx.seed)
     k, m, dim = params.classes, params.per_class, 16
     centres = torch.randn(k, dim)
-    centres = centres / centres.norm(dim=1, keepdim=True) * params.separation / 2 ** 0.5
+    centres = centres / centres.norm(dim=1, keepdim=True) * params.separation / 2**0.5
     labels = torch.arange(k).repeat_interleave(m)
     x = (centres[labels] + 0.5 * torch.randn(k * m, dim)).to(ctx.device)
     labels = labels.to(ctx.device)
@@ -93,26 +101,60 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     active = lambda v: float((v > 0).float().mean())  # noqa: E731
     a_rand, a_hard, a_rand0 = active(rand), active(hard), active(rand0)
     chart = Chart(
-        id="active", title="Share of triplets with non-zero loss", kind="bar", x_label="sampling", y_label="active share",
+        id="active",
+        title="Share of triplets with non-zero loss",
+        kind="bar",
+        x_label="sampling",
+        y_label="active share",
         categories=["random", "batch-hard", "random, margin 0"],
         series=[Series(name="active triplets", x=[0.0, 1.0, 2.0], y=[a_rand, a_hard, a_rand0])],
     )
-    table = Table(title="Triplet statistics", columns=["sampling", "active share", "mean loss"], rows=[
-        ["random", a_rand, float(rand.mean())], ["batch-hard", a_hard, float(hard.mean())],
-        ["random, margin 0", a_rand0, float(rand0.mean())]])
+    table = Table(
+        title="Triplet statistics",
+        columns=["sampling", "active share", "mean loss"],
+        rows=[
+            ["random", a_rand, float(rand.mean())],
+            ["batch-hard", a_hard, float(hard.mean())],
+            ["random, margin 0", a_rand0, float(rand0.mean())],
+        ],
+    )
     claims = [
-        Claim(id="random-triplets-mostly-easy", text=CLAIMS["random-triplets-mostly-easy"], passed=a_rand < 0.2,
-              values={"active_random": a_rand}),
-        Claim(id="batch-hard-finds-active-triplets", text=CLAIMS["batch-hard-finds-active-triplets"],
-              passed=a_hard >= 3 * a_rand and a_hard > 0, values={"active_batch_hard": a_hard, "active_random": a_rand}),
-        Claim(id="zero-loss-needs-margin", text=CLAIMS["zero-loss-needs-margin"],
-              passed=params.margin > 0 and a_rand0 < a_rand, values={"active_margin0": a_rand0, "active_margin": a_rand}),
+        Claim(
+            id="random-triplets-mostly-easy",
+            text=CLAIMS["random-triplets-mostly-easy"],
+            passed=a_rand < 0.2,
+            values={"active_random": a_rand},
+        ),
+        Claim(
+            id="batch-hard-finds-active-triplets",
+            text=CLAIMS["batch-hard-finds-active-triplets"],
+            passed=a_hard >= 3 * a_rand and a_hard > 0,
+            values={"active_batch_hard": a_hard, "active_random": a_rand},
+        ),
+        Claim(
+            id="zero-loss-needs-margin",
+            text=CLAIMS["zero-loss-needs-margin"],
+            passed=params.margin > 0 and a_rand0 < a_rand,
+            values={"active_margin0": a_rand0, "active_margin": a_rand},
+        ),
     ]
     return DemoResult(
-        summary=f"Separation {params.separation}, margin {params.margin}: {a_rand:.1%} of random triplets and "
-        f"{a_hard:.1%} of batch-hard triplets have non-zero loss ({a_rand0:.1%} of random ones with margin 0).",
-        summary_zh=f"间隔 {params.separation}、margin {params.margin}：随机三元组中 {a_rand:.1%}、批内最难三元组中 "
+        summary=f"Separation {params.separation}, margin {params.margin}: {a_rand:.1%} of random "
+        "triplets "
+        "and "
+        f"{a_hard:.1%} of batch-hard triplets have non-zero loss ({a_rand0:.1%} of random "
+        "ones with margin 0).",
+        summary_zh=f"间隔 {params.separation}、margin {params.margin}：随机三元组中 {a_rand:.1%}、"
+        "批"
+        "内"
+        "最难三元组中 "
         f"{a_hard:.1%} 的损失非零（margin 为 0 时随机三元组中为 {a_rand0:.1%}）。",
-        metrics={"active_random": a_rand, "active_batch_hard": a_hard, "active_random_margin0": a_rand0},
-        tables=[table], charts=[chart], claims=claims,
+        metrics={
+            "active_random": a_rand,
+            "active_batch_hard": a_hard,
+            "active_random_margin0": a_rand0,
+        },
+        tables=[table],
+        charts=[chart],
+        claims=claims,
     )

@@ -12,24 +12,35 @@ DESCRIPTION = (
     "Builds a standard conv and a depthwise + pointwise pair with the same input and output "
     "channels, and compares parameters, multiply-adds, output shape and the equivalent kernel."
 )
-DESCRIPTION_ZH = "构造输入、输出通道相同的标准卷积和逐深度 + 逐点卷积组合，比较参数量、乘加次数、输出形状和等价卷积核。"
+DESCRIPTION_ZH = (
+    "构造输入、输出通道相同的标准卷积和逐深度 + 逐点卷积组合，比较参数量、乘加次数、输出形状和"
+    "等价卷积核。"
+)
 CLAIMS = {
     "param-ratio-matches-formula": (
         "The separable pair has (k^2 C_in + C_in C_out) / (k^2 C_in C_out) = 1/C_out + 1/k^2 "
         "of the standard conv's parameters."
     ),
     "same-output-shape": "Both layers map the same input to the same output shape.",
-    "separable-much-cheaper": "The separable pair costs at most a fifth of the standard conv's multiply-adds.",
+    ("separable-much-cheaper"): (
+        "The separable pair costs at most a fifth of the standard conv's multiply-adds."
+    ),
     "equivalent-kernel-rank-one": (
         "The separable pair equals a standard conv whose kernel, per input channel, is a rank-1 "
         "(C_out x k^2) matrix; a randomly initialised standard kernel has full rank."
     ),
 }
 CLAIMS_ZH = {
-    "param-ratio-matches-formula": "可分离组合的参数量是标准卷积的 (k^2 C_in + C_in C_out) / (k^2 C_in C_out) = 1/C_out + 1/k^2。",
+    "param-ratio-matches-formula": (
+        "可分离组合的参数量是标准卷积的 (k^2 C_in + C_in C_out) / (k^2 C_in C_out) = 1/C_out "
+        "+ 1/k^2。"
+    ),
     "same-output-shape": "两种层把同一输入映射为同样形状的输出。",
     "separable-much-cheaper": "可分离组合的乘加次数最多是标准卷积的五分之一。",
-    "equivalent-kernel-rank-one": "可分离组合等价于一个标准卷积，其卷积核在每个输入通道上是秩为 1 的 (C_out x k^2) 矩阵；随机标准卷积核是满秩的。",
+    "equivalent-kernel-rank-one": (
+        "可分离组合等价于一个标准卷积，其卷积核在每个输入通道上是秩为 1 的 (C_out x k^2) 矩阵"
+        "；随机标准卷积核是满秩的。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {"separable-much-cheaper": "kernel >= 3 and out_channels >= 8"}
 CLAIM_SHOWN_WHEN_ZH = {"separable-much-cheaper": "kernel >= 3 且 out_channels >= 8"}
@@ -86,7 +97,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     macs_std, macs_dw, macs_pw = n_std * hw, n_dw * hw, n_pw * hw
     mac_ratio = (macs_dw + macs_pw) / macs_std
     equal = float((y_composed - y_sep).abs().max())
-    ranks_sep = [int(torch.linalg.matrix_rank(composed[:, c].reshape(c_out, -1))) for c in range(c_in)]
+    ranks_sep = [
+        int(torch.linalg.matrix_rank(composed[:, c].reshape(c_out, -1))) for c in range(c_in)
+    ]
     ranks_std = [
         int(torch.linalg.matrix_rank(standard.weight[:, c].detach().reshape(c_out, -1)))
         for c in range(c_in)
@@ -111,26 +124,53 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ],
     )
     claims = [
-        Claim(id="param-ratio-matches-formula", text=CLAIMS["param-ratio-matches-formula"],
-              passed=abs(ratio - formula) < 1e-9, values={"measured": ratio, "formula": formula}),
-        Claim(id="same-output-shape", text=CLAIMS["same-output-shape"],
-              passed=y_std.shape == y_sep.shape, values={"standard": str(tuple(y_std.shape)),
-                                                         "separable": str(tuple(y_sep.shape))}),
-        Claim(id="separable-much-cheaper", text=CLAIMS["separable-much-cheaper"],
-              passed=mac_ratio <= 0.2, values={"mac_ratio": mac_ratio}),
-        Claim(id="equivalent-kernel-rank-one", text=CLAIMS["equivalent-kernel-rank-one"],
-              passed=equal < 1e-4 and max(ranks_sep) == 1 and min(ranks_std) == full and full > 1,
-              values={"max_abs_diff": equal, "separable_rank": max(ranks_sep),
-                      "standard_rank": min(ranks_std)}),
+        Claim(
+            id="param-ratio-matches-formula",
+            text=CLAIMS["param-ratio-matches-formula"],
+            passed=abs(ratio - formula) < 1e-9,
+            values={"measured": ratio, "formula": formula},
+        ),
+        Claim(
+            id="same-output-shape",
+            text=CLAIMS["same-output-shape"],
+            passed=y_std.shape == y_sep.shape,
+            values={"standard": str(tuple(y_std.shape)), "separable": str(tuple(y_sep.shape))},
+        ),
+        Claim(
+            id="separable-much-cheaper",
+            text=CLAIMS["separable-much-cheaper"],
+            passed=mac_ratio <= 0.2,
+            values={"mac_ratio": mac_ratio},
+        ),
+        Claim(
+            id="equivalent-kernel-rank-one",
+            text=CLAIMS["equivalent-kernel-rank-one"],
+            passed=equal < 1e-4 and max(ranks_sep) == 1 and min(ranks_std) == full and full > 1,
+            values={
+                "max_abs_diff": equal,
+                "separable_rank": max(ranks_sep),
+                "standard_rank": min(ranks_std),
+            },
+        ),
     ]
     return DemoResult(
         summary=f"C_in={c_in}, C_out={c_out}, k={k}: the separable pair has {ratio:.3f} of the "
         f"parameters (formula {formula:.3f}) and {mac_ratio:.3f} of the multiply-adds.",
         summary_zh=f"C_in={c_in}，C_out={c_out}，k={k}：可分离组合的参数量是标准卷积的 {ratio:.3f}"
         f"（公式 {formula:.3f}），乘加次数是 {mac_ratio:.3f}。",
-        metrics={"params_standard": n_std, "params_separable": n_dw + n_pw, "param_ratio": ratio,
-                 "mac_ratio": mac_ratio},
-        tables=[Table(title="Layer costs", columns=["layer", "parameters", "multiply-adds", "output shape"], rows=rows)],
+        metrics={
+            "params_standard": n_std,
+            "params_separable": n_dw + n_pw,
+            "param_ratio": ratio,
+            "mac_ratio": mac_ratio,
+        },
+        tables=[
+            Table(
+                title="Layer costs",
+                columns=["layer", "parameters", "multiply-adds", "output shape"],
+                rows=rows,
+            )
+        ],
         charts=[chart],
         claims=claims,
     )

@@ -12,7 +12,9 @@ DESCRIPTION = (
     "Stacks conv layers, backpropagates from the centre output pixel and measures where the "
     "input gradient is non-zero, against the receptive-field formula."
 )
-DESCRIPTION_ZH = "堆叠若干卷积层，从中心输出像素反向传播，测量输入梯度非零的范围，并与感受野公式对照。"
+DESCRIPTION_ZH = (
+    "堆叠若干卷积层，从中心输出像素反向传播，测量输入梯度非零的范围，并与感受野公式对照。"
+)
 CLAIMS = {
     "rf-matches-formula": (
         "The input gradient of one output pixel is non-zero on exactly r pixels per side, "
@@ -33,8 +35,13 @@ CLAIMS_ZH = {
         "一个输出像素的输入梯度在每个方向上恰好在 r 个像素上非零，"
         "r = 1 + sum_l (k_l - 1) d_l prod_{i<l} s_i。"
     ),
-    "stride-multiplies-growth": "忽略前面层步长的朴素求和 1 + sum_l d_l (k_l - 1) 低估了实测感受野。",
-    "effective-rf-concentrated": "感受野中央一半宽度所占的梯度幅值比例，比它所占的像素比例至少高 10 个百分点：有效感受野小于理论感受野。",
+    ("stride-multiplies-growth"): (
+        "忽略前面层步长的朴素求和 1 + sum_l d_l (k_l - 1) 低估了实测感受野。"
+    ),
+    "effective-rf-concentrated": (
+        "感受野中央一半宽度所占的梯度幅值比例，比它所占的像素比例至少高 10 个百分点：有效感受"
+        "野小于理论感受野。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {
     "stride-multiplies-growth": "stride >= 2 or dilation >= 2 with layers >= 2",
@@ -111,7 +118,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     for upto in range(1, params.layers + 1):
         width, profile = measure(params, upto, ctx.device)
         naive = 1 + upto * params.dilation * (params.kernel - 1)
-        rows.append([upto, formula_rf(params.layers, params.kernel, params.stride, params.dilation, upto), width, naive])
+        rows.append(
+            [
+                upto,
+                formula_rf(params.layers, params.kernel, params.stride, params.dilation, upto),
+                width,
+                naive,
+            ]
+        )
     r_formula, r_measured, naive = rows[-1][1], rows[-1][2], rows[-1][3]
     total = sum(profile)
     n = len(profile)
@@ -134,23 +148,40 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         rows=rows,
     )
     claims = [
-        Claim(id="rf-matches-formula", text=CLAIMS["rf-matches-formula"],
-              passed=r_formula == r_measured, values={"formula": r_formula, "measured": r_measured}),
-        Claim(id="stride-multiplies-growth", text=CLAIMS["stride-multiplies-growth"],
-              passed=naive < r_measured, values={"naive": naive, "measured": r_measured}),
-        Claim(id="effective-rf-concentrated", text=CLAIMS["effective-rf-concentrated"],
-              passed=central > pixel_share + 0.10,
-              values={"central_half_share": central, "pixel_share": pixel_share}),
+        Claim(
+            id="rf-matches-formula",
+            text=CLAIMS["rf-matches-formula"],
+            passed=r_formula == r_measured,
+            values={"formula": r_formula, "measured": r_measured},
+        ),
+        Claim(
+            id="stride-multiplies-growth",
+            text=CLAIMS["stride-multiplies-growth"],
+            passed=naive < r_measured,
+            values={"naive": naive, "measured": r_measured},
+        ),
+        Claim(
+            id="effective-rf-concentrated",
+            text=CLAIMS["effective-rf-concentrated"],
+            passed=central > pixel_share + 0.10,
+            values={"central_half_share": central, "pixel_share": pixel_share},
+        ),
     ]
     return DemoResult(
-        summary=f"{params.layers} layers, k={params.kernel}, s={params.stride}, d={params.dilation}: "
+        summary=f"{params.layers} layers, k={params.kernel}, s={params.stride}, "
+        f"d={params.dilation}: "
         f"receptive field {r_measured} px (formula {r_formula}, naive {naive}); "
         f"{central:.0%} of the gradient in the central half.",
-        summary_zh=f"{params.layers} 层，k={params.kernel}，s={params.stride}，d={params.dilation}："
+        summary_zh=f"{params.layers} 层，k={params.kernel}，s={params.stride}，"
+        f"d={params.dilation}："
         f"感受野 {r_measured} 像素（公式 {r_formula}，朴素求和 {naive}）；"
         f"{central:.0%} 的梯度集中在中央一半。",
-        metrics={"rf_formula": r_formula, "rf_measured": r_measured, "naive_sum": naive,
-                 "central_half_share": central},
+        metrics={
+            "rf_formula": r_formula,
+            "rf_measured": r_measured,
+            "naive_sum": naive,
+            "central_half_share": central,
+        },
         tables=[table],
         charts=[chart],
         claims=claims,

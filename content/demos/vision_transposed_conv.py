@@ -12,22 +12,33 @@ DESCRIPTION = (
     "Upsamples a constant image with a transposed conv whose weights are all equal, and with "
     "nearest-neighbour resize followed by a conv; counts how unevenly the output is covered."
 )
-DESCRIPTION_ZH = "用权重全相等的转置卷积对常数图像上采样，再与最近邻缩放 + 卷积对比，统计输出被覆盖得有多不均匀。"
+DESCRIPTION_ZH = (
+    "用权重全相等的转置卷积对常数图像上采样，再与最近邻缩放 + 卷积对比，统计输出被覆盖得有多不"
+    "均匀。"
+)
 CLAIMS = {
     "output-size-formula": "A transposed conv gives H_out = (H - 1) s - 2p + k.",
     "checkerboard-when-uneven-overlap": (
         "When the kernel size is not a multiple of the stride, a constant input gives an interior "
         "output that alternates between two or more values (a checkerboard)."
     ),
-    "resize-conv-uniform": "Nearest-neighbour resize followed by a conv gives a uniform interior on a constant input.",
+    ("resize-conv-uniform"): (
+        "Nearest-neighbour resize followed by a conv gives a uniform interior on a constant input."
+    ),
 }
 CLAIMS_ZH = {
     "output-size-formula": "转置卷积的输出尺寸为 H_out = (H - 1) s - 2p + k。",
-    "checkerboard-when-uneven-overlap": "当卷积核大小不是步长的整数倍时，常数输入的输出内部在两个或更多值之间交替（棋盘格）。",
+    ("checkerboard-when-uneven-overlap"): (
+        "当卷积核大小不是步长的整数倍时，常数输入的输出内部在两个或更多值之间交替（棋盘格）。"
+    ),
     "resize-conv-uniform": "先最近邻缩放再卷积，常数输入的输出内部是均匀的。",
 }
-CLAIM_SHOWN_WHEN = {"checkerboard-when-uneven-overlap": "kernel not a multiple of stride (e.g. kernel 3, stride 2)"}
-CLAIM_SHOWN_WHEN_ZH = {"checkerboard-when-uneven-overlap": "kernel 不是 stride 的整数倍（如 kernel 3，stride 2）"}
+CLAIM_SHOWN_WHEN = {
+    "checkerboard-when-uneven-overlap": "kernel not a multiple of stride (e.g. kernel 3, stride 2)"
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "checkerboard-when-uneven-overlap": "kernel 不是 stride 的整数倍（如 kernel 3，stride 2）"
+}
 TEXT_ZH = {
     "Kernel size of the transposed conv": "转置卷积的核大小",
     "Stride (upsampling factor)": "步长（上采样倍数）",
@@ -70,25 +81,52 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     row_y = [float(v) for v in y[0, 0, y.shape[-2] // 2]]
     row_z = [float(v) for v in z[0, 0, z.shape[-2] // 2]]
     chart = Chart(
-        id="centre-row", title="Centre row of the upsampled constant image", x_label="output column",
+        id="centre-row",
+        title="Centre row of the upsampled constant image",
+        x_label="output column",
         y_label="value",
-        series=[Series(name="transposed conv", x=[float(i) for i in range(len(row_y))], y=row_y),
-                Series(name="resize + conv", x=[float(i) for i in range(len(row_z))], y=row_z)],
+        series=[
+            Series(name="transposed conv", x=[float(i) for i in range(len(row_y))], y=row_y),
+            Series(name="resize + conv", x=[float(i) for i in range(len(row_z))], y=row_z),
+        ],
     )
     claims = [
-        Claim(id="output-size-formula", text=CLAIMS["output-size-formula"],
-              passed=y.shape[-1] == expected, values={"measured": int(y.shape[-1]), "formula": expected}),
-        Claim(id="checkerboard-when-uneven-overlap", text=CLAIMS["checkerboard-when-uneven-overlap"],
-              passed=spread_y > 0.5, values={"interior_max_minus_min": spread_y,
-                                             "interior_min": float(inner_y.min()), "interior_max": float(inner_y.max())}),
-        Claim(id="resize-conv-uniform", text=CLAIMS["resize-conv-uniform"],
-              passed=spread_z < 1e-5, values={"interior_max_minus_min": spread_z}),
+        Claim(
+            id="output-size-formula",
+            text=CLAIMS["output-size-formula"],
+            passed=y.shape[-1] == expected,
+            values={"measured": int(y.shape[-1]), "formula": expected},
+        ),
+        Claim(
+            id="checkerboard-when-uneven-overlap",
+            text=CLAIMS["checkerboard-when-uneven-overlap"],
+            passed=spread_y > 0.5,
+            values={
+                "interior_max_minus_min": spread_y,
+                "interior_min": float(inner_y.min()),
+                "interior_max": float(inner_y.max()),
+            },
+        ),
+        Claim(
+            id="resize-conv-uniform",
+            text=CLAIMS["resize-conv-uniform"],
+            passed=spread_z < 1e-5,
+            values={"interior_max_minus_min": spread_z},
+        ),
     ]
     return DemoResult(
-        summary=f"k={k}, s={s}: transposed-conv interior ranges {float(inner_y.min()):.0f}..{float(inner_y.max()):.0f} "
+        summary=f"k={k}, s={s}: transposed-conv interior ranges "
+        f"{float(inner_y.min()):.0f}..{float(inner_y.max()):.0f} "
         f"on a constant input; resize + conv spreads {spread_z:.1e}.",
-        summary_zh=f"k={k}，s={s}：常数输入经转置卷积后内部取值在 {float(inner_y.min()):.0f}..{float(inner_y.max()):.0f} 之间；"
+        summary_zh=f"k={k}，s={s}：常数输入经转置卷积后内部取值在 "
+        f"{float(inner_y.min()):.0f}..{float(inner_y.max()):.0f} "
+        "之间；"
         f"缩放 + 卷积的极差为 {spread_z:.1e}。",
-        metrics={"output_size": int(y.shape[-1]), "transposed_spread": spread_y, "resize_conv_spread": spread_z},
-        charts=[chart], claims=claims,
+        metrics={
+            "output_size": int(y.shape[-1]),
+            "transposed_spread": spread_y,
+            "resize_conv_spread": spread_z,
+        },
+        charts=[chart],
+        claims=claims,
     )

@@ -1,4 +1,4 @@
-"""ViT patch embedding: a strided conv is a linear map of flattened patches; what it costs in tokens."""
+"""ViT patch embedding: a strided conv is a linear map of flattened patches; token costs."""
 
 from __future__ import annotations
 
@@ -36,10 +36,21 @@ CLAIMS = {
     ),
 }
 CLAIMS_ZH = {
-    "conv-equals-linear-on-patches": "kernel = stride = P 的 Conv2d 等于对每个展平的 P x P x C 图块做同一个 Linear（权重相同，输出误差 1e-5 以内）。",
-    "token-count-and-attention-cost": "H x W 的图像得到 N = HW / P^2 个 token；P 减半则 N 变为 4 倍，注意力矩阵大小 N^2 变为 16 倍。",
-    "off-grid-shift-breaks-equivariance": "把图像平移一个不是 P 整数倍的像素数后，图块 token 不再是原 token 的平移副本（卷积特征图则精确平移）。",
-    "mae-encoder-sees-quarter": "掩码率 75% 时 MAE 编码器只处理 N/4 个 token，注意力矩阵只有 1/16 大小。",
+    "conv-equals-linear-on-patches": (
+        "kernel = stride = P 的 Conv2d 等于对每个展平的 P x P x C 图块做同一个 Linear（权重相"
+        "同，输出误差 1e-5 以内）。"
+    ),
+    "token-count-and-attention-cost": (
+        "H x W 的图像得到 N = HW / P^2 个 token；P 减半则 N 变为 4 倍，注意力矩阵大小 N^2 变为"
+        " 16 倍。"
+    ),
+    "off-grid-shift-breaks-equivariance": (
+        "把图像平移一个不是 P 整数倍的像素数后，图块 token 不再是原 token 的平移副本（卷积特征"
+        "图则精确平移）。"
+    ),
+    ("mae-encoder-sees-quarter"): (
+        "掩码率 75% 时 MAE 编码器只处理 N/4 个 token，注意力矩阵只有 1/16 大小。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {"off-grid-shift-breaks-equivariance": "shift not a multiple of patch"}
 CLAIM_SHOWN_WHEN_ZH = {"off-grid-shift-breaks-equivariance": "shift 不是 patch 的整数倍"}
@@ -89,7 +100,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     with torch.no_grad():
         grid = embed(shifted)
         base = embed(x)
-        conv_err = float((conv(shifted) - torch.roll(conv(x), shifts=s, dims=3)).norm() / conv(x).norm())
+        conv_err = float(
+            (conv(shifted) - torch.roll(conv(x), shifts=s, dims=3)).norm() / conv(x).norm()
+        )
         if s % p == 0:
             patch_err = float((grid - torch.roll(base, shifts=s // p, dims=3)).norm() / base.norm())
         else:  # best match over every whole-token shift
@@ -104,35 +117,73 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     kept = torch.randperm(n)[:keep]
     patch_sizes = [q for q in (2, 4, 8, 16) if size % q == 0]
     chart = Chart(
-        id="tokens", title="Tokens and attention cost per patch size", kind="bar", x_label="patch size",
-        y_label="count (log scale)", log_y=True, categories=[str(q) for q in patch_sizes],
+        id="tokens",
+        title="Tokens and attention cost per patch size",
+        kind="bar",
+        x_label="patch size",
+        y_label="count (log scale)",
+        log_y=True,
+        categories=[str(q) for q in patch_sizes],
         series=[
-            Series(name="tokens N", x=[float(q) for q in patch_sizes], y=[float((size // q) ** 2) for q in patch_sizes]),
-            Series(name="attention entries N^2", x=[float(q) for q in patch_sizes], y=[float((size // q) ** 4) for q in patch_sizes]),
+            Series(
+                name="tokens N",
+                x=[float(q) for q in patch_sizes],
+                y=[float((size // q) ** 2) for q in patch_sizes],
+            ),
+            Series(
+                name="attention entries N^2",
+                x=[float(q) for q in patch_sizes],
+                y=[float((size // q) ** 4) for q in patch_sizes],
+            ),
         ],
     )
     table = Table(
-        title="Equivariance under a shift", columns=["features", "relative error vs shifted copy"],
+        title="Equivariance under a shift",
+        columns=["features", "relative error vs shifted copy"],
         rows=[["3x3 conv (stride 1)", conv_err], [f"patch tokens (P={p})", patch_err]],
     )
     claims = [
-        Claim(id="conv-equals-linear-on-patches", text=CLAIMS["conv-equals-linear-on-patches"],
-              passed=diff < 1e-5, values={"max_abs_diff": diff}),
-        Claim(id="token-count-and-attention-cost", text=CLAIMS["token-count-and-attention-cost"],
-              passed=n == (size // p) ** 2 and (p < 2 or n_half == 4 * n) and (p % 2 == 0),
-              values={"tokens": n, "tokens_at_half_patch": n_half}),
-        Claim(id="off-grid-shift-breaks-equivariance", text=CLAIMS["off-grid-shift-breaks-equivariance"],
-              passed=patch_err > 0.1 and conv_err < 1e-5,
-              values={"patch_token_error": patch_err, "conv_error": conv_err}),
-        Claim(id="mae-encoder-sees-quarter", text=CLAIMS["mae-encoder-sees-quarter"],
-              passed=len(kept) * 4 == n and (len(kept) / n) ** 2 == 1 / 16,
-              values={"tokens": n, "encoder_tokens": len(kept)}),
+        Claim(
+            id="conv-equals-linear-on-patches",
+            text=CLAIMS["conv-equals-linear-on-patches"],
+            passed=diff < 1e-5,
+            values={"max_abs_diff": diff},
+        ),
+        Claim(
+            id="token-count-and-attention-cost",
+            text=CLAIMS["token-count-and-attention-cost"],
+            passed=n == (size // p) ** 2 and (p < 2 or n_half == 4 * n) and (p % 2 == 0),
+            values={"tokens": n, "tokens_at_half_patch": n_half},
+        ),
+        Claim(
+            id="off-grid-shift-breaks-equivariance",
+            text=CLAIMS["off-grid-shift-breaks-equivariance"],
+            passed=patch_err > 0.1 and conv_err < 1e-5,
+            values={"patch_token_error": patch_err, "conv_error": conv_err},
+        ),
+        Claim(
+            id="mae-encoder-sees-quarter",
+            text=CLAIMS["mae-encoder-sees-quarter"],
+            passed=len(kept) * 4 == n and (len(kept) / n) ** 2 == 1 / 16,
+            values={"tokens": n, "encoder_tokens": len(kept)},
+        ),
     ]
     return DemoResult(
-        summary=f"{size}x{size} image, P={p}: {n} tokens (P/2 gives {n_half}); conv vs unfold+Linear differ by "
+        summary=f"{size}x{size} image, P={p}: {n} tokens (P/2 gives {n_half}); conv vs "
+        "unfold+Linear "
+        "differ by "
         f"{diff:.1e}; a {s}-pixel shift leaves patch tokens {patch_err:.2f} off a shifted copy.",
-        summary_zh=f"{size}x{size} 图像、P={p}：{n} 个 token（P/2 时 {n_half} 个）；卷积与 unfold+Linear 相差 "
+        summary_zh=f"{size}x{size} 图像、P={p}：{n} 个 token（P/2 时 {n_half} 个）；卷积与 "
+        "unfold+Linear "
+        "相差 "
         f"{diff:.1e}；平移 {s} 个像素后图块 token 与平移副本的相对误差为 {patch_err:.2f}。",
-        metrics={"tokens": n, "max_abs_diff": diff, "patch_shift_error": patch_err, "conv_shift_error": conv_err},
-        tables=[table], charts=[chart], claims=claims,
+        metrics={
+            "tokens": n,
+            "max_abs_diff": diff,
+            "patch_shift_error": patch_err,
+            "conv_shift_error": conv_err,
+        },
+        tables=[table],
+        charts=[chart],
+        claims=claims,
     )

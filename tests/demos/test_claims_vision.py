@@ -81,7 +81,9 @@ def test_autoencoder_needs_training_and_a_narrow_bottleneck() -> None:
     untrained = run_demo("generative_autoencoder", steps=20)
     assert not passed(untrained, "linear-ae-matches-pca")
     assert not passed(untrained, "spans-pca-subspace")
-    assert not passed(run_demo("generative_autoencoder", bottleneck=5), "narrow-bottleneck-loses-signal")
+    assert not passed(
+        run_demo("generative_autoencoder", bottleneck=5), "narrow-bottleneck-loses-signal"
+    )
 
 
 def test_unconstrained_critic_does_not_estimate_w1() -> None:
@@ -97,7 +99,9 @@ def test_small_betas_leave_signal_at_the_end() -> None:
 
 
 def test_too_few_ddim_steps_miss_the_data() -> None:
-    assert not passed(run_demo("generative_diffusion_sampling", ddim_steps=5), "ddim-few-steps-recovers-data")
+    assert not passed(
+        run_demo("generative_diffusion_sampling", ddim_steps=5), "ddim-few-steps-recovers-data"
+    )
 
 
 def test_zero_guidance_changes_nothing() -> None:
