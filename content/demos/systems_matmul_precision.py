@@ -35,7 +35,9 @@ CLAIMS = {
     ),
 }
 CLAIMS_ZH = {
-    "error-ordered-by-mantissa": "相对 fp64 的误差按尾数位排序：fp32 < fp16 < bf16（23、10、7 位）。",
+    "error-ordered-by-mantissa": (
+        "相对 fp64 的误差按尾数位排序：fp32 < fp16 < bf16（23、10、7 位）。"
+    ),
     "error-within-format-epsilon": (
         "每个 16 位乘积的相对误差都小于该格式的 epsilon（fp16 为 2^-10，bf16 为 2^-7）："
         "累加是在 fp32 里做的。"

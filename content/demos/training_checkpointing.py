@@ -15,7 +15,8 @@ DESCRIPTION = (
     "passes, and the gradients."
 )
 DESCRIPTION_ZH = (
-    "一个深层 MLP 做前向和反向：一次保存全部激活，一次分段做检查点（只保留每段输入，反向时重算该段）；"
+    "一个深层 MLP 做前向和反向：一次保存全部激活，一次分段做检查点（只保留每段输入，反向时重算该段"
+    "）；"
     "统计 autograd 为反向保留的存活字节数（不含参数）、前向次数和梯度。"
 )
 CLAIMS = {
@@ -32,7 +33,9 @@ CLAIMS = {
     ),
 }
 CLAIMS_ZH = {
-    "checkpointing-cuts-peak-activation-memory": "分段检查点下，为反向保存的峰值字节数比保存全部激活至少少 2 倍。",
+    "checkpointing-cuts-peak-activation-memory": (
+        "分段检查点下，为反向保存的峰值字节数比保存全部激活至少少 2 倍。"
+    ),
     "one-extra-forward": "检查点让每一层的前向正好跑两次：前向一次，反向时重算一次。",
     "gradients-unchanged": "检查点得到的参数梯度相同（相对误差小于 1e-6）。",
 }
@@ -44,7 +47,9 @@ CLAIM_SHOWN_WHEN = {
     "gradients-unchanged": "any setting",
 }
 CLAIM_SHOWN_WHEN_ZH = {
-    "checkpointing-cuts-peak-activation-memory": "2 <= 段数 <= 层数 / 2（只分 1 段时，重算时仍要保存整个网络的激活）",
+    "checkpointing-cuts-peak-activation-memory": (
+        "2 <= 段数 <= 层数 / 2（只分 1 段时，重算时仍要保存整个网络的激活）"
+    ),
     "one-extra-forward": "任意设置",
     "gradients-unchanged": "任意设置",
 }

@@ -33,7 +33,8 @@ CLAIMS = {
 }
 CLAIMS_ZH = {
     "accumulation-matches-large-batch": (
-        "不带 BatchNorm 时，k 个 micro-batch 累积的梯度（每个 loss 除以 k）与大 batch 梯度的相对误差"
+        "不带 BatchNorm 时，k 个 micro-batch 累积的梯度（每个 loss 除以 k）与大 batch 梯度的相对误"
+        "差"
         "小于 1e-5。"
     ),
     "batchnorm-breaks-equivalence": (

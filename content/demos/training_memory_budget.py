@@ -30,7 +30,9 @@ CLAIMS = {
     ),
 }
 CLAIMS_ZH = {
-    "adam-states-are-8-bytes-per-parameter": "一步更新之后，优化器状态张量每个参数占 8 字节（两个 fp32 矩）。",
+    "adam-states-are-8-bytes-per-parameter": (
+        "一步更新之后，优化器状态张量每个参数占 8 字节（两个 fp32 矩）。"
+    ),
     "mixed-precision-adam-is-16-bytes-per-parameter": (
         "fp32 主权重 + fp16 权重 + fp16 梯度 + 优化器状态合计每个参数 16 字节，还没算激活。"
     ),

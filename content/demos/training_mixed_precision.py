@@ -42,13 +42,21 @@ CLAIMS = {
     ),
 }
 CLAIMS_ZH = {
-    "fp16-overflows-bf16-keeps": "70000 在 fp16 中变成 inf（最大有限值 65504），在 bf16 中仍是有限值。",
-    "unscaled-fp16-gradients-underflow": "不做损失缩放时，fp32 中非零的梯度元素至少有 20% 在 fp16 中变成精确的 0。",
+    "fp16-overflows-bf16-keeps": (
+        "70000 在 fp16 中变成 inf（最大有限值 65504），在 bf16 中仍是有限值。"
+    ),
+    "unscaled-fp16-gradients-underflow": (
+        "不做损失缩放时，fp32 中非零的梯度元素至少有 20% 在 fp16 中变成精确的 0。"
+    ),
     "loss-scaling-rescues-fp16-gradients": (
         "损失缩放 2^16 时，反缩放后这些元素为 0 的不到 1%，fp16 梯度与 fp32 的相对误差小于 1e-2。"
     ),
-    "dynamic-scaler-skips-overflow": "从 2^40 开始的动态缩放器遇到 inf 梯度时跳过这一步并把缩放减半，直到梯度有限。",
-    "bf16-needs-no-loss-scaling": "不做损失缩放时，这些元素在 bf16 中为 0 的不到 1%：它的指数范围和 fp32 一样。",
+    "dynamic-scaler-skips-overflow": (
+        "从 2^40 开始的动态缩放器遇到 inf 梯度时跳过这一步并把缩放减半，直到梯度有限。"
+    ),
+    "bf16-needs-no-loss-scaling": (
+        "不做损失缩放时，这些元素在 bf16 中为 0 的不到 1%：它的指数范围和 fp32 一样。"
+    ),
 }
 CLAIM_SHOWN_WHEN = {
     "fp16-overflows-bf16-keeps": "any setting",
