@@ -90,7 +90,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             with torch.set_grad_enabled(grad):
                 out1 = model(x)
                 out2 = model(x)
-            diff = float((out1 - out2).abs().max())
+            diff = float((out1 - out2).detach().abs().max())
             moved = not torch.equal(before, bn.running_mean)
             name = f"{mode}, {'grad' if grad else 'no_grad'}"
             results[name] = (diff, out1.requires_grad, moved)

@@ -97,6 +97,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     device = torch.device(ctx.device)
     c, hw = 32, 8
     groups = params.groups if c % params.groups == 0 else 8
+
     # Feature maps with per-sample scale and offset, as real activations have.
     def draw(n: int) -> torch.Tensor:
         base = torch.randn(n, c, hw, hw)
@@ -177,8 +178,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             f"{gap:.2f}."
         ),
         summary_zh=(
-            f"batch 大小 {params.batch}：换掉同 batch 的其他样本，GroupNorm 输出变化 {gn_change:.1e"
-            f"}，"
+            f"batch 大小 {params.batch}：换掉同 batch 的其他样本，"
+            f"GroupNorm 输出变化 {gn_change:.1e}，"
             f"BatchNorm 变化 {bn_change:.2f}；BatchNorm 训练与推理差距 {gap:.2f}。"
         ),
         metrics={
