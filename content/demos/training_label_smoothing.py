@@ -70,7 +70,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     from torch import nn
 
     torch.manual_seed(ctx.seed)
-    k, eps, n, steps = params.classes, params.epsilon, 64, 600
+    k, eps, n, steps = params.classes, params.epsilon, 64, 300
     labels = torch.randint(0, k, (n,)).to(ctx.device)
     start = (0.1 * torch.randn(n, k)).to(ctx.device)
 

@@ -73,7 +73,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     device = torch.device(ctx.device)
     steps, depth, d = 100, 6, 32
     torch.manual_seed(ctx.seed)
-    x = torch.randn(128, 16)
+    x = torch.randn(64, 16)
     y = torch.sin(x @ torch.randn(16, 1))
     x, y = x.to(device), y.to(device)
 
