@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     demo_memory_mb: int = Field(default=2048, ge=256)
     demo_output_kb: int = Field(default=64, ge=1)
     demo_queue_size: int = Field(default=32, ge=1)
+    # The sandbox's private /tmp (all workers together; a run's temp dir lives there).
+    demo_tmp_mb: int = Field(default=256, ge=16, le=65536)
+    # Each CUDA worker's share of the GPU's memory; 0: 0.9 divided by the workers.
+    demo_gpu_memory_fraction: float = Field(default=0.0, ge=0, le=1)
     demo_queue: str = ""  # empty: in-process pool; redis://... sends runs to `backprop worker`s
     # With demo_queue: the prefix of every Redis key and queue name (tests and several
     # deployments can share one Redis), how long a worker's lease on a running run lasts

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from app.workers import limits, protocol, sandbox
+from app.workers.cgroup import Cgroup, CgroupLimits
 from app.workers.executor import (
     Job,
     OnEvent,
@@ -59,6 +60,11 @@ class PoolConfig:
     output_bytes: int = 64 * 1024
     queue_size: int = 32
     sandbox: str = "auto"  # "auto": bwrap when installed; "bwrap": required; "none"
+    # Production refuses to run demos without bwrap (sandbox "auto" then means "bwrap").
+    require_sandbox: bool = False
+    tmp_size_mb: int = 256  # the sandbox's private /tmp (and /dev/shm), all workers together
+    use_cgroup: bool = True  # pids/memory/CPU limits on the whole sandbox where allowed
+    gpu_memory_fraction: float = 0.0  # per CUDA worker; 0: 0.9 / workers
     threads: int = 1
     max_runs_per_worker: int | None = None  # None: worker.DEFAULT_MAX_RUNS
     warmup_timeout_s: float = 60.0
@@ -74,6 +80,9 @@ class PoolConfig:
             memory_mb=settings.demo_memory_mb,
             output_bytes=settings.demo_output_kb * 1024,
             queue_size=settings.demo_queue_size,
+            require_sandbox=settings.environment == "production",
+            tmp_size_mb=settings.demo_tmp_mb,
+            gpu_memory_fraction=settings.demo_gpu_memory_fraction,
         )
         values.update(overrides)
         return cls(**values)
@@ -103,6 +112,10 @@ class _Queued:
     queued_at: float
 
 
+class ZygoteStartError(RuntimeError):
+    """The zygote died before it said hello; the message names the likely cause."""
+
+
 class LocalPool:
     """Executor backed by local processes. Thread-safe; start() returns at once and the
     pool warms up in the background (``wait_ready`` blocks until it has)."""
@@ -127,17 +140,27 @@ class LocalPool:
         self._avg_run_s = 0.5
         self._started_at = 0.0
         self._ready_at: float | None = None
+        self._cgroup: Cgroup | None = None
+        self._gpu_binds = config.device != "cpu" and bool(sandbox.gpu_device_nodes())
+        self._early_failures = 0
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self.sandbox_kind = self._choose_sandbox()
 
     # --- lifecycle -----------------------------------------------------------------
 
     def _choose_sandbox(self) -> str:
         wanted = self.config.sandbox
-        if wanted == "none":
+        if wanted == "none" and not self.config.require_sandbox:
             return "none (disabled by configuration)"
         if sandbox.bwrap_path() is None:
             if wanted == "bwrap":
                 raise RuntimeError("sandbox=bwrap but bwrap is not installed")
+            if self.config.require_sandbox:
+                self._fatal = (
+                    "demo runs are refused: BACKPROP_ENVIRONMENT=production needs the "
+                    "bubblewrap sandbox (/usr/bin/bwrap), and it is not installed"
+                )
+                return "none (refused: bwrap not installed)"
             return "none (bwrap not installed)"
         return "bwrap"
 
@@ -145,11 +168,21 @@ class LocalPool:
         if self._threads:
             return
         self._started_at = time.perf_counter()
+        if self._fatal:
+            log.error("%s", self._fatal)
+            return
         if not self.sandbox_kind.startswith("bwrap"):
             log.warning(
-                "demo runs are NOT sandboxed: %s; only the in-process guard applies",
+                "DEMO RUNS ARE NOT SANDBOXED: %s; only the in-process guard applies "
+                "(install bubblewrap: apt-get install bubblewrap)",
                 self.sandbox_kind,
             )
+        if self.config.use_cgroup:
+            self._cgroup = Cgroup.make(
+                f"backprop-demos-{os.getpid()}-{id(self):x}", self._cgroup_limits()
+            )
+            if self._cgroup is not None:
+                self.sandbox_kind += f" + {self._cgroup.describe()}"
         supervisor = threading.Thread(target=self._supervise, name="demo-zygote", daemon=True)
         self._threads.append(supervisor)
         supervisor.start()
@@ -160,7 +193,20 @@ class LocalPool:
             self._threads.append(slot)
             slot.start()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def _cgroup_limits(self) -> CgroupLimits:
+        workers = self.config.workers
+        # The zygote (torch imported: ~300 MB) plus each worker's run budget and its
+        # footprint, plus the two tmpfs: a backstop, the per-run cap is RLIMIT_DATA.
+        memory_mb = 1024 + workers * (self.config.memory_mb + 512) + 2 * self.config.tmp_size_mb
+        return CgroupLimits(
+            pids=32 + 48 * workers,
+            memory_bytes=memory_mb * 1024 * 1024,
+            cpus=float(workers * self.config.threads),
+        )
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stops the slots and the zygote (never starting another) in well under
+        ``timeout_s``; queued runs fail with "shutting down"."""
         self._stopping.set()
         while True:
             try:
@@ -181,6 +227,8 @@ class LocalPool:
                 proc.wait(2)
         if self._ctrl is not None:
             self._ctrl.close()
+        if self._cgroup is not None:
+            self._cgroup.destroy()
         self._threads.clear()
 
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
@@ -206,11 +254,17 @@ class LocalPool:
         if self._stopping.is_set():
             raise RunnerUnavailable("the demo runner is shutting down")
         if self._fatal:
-            raise RunnerUnavailable(f"the demo runner could not start: {self._fatal}")
+            raise RunnerUnavailable(self._fatal_sentence())
         try:
             self._queue.put_nowait(_Queued(job, on_event, time.perf_counter()))
         except queue.Full:
             raise QueueFull(self.retry_after_s()) from None
+
+    def _fatal_sentence(self) -> str:
+        fatal = self._fatal or ""
+        if fatal.startswith("demo runs are refused"):
+            return fatal[0].upper() + fatal[1:] + "."
+        return f"the demo runner could not start: {fatal}"
 
     def retry_after_s(self) -> int:
         waiting = self._queue.qsize() / max(1, self.config.workers) + 1
@@ -246,46 +300,92 @@ class LocalPool:
             "memory_mb": self.config.memory_mb,
             "threads": self.config.threads,
             "max_runs": self.config.max_runs_per_worker,
+            "private_tmp": self.sandbox_kind.startswith("bwrap"),
+            "gpu_memory_fraction": (
+                self.config.gpu_memory_fraction or 0.9 / max(1, self.config.workers)
+            ),
         }
         command = [
             sys.executable, "-m", "app.workers.zygote", "--fd", str(fd),
             "--config", json.dumps(config),
         ]  # fmt: skip
-        if self.sandbox_kind == "bwrap":
-            visible = [self.config.content_dir, PROJECT_ROOT, *self.config.extra_visible]
-            command = sandbox.bwrap_command(
-                command, visible=visible, gpu=self.config.device != "cpu"
-            )
+        if self.sandbox_kind.startswith("bwrap"):
+            command = sandbox.bwrap_command(command, self.sandbox_spec())
         return command
+
+    def sandbox_spec(self) -> sandbox.SandboxSpec:
+        """What the zygote and its workers see: the interpreter (bound by the sandbox
+        itself), the ``app`` package and the demo directory, read-only; GPU nodes only
+        when this host has them and the pool may use CUDA."""
+        binds = [PROJECT_ROOT / "app", self.config.content_dir / "demos"]
+        return sandbox.SandboxSpec(
+            binds=[*binds, *self.config.extra_visible],
+            tmp_size_mb=self.config.tmp_size_mb,
+            gpu=self._gpu_binds,
+            env=self._zygote_env(),
+        )
+
+    def _zygote_env(self) -> dict[str, str]:
+        return {
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "OMP_NUM_THREADS": str(self.config.threads),
+            "MKL_NUM_THREADS": str(self.config.threads),
+        }
 
     def _launch(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
-        )
+        sandbox.check_interpreter_visible()
+        # The server's environment holds secrets (the key, database passwords): the zygote
+        # (and bwrap itself, whose environment is /proc/1/environ inside) gets none of it.
+        env = sandbox.sandbox_env()
+        if not self.sandbox_kind.startswith("bwrap"):
+            env.update(self._zygote_env())
+        joiner = self._cgroup.joiner() if self._cgroup is not None else None
         # Runs in the supervisor thread, which lives as long as the pool: bwrap's
-        # --die-with-parent follows the thread that started it.
-        self._proc = subprocess.Popen(
-            self._zygote_command(theirs.fileno()),
-            pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            cwd=str(PROJECT_ROOT),
-            env=env,
-        )
+        # --die-with-parent follows the thread that started it. Its own session: a Ctrl+C
+        # on the server's terminal must not reach (and so restart) the zygote.
+        try:
+            self._proc = subprocess.Popen(
+                self._zygote_command(theirs.fileno()),
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd="/",
+                env=env,
+                start_new_session=True,
+                preexec_fn=joiner,
+            )
+        finally:
+            if self._cgroup is not None:
+                self._cgroup.close_joiner()
         theirs.close()
+        assert self._proc.stderr is not None
+        threading.Thread(
+            target=self._pump_stderr, args=(self._proc.stderr,), name="demo-zygote-stderr",
+            daemon=True,
+        ).start()  # fmt: skip
         ours.settimeout(self.config.warmup_timeout_s + 60)
-        data = ours.recv(1 << 20)
+        try:
+            data = ours.recv(1 << 20)
+        except TimeoutError:
+            data = b""
         ours.settimeout(0.5)
         if not data:
             code = self._proc.wait()
-            raise RuntimeError(f"the zygote exited with status {code} before saying hello")
+            time.sleep(0.05)  # let the stderr pump catch the last line
+            raise ZygoteStartError(self._start_error(code))
         hello = json.loads(data)
         if hello.get("op") == "fatal":
             self._proc.wait()
             self._fatal = hello.get("error", "unknown error")
             raise RuntimeError(hello.get("traceback") or self._fatal)
+        if hello["device"] == "cpu" and self._gpu_binds:
+            # Binds for a GPU the zygote could not use: start again without /dev nodes.
+            self._gpu_binds = False
+            self._proc.kill()
+            self._proc.wait()
+            raise ZygoteStartError("the zygote resolved no CUDA device; restarting without GPU binds")
         self._ctrl = ours
         self._runtime = Runtime(
             device=hello["device"], torch_version=hello["torch"], sandbox=self.sandbox_kind
@@ -294,7 +394,29 @@ class LocalPool:
             "demo zygote up: torch %s on %s, imported in %.2f s, %s demos preloaded, sandbox: %s",
             hello["torch"], hello["device"], hello["import_s"], hello["demos"], self.sandbox_kind,
         )  # fmt: skip
+        self._early_failures = 0
         self._hello.set()
+
+    def _pump_stderr(self, stream: Any) -> None:
+        """Logs the zygote's (and its workers' early) stderr, keeping the last lines for
+        the one-sentence error when it cannot start."""
+        for raw in iter(stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip()
+            if line:
+                self._stderr_tail.append(line)
+                log.warning("zygote: %s", line)
+        stream.close()
+
+    def _start_error(self, code: int) -> str:
+        last = next((line for line in reversed(self._stderr_tail) if line.strip()), "")
+        if "execvp" in last or "No such file" in last:
+            return (
+                f"the sandbox cannot start the interpreter {sys.executable} ({last}); "
+                "is the virtualenv on a path the sandbox binds?"
+            )
+        if "bwrap" in last:
+            return f"bubblewrap could not set up the sandbox: {last}"
+        return f"the zygote exited with status {code} before saying hello: {last or 'no output'}"
 
     def _supervise(self) -> None:
         backoff = 0.5
@@ -302,9 +424,20 @@ class LocalPool:
             try:
                 self._launch()
             except Exception as exc:
+                if self._stopping.is_set():
+                    return
                 log.error("demo zygote failed to start: %s", exc)
                 if self._fatal:
+                    self._fail_all_queued()
                     return  # a configuration problem; retrying will not help
+                if isinstance(exc, ZygoteStartError | sandbox.SandboxUnavailable):
+                    self._early_failures += 1
+                    # The same failure three times before any hello: a set-up problem,
+                    # said once, instead of restarting for minutes.
+                    if self._early_failures >= 3 or isinstance(exc, sandbox.SandboxUnavailable):
+                        self._fatal = str(exc)
+                        self._fail_all_queued()
+                        return
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 10)
                 continue
@@ -437,7 +570,7 @@ class LocalPool:
                 worker = self._new_worker()
                 if worker is None:
                     if self._fatal:
-                        self._fail_queued(f"the demo runner could not start: {self._fatal}")
+                        self._fail_queued(self._fatal_sentence())
                     continue
                 with self._state_lock:
                     self._warm += 1
@@ -451,8 +584,17 @@ class LocalPool:
             with self._state_lock:
                 self._warm -= 1
                 self._running += 1
+            if item.job.fresh_worker and worker.runs > 0:
+                # A throw-away process: nothing of an earlier run can be left in it.
+                self._kill(worker)
+                worker.close()
+                worker = self._fresh_worker_for(item)
+                if worker is None:
+                    with self._state_lock:
+                        self._running -= 1
+                    continue
             try:
-                keep = self._execute(worker, item)
+                keep = self._execute(worker, item) and not item.job.fresh_worker
             except Exception as exc:  # a bug here must not kill the slot
                 log.exception("demo slot %d failed", index)
                 self._finish(item, Outcome.failure("crashed", f"The runner failed: {exc}"))
@@ -467,6 +609,24 @@ class LocalPool:
         if worker is not None:
             self._kill(worker)
             worker.close()
+
+    def _fresh_worker_for(self, item: _Queued) -> _Worker | None:
+        for _ in range(3):
+            worker = self._new_worker()
+            if worker is not None:
+                return worker
+            if self._stopping.is_set():
+                break
+        self._finish(item, Outcome.failure("unavailable", "No fresh demo worker could start."))
+        return None
+
+    def _fail_all_queued(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._finish(item, Outcome.failure("unavailable", self._fatal_sentence()))
 
     def _fail_queued(self, reason: str) -> None:
         try:
@@ -497,6 +657,7 @@ class LocalPool:
             "timeout_s": timeout_s, "threads": config.threads,
         }  # fmt: skip
         sock, out_fd = worker.sock, worker.out_fd
+        oom_before = self._cgroup.oom_kills() if self._cgroup is not None else None
         final: dict[str, Any] | None = None
         failure: tuple[str, str] | None = None
         output = bytearray()
@@ -543,7 +704,10 @@ class LocalPool:
                             data = b""
                         if not data:
                             status = self._exit_status(worker.pid, 2.0)
-                            failure = limits.describe_exit(status, config.memory_mb)
+                            oom = None
+                            if oom_before is not None and self._cgroup is not None:
+                                oom = self._cgroup.oom_kills() > oom_before
+                            failure = limits.describe_exit(status, config.memory_mb, oom)
                             break
                         try:
                             messages = frames.feed(data)
@@ -562,6 +726,9 @@ class LocalPool:
         keep = failure is None and final is not None
         if failure is not None and failure[0] != "crashed":
             self._kill(worker)
+        # Whatever the run left behind (processes it forked and detached, files outside
+        # its temp dir) goes now, before the next run.
+        self._send_ctrl({"op": "sweep"})
         if len(output) <= config.output_bytes:
             output += _drain(out_fd, config.output_bytes + 1 - len(output))
         finished = time.perf_counter()
@@ -591,7 +758,9 @@ class LocalPool:
                 code, _sentence(code, final.get("message", ""), config.memory_mb),
                 final.get("traceback"), timings=timings, **common,
             )  # fmt: skip
-            keep = code not in ("memory", "sandbox")  # a worker that hit a wall is replaced
+            # A worker that hit a wall (memory, the sandbox, a CUDA or allocator error that
+            # can leave the device or the heap broken) is replaced.
+            keep = code not in ("memory", "sandbox") and not final.get("retire")
             if not keep:
                 self._kill(worker)
         else:
