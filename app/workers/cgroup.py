@@ -107,7 +107,9 @@ class Cgroup:
         try:
             (directory / "pids.max").write_text(str(limits.pids))
             (directory / "memory.max").write_text(str(limits.memory_bytes))
-            (directory / "cpu.max").write_text(f"{int(limits.cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}")
+            (directory / "cpu.max").write_text(
+                f"{int(limits.cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}"
+            )
         except OSError:
             with contextlib.suppress(OSError):
                 directory.rmdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import signal
 
@@ -39,10 +40,8 @@ def apply_static_limits(memory_mb: int, max_file_mb: int = 256, max_threads: int
     the sandbox's cgroup pids limit is the real cap there).
     """
     if max_threads > 0:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NPROC, (max_threads, max_threads))
-        except (ValueError, OSError):
-            pass
     limit = data_limit(memory_mb, data_footprint())
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
@@ -79,6 +78,7 @@ DEVICE_ERROR_MARKERS = (
     "can't allocate memory",
     "device-side assert",
     "illegal memory access",
+    "can't start new thread",  # the sandbox's pids limit: the process is full of threads
 )
 
 

@@ -246,9 +246,15 @@ class LocalPool:
     # --- Executor ------------------------------------------------------------------
 
     def runtime(self, wait_s: float = 0.0) -> Runtime | None:
-        if wait_s > 0:
-            self._hello.wait(wait_s)
-        return self._runtime
+        """Where runs execute, once the zygote said hello. Raises RunnerUnavailable at once
+        (no waiting) when the runner cannot start, with the sentence saying why."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self._fatal:
+                raise RunnerUnavailable(self._fatal_sentence(), retry_after_s=60)
+            remaining = deadline - time.monotonic()
+            if self._hello.wait(min(0.1, max(0.0, remaining))) or remaining <= 0:
+                return self._runtime
 
     def submit(self, job: Job, on_event: OnEvent) -> None:
         if self._stopping.is_set():
@@ -385,7 +391,9 @@ class LocalPool:
             self._gpu_binds = False
             self._proc.kill()
             self._proc.wait()
-            raise ZygoteStartError("the zygote resolved no CUDA device; restarting without GPU binds")
+            raise ZygoteStartError(
+                "the zygote resolved no CUDA device; restarting without GPU binds"
+            )
         self._ctrl = ours
         self._runtime = Runtime(
             device=hello["device"], torch_version=hello["torch"], sandbox=self.sandbox_kind

@@ -10,6 +10,7 @@ stdout and stderr go to a pipe the pool reads and caps.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -166,10 +167,9 @@ def _run_one(
         sys.stderr.flush()
         prepare_ms = (started - received) * 1000
         serialize_ms = (time.perf_counter() - ended) * 1000
-        protocol.send(
-            sock,
+        reply: dict[str, Any] | str = (
             f'{{"op":"result","run_ms":{run_ms:.3f},"prepare_ms":{prepare_ms:.3f},'
-            f'"serialize_ms":{serialize_ms:.3f},"result":{payload}}}',
+            f'"serialize_ms":{serialize_ms:.3f},"result":{payload}}}'
         )
     except BaseException as exc:  # report everything, SystemExit included
         guard.active = False
@@ -191,13 +191,13 @@ def _run_one(
             sys.stderr.flush()
         except Exception:
             pass
-        protocol.send(
-            sock,
-            {"op": "error", "code": code, "message": message, "traceback": tb, "retire": retire},
-        )
+        reply = {"op": "error", "code": code, "message": message, "traceback": tb, "retire": retire}
     finally:
+        # Before the reply: the pool may hand the next job to another worker at once, and
+        # it must find the sandbox's /tmp as empty as this run found it.
         os.chdir(base)
         _empty(base)
+    protocol.send(sock, reply)
 
 
 def _empty(directory: str) -> None:
@@ -208,10 +208,8 @@ def _empty(directory: str) -> None:
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)
         else:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
 
 
 _SPECS: dict[str, Any] = {}
@@ -225,7 +223,9 @@ def main(sock: socket.socket, config: dict[str, Any], device: str, specs: dict[s
     _seed(0, device)
     os.rmdir(tempfile.mkdtemp(dir=base))
     apply_gpu_memory_fraction(device, float(config.get("gpu_memory_fraction") or 0))
-    limits.apply_static_limits(int(config["memory_mb"]), max_threads=int(config.get("max_threads") or 0))
+    limits.apply_static_limits(
+        int(config["memory_mb"]), max_threads=int(config.get("max_threads") or 0)
+    )
     guard = sandbox.install_guard()
     protocol.send(sock, {"op": "ready", "device_name": device_name, "deterministic": deterministic})
     max_runs = config.get("max_runs") or DEFAULT_MAX_RUNS

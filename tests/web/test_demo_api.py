@@ -157,3 +157,35 @@ def test_demo_page_renders_the_form_from_the_params_model(demo_client: TestClien
     assert 'type="range"' in html and 'data-param="a"' in html
     assert "/static/js/demo.js" in html and "/static/css/demo.css" in html
     assert "<script>" not in html and "style=" not in html
+
+
+def test_production_without_bubblewrap_refuses_demo_runs_with_a_clear_message(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.workers import sandbox
+    from tests.conftest import log_in
+
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    content = hostile_content(tmp_path / "hostile")
+    settings = make_settings(
+        tmp_path, database_url, content, environment="production", demo_workers=1,
+        secret_key="a-real-production-secret-for-this-test",
+    )  # fmt: skip
+    app = create_app(settings)
+    with TestClient(app) as client:
+        from sqlmodel import Session
+
+        from app.services import accounts
+
+        with Session(app.state.engine) as session:
+            accounts.create_user(
+                session, "learner", "correct horse battery",
+                passwords=accounts.passwords_from_settings(settings),
+            )  # fmt: skip
+        log_in(client, "learner")
+        started = time.monotonic()
+        response = client.post("/api/demos/quick/runs", json={"a": 1})
+        assert time.monotonic() - started < 5
+        assert response.status_code == 503
+        assert "production needs the bubblewrap sandbox" in response.json()["detail"]
+        assert app.state.demo_service.executor._proc is None
