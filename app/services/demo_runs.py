@@ -8,7 +8,6 @@ process can serve a run's state and result later.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import logging
@@ -23,13 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
-from app.demos.registry import DemoError, DemoSpec, demo_dir, load_demo
+from app.demos.metadata import DemoMeta, read_metadata
+from app.demos.params import (
+    Described,
+    SchemaUnavailable,
+    describe,
+    describe_one,
+    model_from_schema,
+)
+from app.demos.registry import DemoError, demo_dir
 from app.models.base import utcnow
 from app.models.demo_run import DemoRun
 from app.workers.executor import (
@@ -82,73 +89,134 @@ class ParamsInvalid(ValueError):
 
 def read_claims(path: Path) -> dict[str, str]:
     """The module's literal ``CLAIMS`` dict, read without importing it."""
-    tree = ast.parse(Path(path).read_text(), filename=str(path))
-    for node in tree.body:
-        target = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        if isinstance(target, ast.Name) and target.id == "CLAIMS":
-            claims = ast.literal_eval(value)
-            return {str(k): str(v) for k, v in claims.items()}
-    return {}
+    return dict(read_metadata(Path(path)).claims)
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What the web process knows of a demo without running it: the static metadata and
+    a model rebuilt from the Params schema that the sandbox reported."""
+
+    name: str
+    path: Path
+    title: str
+    description: str
+    params_model: type[BaseModel]
+    code_hash: str
+    schema: dict[str, Any]
+
+    def params_schema(self) -> dict[str, Any]:
+        return self.schema
 
 
 @dataclass(frozen=True)
 class DemoInfo:
     spec: DemoSpec
     claims: dict[str, str]
+    meta: DemoMeta
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def describe(self) -> dict[str, Any]:
+        meta = self.meta
         return {
             "name": self.spec.name,
-            "title": self.spec.title,
-            "description": self.spec.description,
+            "title": meta.title,
+            "description": meta.description,
+            "title_zh": meta.title_zh,
+            "description_zh": meta.description_zh,
             "params_schema": self.spec.params_schema(),
             "defaults": self.spec.params_model().model_dump(mode="json"),
             "claims": self.claims,
+            "claims_zh": meta.claims_zh,
+            "claim_shown_when": meta.claim_shown_when,
+            "claim_shown_when_zh": meta.claim_shown_when_zh,
+            "text_zh": meta.text_zh,
+            "benefits_from_gpu": meta.benefits_from_gpu,
         }
+
+
+def _info_from(meta: DemoMeta, described: Described) -> DemoInfo:
+    if described.error is not None or described.schema is None:
+        raise DemoError(f"{meta.path}: {described.error or 'no Params schema'}")
+    if described.code_hash != meta.code_hash:
+        raise DemoError(f"{meta.path}: the file changed while it was read; try again")
+    spec = DemoSpec(
+        name=meta.name,
+        path=meta.path,
+        title=meta.title,
+        description=meta.description,
+        params_model=model_from_schema(meta.name, described.schema),
+        code_hash=meta.code_hash,
+        schema=described.schema,
+    )
+    return DemoInfo(spec=spec, claims=dict(meta.claims), meta=meta)
 
 
 class DemoCatalog:
     """The demos under ``content_dir/demos``, reloaded when a file changes (its code hash
-    then changes too, so the cache misses)."""
+    then changes too, so the cache misses). Never imports a demo: constants are read with
+    ``ast`` and the Params schema comes from a sandboxed process, both cached by hash."""
 
-    def __init__(self, content_dir: Path) -> None:
+    def __init__(self, content_dir: Path, *, require_sandbox: bool = False) -> None:
         self.content_dir = Path(content_dir)
+        self.require_sandbox = require_sandbox
         self._lock = threading.Lock()
-        self._loaded: dict[Path, tuple[tuple[int, int], DemoInfo]] = {}
+        self._loaded: dict[Path, tuple[str, DemoInfo]] = {}
         self._errors: dict[str, str] = {}
 
-    def _info(self, path: Path) -> DemoInfo:
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
+    def _cached(self, meta: DemoMeta) -> DemoInfo | None:
         with self._lock:
-            cached = self._loaded.get(path)
-            if cached and cached[0] == stamp:
-                return cached[1]
-        info = DemoInfo(spec=load_demo(path), claims=read_claims(path))
+            cached = self._loaded.get(meta.path)
+        return cached[1] if cached and cached[0] == meta.code_hash else None
+
+    def _store(self, info: DemoInfo) -> DemoInfo:
         with self._lock:
-            self._loaded[path] = (stamp, info)
+            self._loaded[info.spec.path] = (info.spec.code_hash, info)
         return info
+
+    def _info(self, path: Path) -> DemoInfo:
+        meta = read_metadata(path)
+        cached = self._cached(meta)
+        if cached is not None:
+            return cached
+        try:
+            described = describe_one(path, require_sandbox=self.require_sandbox)
+        except SchemaUnavailable as exc:
+            raise DemoError(f"{path}: {exc}") from exc
+        return self._store(_info_from(meta, described))
+
+    def _paths(self) -> list[Path]:
+        directory = demo_dir(self.content_dir)
+        if not directory.is_dir():
+            return []
+        return [p for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")]
 
     def all(self) -> dict[str, DemoInfo]:
         found: dict[str, DemoInfo] = {}
-        directory = demo_dir(self.content_dir)
-        for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
-            if path.name.startswith("_"):
-                continue
+        metas: dict[Path, DemoMeta] = {}
+        for path in self._paths():
             try:
-                found[path.stem] = self._info(path)
-                self._errors.pop(path.stem, None)
-            except (DemoError, SyntaxError, ValueError, OSError) as exc:
+                metas[path] = read_metadata(path)
+            except (DemoError, OSError) as exc:
                 self._errors[path.stem] = str(exc)
                 log.error("demo %s is broken: %s", path.stem, exc)
+        todo = [path for path, meta in metas.items() if self._cached(meta) is None]
+        try:
+            described = describe(todo, require_sandbox=self.require_sandbox) if todo else {}
+        except SchemaUnavailable as exc:
+            described = {path: Described("", None, str(exc)) for path in todo}
+        for path, meta in metas.items():
+            try:
+                info = self._cached(meta) or self._store(_info_from(meta, described[path]))
+            except DemoError as exc:
+                self._errors[path.stem] = str(exc)
+                log.error("demo %s is broken: %s", path.stem, exc)
+                continue
+            found[path.stem] = info
+            self._errors.pop(path.stem, None)
         return found
 
     def errors(self) -> dict[str, str]:
@@ -160,7 +228,7 @@ class DemoCatalog:
             raise DemoNotFound(f"no demo named {name!r}")
         try:
             return self._info(path)
-        except (DemoError, SyntaxError, ValueError) as exc:
+        except (DemoError, OSError) as exc:
             raise DemoNotFound(f"demo {name!r} is broken: {exc}") from exc
 
 

@@ -130,6 +130,7 @@ class LocalPool:
         self._ctrl: socket.socket | None = None
         self._ctrl_lock = threading.Lock()
         self._pending_spawns: collections.deque[Future] = collections.deque()
+        self._pending_sweeps: collections.deque[Future] = collections.deque()
         self._exits: collections.OrderedDict[int, int] = collections.OrderedDict()
         self._exit_cond = threading.Condition()
         self._proc: subprocess.Popen | None = None
@@ -454,6 +455,8 @@ class LocalPool:
             self._hello.clear()
             while self._pending_spawns:
                 self._pending_spawns.popleft().set_exception(RuntimeError("zygote exited"))
+            while self._pending_sweeps:
+                self._pending_sweeps.popleft().set_result(0)
             if self._proc is not None:
                 try:
                     self._proc.wait(3)
@@ -484,6 +487,9 @@ class LocalPool:
             if op == "spawned":
                 future = self._pending_spawns.popleft()
                 future.set_result((int(message["pid"]), fds))
+            elif op == "swept":
+                if self._pending_sweeps:
+                    self._pending_sweeps.popleft().set_result(message.get("killed", 0))
             elif op == "exited":
                 with self._exit_cond:
                     self._exits[int(message["pid"])] = int(message["status"])
@@ -517,6 +523,22 @@ class LocalPool:
             return future.result(timeout=30)
         except FutureTimeout:
             raise RuntimeError("the zygote did not fork a worker within 30 s") from None
+
+    def _sweep(self, wait_s: float = 1.0) -> None:
+        """Asks the zygote to kill stray processes and clean the private /tmp, and waits
+        for it (about a millisecond: the sandbox's /proc holds a handful of processes)."""
+        future: Future = Future()
+        with self._ctrl_lock:
+            if self._ctrl is None:
+                return
+            self._pending_sweeps.append(future)
+            try:
+                self._ctrl.send(b'{"op": "sweep"}')
+            except OSError:
+                self._pending_sweeps.remove(future)
+                return
+        with contextlib.suppress(FutureTimeout):
+            future.result(timeout=wait_s)
 
     def _kill(self, worker: _Worker) -> None:
         if not self._send_ctrl({"op": "kill", "pid": worker.pid}) and self.sandbox_kind != "bwrap":
@@ -735,8 +757,8 @@ class LocalPool:
         if failure is not None and failure[0] != "crashed":
             self._kill(worker)
         # Whatever the run left behind (processes it forked and detached, files outside
-        # its temp dir) goes now, before the next run.
-        self._send_ctrl({"op": "sweep"})
+        # its temp dir) goes now, before the run is reported and before any next run.
+        self._sweep()
         if len(output) <= config.output_bytes:
             output += _drain(out_fd, config.output_bytes + 1 - len(output))
         finished = time.perf_counter()

@@ -278,11 +278,13 @@ def main() -> None:
     me = os.getpid()
     private_tmp = bool(config.get("private_tmp"))
 
-    def sweep() -> None:
-        if kill_strays(me, children):
+    def sweep() -> int:
+        killed = kill_strays(me, children)
+        if killed:
             reap()
         if private_tmp:
             clean_private_tmp(children)
+        return killed
 
     running = True
     while running:
@@ -306,7 +308,7 @@ def main() -> None:
             elif op == "kill":
                 kill(int(message["pid"]))
             elif op == "sweep":
-                sweep()
+                _send(ctrl, {"op": "swept", "killed": sweep()})
             elif op == "stop":
                 running = False
 

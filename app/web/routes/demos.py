@@ -62,7 +62,10 @@ def install(app: FastAPI) -> None:
     queue, the rate limit lives in Redis and a sweeper fails runs whose worker was lost."""
     settings: Settings = app.state.settings
     executor = make_executor(settings)
-    service = DemoRunService(app.state.engine, DemoCatalog(settings.content_dir), executor)
+    catalog = DemoCatalog(
+        settings.content_dir, require_sandbox=settings.environment == "production"
+    )
+    service = DemoRunService(app.state.engine, catalog, executor)
     app.state.demo_service = service
     queue = executor if settings.demo_queue else None
     if queue is not None:
