@@ -35,6 +35,11 @@ class SchemaUnavailable(RuntimeError):
     sandbox refused to start)."""
 
 
+class SandboxRefused(SchemaUnavailable):
+    """The sandboxed describer could not start at all (no bwrap in production, no
+    interpreter): no demo has a schema until that is fixed."""
+
+
 @dataclass(frozen=True)
 class Described:
     code_hash: str
@@ -81,7 +86,7 @@ def _run_describer(paths: Sequence[Path], require_sandbox: bool) -> dict[str, An
 
     sandboxed = sandbox.bwrap_path() is not None
     if not sandboxed and require_sandbox:
-        raise SchemaUnavailable(
+        raise SandboxRefused(
             "demo parameters cannot be read: production needs the bubblewrap sandbox "
             "(/usr/bin/bwrap), and it is not installed"
         )
@@ -99,7 +104,7 @@ def _run_describer(paths: Sequence[Path], require_sandbox: bool) -> dict[str, An
             f"reading the demo's parameters took longer than {DESCRIBE_TIMEOUT_S:g} s"
         ) from None
     except sandbox.SandboxUnavailable as exc:
-        raise SchemaUnavailable(str(exc)) from None
+        raise SandboxRefused(str(exc)) from None
     try:
         report = json.loads(done.stdout)
     except ValueError:
@@ -134,13 +139,19 @@ def describe(paths: Sequence[Path], *, require_sandbox: bool = False) -> dict[Pa
     if not missing:
         return found
     try:
-        batches = [list(missing)]
-        report = _run_describer(batches[0], require_sandbox)
-    except SchemaUnavailable:
-        if len(missing) == 1:
-            raise
+        report = _run_describer(list(missing), require_sandbox)
+    except SandboxRefused:
+        raise
+    except SchemaUnavailable as exc:
         report = {}
-        for path in missing:  # find the file that ends the process; the rest still work
+        if len(missing) == 1:
+            only = next(iter(missing))
+            report[str(only.resolve())] = {"code_hash": "", "error": str(exc)}
+            missing_loop: list[Path] = []
+        else:
+            missing_loop = list(missing)
+        for path in missing_loop:
+            # find the file that ends the process; the rest still work
             try:
                 report.update(_run_describer([path], require_sandbox))
             except SchemaUnavailable as exc:
