@@ -12,6 +12,8 @@ import hashlib
 import json
 import logging
 import math
+import os
+import socket
 import threading
 import time
 import uuid
@@ -23,7 +25,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -55,6 +57,8 @@ __all__ = [
     "CardDemo",
     "DemoCatalog",
     "DemoNotFound",
+    "LoginRequired",
+    "TooManyQueued",
     "DemoRunService",
     "ParamsInvalid",
     "QueueFull",
@@ -73,6 +77,21 @@ __all__ = [
 
 class DemoNotFound(LookupError):
     pass
+
+
+class LoginRequired(PermissionError):
+    """The run is not in the cache and would start new work: that needs an account."""
+
+
+class TooManyQueued(Exception):
+    """This learner already has ``limit`` runs waiting or running."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} demo runs waiting or running; "
+            "start another when one has finished."
+        )
+        self.limit = limit
 
 
 class ParamsInvalid(ValueError):
@@ -429,13 +448,25 @@ class DemoRunService:
     """Starts runs (or serves them from the cache) and records their progress."""
 
     def __init__(
-        self, engine: Engine, catalog: DemoCatalog, executor: Executor | None, seed: int = 0
+        self,
+        engine: Engine,
+        catalog: DemoCatalog,
+        executor: Executor | None,
+        seed: int = 0,
+        *,
+        max_queued_per_user: int = 3,
     ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.executor = executor
         self.seed = seed
+        self.max_queued_per_user = max_queued_per_user
         self._recorder = RunRecorder(engine)
+        # Runs this process handed to a local executor and that have not finished: their
+        # leases are renewed (renew_leases) so other processes know they are alive.
+        self._live: set[str] = set()
+        self._live_lock = threading.Lock()
+        self.owner = lease_owner()
 
     def runtime(self, wait_s: float = 0.0) -> Runtime | None:
         return self.executor.runtime(wait_s) if self.executor is not None else None
@@ -448,11 +479,13 @@ class DemoRunService:
         requested_by: int | None = None,
         use_cache: bool = True,
         wait_runtime_s: float = 10.0,
+        may_queue: bool = True,
     ) -> DemoRun:
         """Validates, then returns a finished cached run or a queued one.
 
-        Raises DemoNotFound, ParamsInvalid, QueueFull or RunnerUnavailable; on the last two
-        nothing is recorded.
+        ``may_queue=False`` (an anonymous visitor): only cached results are served.
+        Raises DemoNotFound, ParamsInvalid, LoginRequired, TooManyQueued, QueueFull or
+        RunnerUnavailable; on the last four nothing is recorded.
         """
         info = self.catalog.get(name)
         spec = info.spec
@@ -471,6 +504,21 @@ class DemoRunService:
                     .order_by(col(DemoRun.finished_at).desc())
                     .limit(1)
                 ).first()
+            if source is None:
+                if not may_queue:
+                    raise LoginRequired(
+                        "Log in to start a new demo run; results already computed are "
+                        "shown without an account."
+                    )
+                if requested_by is not None and self.max_queued_per_user > 0:
+                    waiting = session.exec(
+                        select(func.count())
+                        .select_from(DemoRun)
+                        .where(DemoRun.requested_by == requested_by)
+                        .where(col(DemoRun.status).in_(("queued", "running")))
+                    ).one()
+                    if waiting >= self.max_queued_per_user:
+                        raise TooManyQueued(self.max_queued_per_user)
             now = utcnow()
             run = DemoRun(
                 id=uuid.uuid4().hex,
@@ -480,6 +528,8 @@ class DemoRunService:
                 cache_key=key,
                 requested_by=requested_by,
                 created_at=now,
+                device=runtime.device,  # the queue's sweeper fails runs per device
+                timings=self._lease(),
             )
             if source is not None:
                 run.status = "succeeded"
@@ -500,11 +550,16 @@ class DemoRunService:
             code_hash=spec.code_hash,
             params=params,
             seed=self.seed,
+            owner=f"user:{requested_by}" if requested_by is not None else "",
         )
         try:
             assert self.executor is not None
+            with self._live_lock:
+                self._live.add(run.id)
             self.executor.submit(job, self._on_event)
         except (QueueFull, RunnerUnavailable):
+            with self._live_lock:
+                self._live.discard(run.id)
             with session_scope(self.engine, write=True) as session:
                 stale = session.get(DemoRun, run.id)
                 if stale is not None:
@@ -514,6 +569,28 @@ class DemoRunService:
 
     def _on_event(self, event: RunEvent) -> None:
         self._recorder(event)
+        if event.kind == "finished":
+            with self._live_lock:
+                self._live.discard(event.run_id)
+
+    def _lease(self) -> dict[str, Any]:
+        return {LEASE_AT: time.time(), LEASE_OWNER: self.owner}
+
+    def renew_leases(self) -> int:
+        """Marks this process's unfinished runs alive (one UPDATE); returns how many.
+        Only for the local executor: queued runs of the queue have their own leases."""
+        with self._live_lock:
+            live = list(self._live)
+        if not live:
+            return 0
+        with session_scope(self.engine, write=True) as session:
+            result = session.execute(
+                update(DemoRun)
+                .where(col(DemoRun.id).in_(live))
+                .where(col(DemoRun.status).in_(("queued", "running")))
+                .values(timings=self._lease())
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def get_run(self, session: Session, run_id: str) -> DemoRun | None:
         return session.get(DemoRun, run_id)
@@ -543,7 +620,7 @@ class DemoRunService:
             "device_name": run.device_name,
             "torch_version": run.torch_version,
             "deterministic": run.deterministic,
-            "timings": run.timings,
+            "timings": {k: v for k, v in (run.timings or {}).items() if not k.startswith("lease_")},
             "created_at": run.created_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         }
@@ -552,21 +629,67 @@ class DemoRunService:
             view["output"] = output
         return view
 
-    def fail_interrupted(self, older_than_s: float) -> int:
-        """Marks runs stuck queued/running (their web process died) as failed."""
-        cutoff = utcnow() - timedelta(seconds=older_than_s)
-        with session_scope(self.engine, write=True) as session:
-            stuck = session.exec(
-                select(DemoRun)
-                .where(col(DemoRun.status).in_(("queued", "running")))
-                .where(DemoRun.created_at < cutoff)
-            ).all()
-            for run in stuck:
-                _apply_outcome(
-                    run, Outcome.failure("unavailable", "The run was interrupted; start it again.")
+    def sweep_interrupted(self, stale_s: float) -> int:
+        """Fails runs of the local executor that nobody is running any more: queued or
+        running, and their lease (renewed every few seconds by the process that owns them)
+        is older than ``stale_s``, or their owner was a process on this host that is gone
+        (a crash, then a restart: failed at once). Returns how many."""
+        return sweep_unleased_runs(self.engine, stale_s=stale_s, me=self.owner)
+
+
+LEASE_AT, LEASE_OWNER = "lease_at", "lease_owner"
+INTERRUPTED_REASON = "The run was interrupted (the server running it stopped); start it again."
+
+
+def lease_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str, me: str) -> bool:
+    """True when ``owner`` was a process on this host that no longer exists."""
+    host, _, pid = owner.rpartition(":")
+    if host != me.rpartition(":")[0] or not pid.isdigit() or owner == me:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def sweep_unleased_runs(engine: Engine, *, stale_s: float, me: str) -> int:
+    """The local executor's sweeper (see DemoRunService.sweep_interrupted). Each update
+    is conditional on the status, so every process may sweep at once."""
+    now = utcnow()
+    cutoff = time.time() - stale_s
+    failed = 0
+    with session_scope(engine, write=True) as session:
+        rows = session.exec(
+            select(DemoRun.id, DemoRun.status, DemoRun.timings, DemoRun.created_at).where(
+                col(DemoRun.status).in_(("queued", "running"))
+            )
+        ).all()
+        for run_id, status, timings, created_at in rows:
+            lease = timings or {}
+            at = lease.get(LEASE_AT)
+            if isinstance(at, int | float):
+                lost = at < cutoff or _owner_gone(str(lease.get(LEASE_OWNER, "")), me)
+            else:  # written before leases existed: judge by age
+                lost = created_at < now - timedelta(seconds=stale_s)
+            if not lost:
+                continue
+            result = session.execute(
+                update(DemoRun)
+                .where(col(DemoRun.id) == run_id, col(DemoRun.status) == status)
+                .values(
+                    status="failed", reason_code="unavailable", reason=INTERRUPTED_REASON,
+                    finished_at=now, timings={},
                 )
-                session.add(run)
-            return len(stuck)
+            )  # fmt: skip
+            failed += int(getattr(result, "rowcount", 0) or 0)
+    return failed
 
 
 class RunRecorder:
@@ -620,6 +743,9 @@ LOST_REASON = (
 )
 
 
+NO_WORKER_REASON = "No demo worker is connected to the queue; start one with `backprop worker`."
+
+
 def sweep_lost_runs(
     engine: Engine,
     *,
@@ -627,6 +753,7 @@ def sweep_lost_runs(
     lease_s: float,
     timeout_s: float,
     queue_wait_s: float,
+    live_devices: Callable[[], set[str]] | None = None,
 ) -> int:
     """Fails runs nobody is working on any more; returns how many. Never leaves a run
     'running' forever:
@@ -634,7 +761,10 @@ def sweep_lost_runs(
     - running, started more than ``lease_s`` ago, and ``alive(ids)`` (the runs whose
       worker still renews its lease) does not include it: the worker was lost;
     - running longer than the demo timeout plus a lease: lost whatever the leases say;
-    - queued longer than ``queue_wait_s``: no worker took it.
+    - queued longer than ``queue_wait_s``: no worker took it;
+    - queued for a device (``cpu``/``cuda``) that no live worker serves now
+      (``live_devices()``: the devices of workers seen within the stale window): the run
+      would only wait out ``queue_wait_s``.
 
     Safe to call from every web process at once: each update is conditional on the status.
     """
@@ -663,6 +793,19 @@ def sweep_lost_runs(
             .where(DemoRun.status == "queued")
             .where(DemoRun.created_at < now - timedelta(seconds=queue_wait_s))
         ).all()
+        orphaned: list[str] = []
+        if live_devices is not None:
+            queued = session.exec(
+                select(DemoRun.id, DemoRun.device).where(DemoRun.status == "queued")
+            ).all()
+            if queued:
+                try:
+                    devices = live_devices()
+                except Exception as exc:  # Redis down: the queue-wait backstop applies
+                    log.warning("demo workers unreadable: %s", exc)
+                    devices = None
+                if devices is not None:
+                    orphaned = [i for i, device in queued if (device or "cpu") not in devices]
         for run_id, code, reason, status in [
             *((i, "crashed", LOST_REASON, "running") for i in lost),
             *(
@@ -671,6 +814,7 @@ def sweep_lost_runs(
                  "queued")
                 for i in stale
             ),
+            *((i, "unavailable", NO_WORKER_REASON, "queued") for i in orphaned),
         ]:  # fmt: skip
             result = session.execute(
                 update(DemoRun)

@@ -48,5 +48,6 @@ def main() -> None:
     while data:
         data = data[os.write(out, data) :]
 
+
 if __name__ == "__main__":
     main()

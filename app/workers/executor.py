@@ -39,6 +39,8 @@ class Job:
     # Run in a worker that has run nothing before and is retired afterwards (a throw-away
     # process forked from the warm zygote): for code less trusted than a reviewed demo.
     fresh_worker: bool = False
+    # Who asked ("user:3"): queues serve owners in turn. Empty: one shared owner.
+    owner: str = ""
 
 
 @dataclass(frozen=True)

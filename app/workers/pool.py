@@ -44,6 +44,7 @@ from app.workers.executor import (
     RunnerUnavailable,
     Runtime,
 )
+from app.workers.fair_queue import FairQueue
 from app.workers.worker import DEFAULT_MAX_RUNS  # worker.py imports torch only in functions
 
 log = logging.getLogger("backprop.demos.pool")
@@ -122,7 +123,8 @@ class LocalPool:
 
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
-        self._queue: queue.Queue[_Queued] = queue.Queue(maxsize=config.queue_size)
+        # Round-robin by the learner who asked: one account's burst never starves another.
+        self._queue: FairQueue[_Queued] = FairQueue(maxsize=config.queue_size)
         self._stopping = threading.Event()
         self._hello = threading.Event()
         self._runtime: Runtime | None = None
@@ -263,7 +265,7 @@ class LocalPool:
         if self._fatal:
             raise RunnerUnavailable(self._fatal_sentence())
         try:
-            self._queue.put_nowait(_Queued(job, on_event, time.perf_counter()))
+            self._queue.put_nowait(_Queued(job, on_event, time.perf_counter()), job.owner)
         except queue.Full:
             raise QueueFull(self.retry_after_s()) from None
 

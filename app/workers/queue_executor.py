@@ -83,6 +83,10 @@ class QueueExecutor:
             self.redis.hdel(registry_key(self.prefix), *dead)
         return sorted(found, key=lambda w: str(w.get("name")))
 
+    def live_devices(self) -> set[str]:
+        """The device kinds some live worker serves. Raises redis.RedisError."""
+        return {str(w.get("device") or "cpu") for w in self.workers()}
+
     def _choose(self) -> tuple[Runtime, list[dict[str, Any]]]:
         try:
             workers = self.workers()
