@@ -46,8 +46,11 @@ class Settings(BaseSettings):
     demo_max_queued_per_user: int = Field(default=3, ge=0, le=1000)
     demo_streams_per_client: int = Field(default=4, ge=1, le=100)
     demo_local_lease_s: float = Field(default=15.0, ge=2, le=600)
-    # Each CUDA worker's share of the GPU's memory; 0: 0.9 divided by the workers.
+    # Each CUDA worker's share of the GPU's memory; 0: 0.9 divided by the CUDA workers.
     demo_gpu_memory_fraction: float = Field(default=0.0, ge=0, le=1)
+    # CUDA workers added next to the CPU ones on a GPU host: only demos that declare
+    # BENEFITS_FROM_GPU run there; small demos stay on the CPU workers.
+    demo_gpu_workers: int = Field(default=1, ge=0, le=16)
     demo_queue: str = ""  # empty: in-process pool; redis://... sends runs to `backprop worker`s
     # With demo_queue: the prefix of every Redis key and queue name (tests and several
     # deployments can share one Redis), how long a worker's lease on a running run lasts

@@ -8,6 +8,7 @@ process can serve a run's state and result later.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -277,6 +278,21 @@ def cache_key(spec: DemoSpec, params: dict[str, Any], runtime: Runtime, seed: in
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def run_device(meta: DemoMeta, runtime: Runtime) -> str:
+    """Where a demo runs: on the GPU only when it declares BENEFITS_FROM_GPU and the runner
+    has one; small demos stay on CPU workers even on a GPU host (a GPU is slower for them:
+    launch and copy costs dwarf the work)."""
+    return "cuda" if meta.benefits_from_gpu and runtime.device == "cuda" else "cpu"
+
+
+DEVICE_NOTES = {
+    (True, True): "Ran on the GPU: this demo shows its point at full size there.",
+    (True, False): "Ran on the GPU.",
+    (False, True): "Ran on the CPU (no GPU here), in a smaller configuration with the same claims.",
+    (False, False): "Ran on the CPU: a demo this small is faster there than on a GPU.",
+}
+
+
 # --- cards that rely on demos ---------------------------------------------------------
 
 
@@ -493,7 +509,8 @@ class DemoRunService:
         runtime = None if self.executor is None else self.executor.runtime(wait_runtime_s)
         if runtime is None:
             raise RunnerUnavailable("the demo runner is not available (still starting or off)")
-        key = cache_key(spec, params, runtime, self.seed)
+        device = run_device(info.meta, runtime)
+        key = cache_key(spec, params, dataclasses.replace(runtime, device=device), self.seed)
         with session_scope(self.engine, write=True) as session:
             source = None
             if use_cache:
@@ -528,7 +545,7 @@ class DemoRunService:
                 cache_key=key,
                 requested_by=requested_by,
                 created_at=now,
-                device=runtime.device,  # the queue's sweeper fails runs per device
+                device=device,  # where it will run; the queue's sweeper fails runs per device
                 timings=self._lease(),
             )
             if source is not None:
@@ -551,6 +568,7 @@ class DemoRunService:
             params=params,
             seed=self.seed,
             owner=f"user:{requested_by}" if requested_by is not None else "",
+            device=device,
         )
         try:
             assert self.executor is not None
@@ -617,6 +635,7 @@ class DemoRunService:
             "reason": run.reason,
             "result": result,
             "device": run.device,
+            "device_note": self.device_note(run),
             "device_name": run.device_name,
             "torch_version": run.torch_version,
             "deterministic": run.deterministic,
@@ -628,6 +647,16 @@ class DemoRunService:
             view["error_detail"] = run.error_detail
             view["output"] = output
         return view
+
+    def device_note(self, run: DemoRun) -> str | None:
+        """Where the run ran and why, in one sentence for the panel."""
+        if run.device is None:
+            return None
+        try:
+            benefits = self.catalog.get(run.demo_name).meta.benefits_from_gpu
+        except DemoNotFound:
+            benefits = False
+        return DEVICE_NOTES[(run.device == "cuda", benefits)]
 
     def sweep_interrupted(self, stale_s: float) -> int:
         """Fails runs of the local executor that nobody is running any more: queued or

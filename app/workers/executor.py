@@ -41,6 +41,9 @@ class Job:
     fresh_worker: bool = False
     # Who asked ("user:3"): queues serve owners in turn. Empty: one shared owner.
     owner: str = ""
+    # "cpu" or "cuda": where the service decided it runs (a demo that benefits from a GPU,
+    # on a host that has one). Empty: the executor's own device.
+    device: str = ""
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,10 @@ class PoolConfig:
     require_sandbox: bool = False
     tmp_size_mb: int = 256  # the sandbox's private /tmp (and /dev/shm), all workers together
     use_cgroup: bool = True  # pids/memory/CPU limits on the whole sandbox where allowed
-    gpu_memory_fraction: float = 0.0  # per CUDA worker; 0: 0.9 / workers
+    gpu_memory_fraction: float = 0.0  # per CUDA worker; 0: 0.9 / gpu_workers
+    # CUDA workers added to the ``workers`` CPU ones when the zygote finds a GPU: only
+    # demos that declare BENEFITS_FROM_GPU go to them (Job.device == "cuda").
+    gpu_workers: int = 1
     threads: int = 1
     max_runs_per_worker: int | None = None  # None: worker.DEFAULT_MAX_RUNS
     warmup_timeout_s: float = 60.0
@@ -84,6 +87,7 @@ class PoolConfig:
             require_sandbox=settings.environment == "production",
             tmp_size_mb=settings.demo_tmp_mb,
             gpu_memory_fraction=settings.demo_gpu_memory_fraction,
+            gpu_workers=settings.demo_gpu_workers,
         )
         values.update(overrides)
         return cls(**values)
@@ -97,6 +101,7 @@ class _Worker:
     device_name: str
     deterministic: bool
     runs: int = 0
+    device: str = "cpu"
 
     def close(self) -> None:
         try:
@@ -124,7 +129,11 @@ class LocalPool:
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
         # Round-robin by the learner who asked: one account's burst never starves another.
-        self._queue: FairQueue[_Queued] = FairQueue(maxsize=config.queue_size)
+        # One queue per device kind: CPU slots take "cpu" jobs, CUDA slots "cuda" jobs.
+        self._queues: dict[str, FairQueue[_Queued]] = {
+            device: FairQueue(maxsize=config.queue_size) for device in ("cpu", "cuda")
+        }
+        self._gpu_slots_started = False
         self._stopping = threading.Event()
         self._hello = threading.Event()
         self._runtime: Runtime | None = None
@@ -211,12 +220,13 @@ class LocalPool:
         """Stops the slots and the zygote (never starting another) in well under
         ``timeout_s``; queued runs fail with "shutting down"."""
         self._stopping.set()
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            self._finish(item, Outcome.failure("unavailable", "The server is shutting down."))
+        for waiting in self._queues.values():
+            while True:
+                try:
+                    item = waiting.get_nowait()
+                except queue.Empty:
+                    break
+                self._finish(item, Outcome.failure("unavailable", "The server is shutting down."))
         self._send_ctrl({"op": "stop"})
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
@@ -241,7 +251,7 @@ class LocalPool:
             if self._fatal:
                 raise RunnerUnavailable(self._fatal)
             with self._state_lock:
-                if self._hello.is_set() and self._warm + self._running >= self.config.workers:
+                if self._hello.is_set() and self._warm + self._running >= self._slots():
                     return True
             time.sleep(0.01)
         return False
@@ -265,7 +275,8 @@ class LocalPool:
         if self._fatal:
             raise RunnerUnavailable(self._fatal_sentence())
         try:
-            self._queue.put_nowait(_Queued(job, on_event, time.perf_counter()), job.owner)
+            target = self._queues[self.device_for(job)]
+            target.put_nowait(_Queued(job, on_event, time.perf_counter()), job.owner)
         except queue.Full:
             raise QueueFull(self.retry_after_s()) from None
 
@@ -275,8 +286,22 @@ class LocalPool:
             return fatal[0].upper() + fatal[1:] + "."
         return f"the demo runner could not start: {fatal}"
 
+    def device_for(self, job: Job) -> str:
+        """Where ``job`` runs: CUDA only when it asks for it (or asks for nothing and CUDA
+        is this pool's device) and the zygote found a GPU; else the CPU."""
+        runtime = self._runtime
+        has_cuda = runtime is not None and runtime.device == "cuda" and self.config.gpu_workers > 0
+        wanted = job.device or (runtime.device if runtime else "cpu")
+        return "cuda" if wanted == "cuda" and has_cuda else "cpu"
+
+    def _slots(self) -> int:
+        return self.config.workers + (self.config.gpu_workers if self._gpu_slots_started else 0)
+
+    def _queued(self) -> int:
+        return sum(q.qsize() for q in self._queues.values())
+
     def retry_after_s(self) -> int:
-        waiting = self._queue.qsize() / max(1, self.config.workers) + 1
+        waiting = self._queued() / max(1, self.config.workers) + 1
         return max(1, math.ceil(waiting * self._avg_run_s))
 
     def status(self) -> dict[str, Any]:
@@ -285,11 +310,12 @@ class LocalPool:
             warm, running = self._warm, self._running
         return {
             "backend": "local",
-            "ready": self._hello.is_set() and warm + running >= self.config.workers,
+            "ready": self._hello.is_set() and warm + running >= self._slots(),
             "workers": self.config.workers,
             "warm_workers": warm,
             "running": running,
-            "queued": self._queue.qsize(),
+            "queued": self._queued(),
+            "gpu_workers": self.config.gpu_workers if self._gpu_slots_started else 0,
             "queue_size": self.config.queue_size,
             "device": runtime.device if runtime else None,
             "torch_version": runtime.torch_version if runtime else None,
@@ -311,7 +337,7 @@ class LocalPool:
             "max_runs": self.config.max_runs_per_worker,
             "private_tmp": self.sandbox_kind.startswith("bwrap"),
             "gpu_memory_fraction": (
-                self.config.gpu_memory_fraction or 0.9 / max(1, self.config.workers)
+                self.config.gpu_memory_fraction or 0.9 / max(1, self.config.gpu_workers)
             ),
         }
         command = [
@@ -407,6 +433,8 @@ class LocalPool:
         )  # fmt: skip
         self._early_failures = 0
         self._hello.set()
+        if hello["device"] == "cuda":
+            self._start_gpu_slots()
 
     def _pump_stderr(self, stream: Any) -> None:
         """Logs the zygote's (and its workers' early) stderr, keeping the last lines for
@@ -510,14 +538,14 @@ class LocalPool:
             except OSError:
                 return False
 
-    def _spawn(self) -> tuple[int, list[int]]:
+    def _spawn(self, device: str = "cpu") -> tuple[int, list[int]]:
         future: Future = Future()
         with self._ctrl_lock:
             if self._ctrl is None or not self._hello.is_set():
                 raise RuntimeError("zygote not ready")
             self._pending_spawns.append(future)
             try:
-                self._ctrl.send(b'{"op": "spawn"}')
+                self._ctrl.send(json.dumps({"op": "spawn", "device": device}).encode())
             except OSError:
                 self._pending_spawns.remove(future)
                 raise
@@ -559,18 +587,20 @@ class LocalPool:
 
     # --- slots -----------------------------------------------------------------------
 
-    def _new_worker(self) -> _Worker | None:
+    def _new_worker(self, device: str = "cpu") -> _Worker | None:
         if not self._hello.wait(0.25):
             return None
         try:
-            pid, fds = self._spawn()
+            pid, fds = self._spawn(device)
         except Exception as exc:
             log.warning("could not fork a demo worker: %s", exc)
             self._stopping.wait(0.2)
             return None
         sock_fd, out_fd = fds
         sock = socket.socket(fileno=sock_fd)
-        worker = _Worker(pid=pid, sock=sock, out_fd=out_fd, device_name="", deterministic=False)
+        worker = _Worker(
+            pid=pid, sock=sock, out_fd=out_fd, device_name="", deterministic=False, device=device
+        )
         sock.settimeout(self.config.warmup_timeout_s)
         try:
             ready = protocol.recv(sock)
@@ -595,22 +625,37 @@ class LocalPool:
             return self.config.max_runs_per_worker
         return DEFAULT_MAX_RUNS
 
-    def _slot(self, index: int) -> None:
+    def _start_gpu_slots(self) -> None:
+        """Once the zygote has said it sees a GPU: the CUDA slots (never more than once)."""
+        if self._gpu_slots_started or self._stopping.is_set():
+            return
+        self._gpu_slots_started = True
+        for offset in range(self.config.gpu_workers):
+            index = self.config.workers + offset
+            slot = threading.Thread(
+                target=self._slot, args=(index, "cuda"), name=f"demo-slot-{index}-cuda",
+                daemon=True,
+            )  # fmt: skip
+            self._threads.append(slot)
+            slot.start()
+
+    def _slot(self, index: int, device: str = "cpu") -> None:
         worker: _Worker | None = None
+        waiting = self._queues[device]
         while not self._stopping.is_set():
             if worker is None:
-                worker = self._new_worker()
+                worker = self._new_worker(device)
                 if worker is None:
                     if self._fatal:
                         self._fail_queued(self._fatal_sentence())
                     continue
                 with self._state_lock:
                     self._warm += 1
-                    if self._ready_at is None and self._warm >= self.config.workers:
+                    if self._ready_at is None and self._warm >= self._slots():
                         self._ready_at = time.perf_counter()
                         log.info("demo pool warm in %.2f s", self._ready_at - self._started_at)
             try:
-                item = self._queue.get(timeout=0.25)
+                item = waiting.get(timeout=0.25)
             except queue.Empty:
                 continue
             with self._state_lock:
@@ -620,7 +665,7 @@ class LocalPool:
                 # A throw-away process: nothing of an earlier run can be left in it.
                 self._kill(worker)
                 worker.close()
-                worker = self._fresh_worker_for(item)
+                worker = self._fresh_worker_for(item, device)
                 if worker is None:
                     with self._state_lock:
                         self._running -= 1
@@ -642,9 +687,9 @@ class LocalPool:
             self._kill(worker)
             worker.close()
 
-    def _fresh_worker_for(self, item: _Queued) -> _Worker | None:
+    def _fresh_worker_for(self, item: _Queued, device: str) -> _Worker | None:
         for _ in range(3):
-            worker = self._new_worker()
+            worker = self._new_worker(device)
             if worker is not None:
                 return worker
             if self._stopping.is_set():
@@ -653,16 +698,17 @@ class LocalPool:
         return None
 
     def _fail_all_queued(self) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self._finish(item, Outcome.failure("unavailable", self._fatal_sentence()))
+        for waiting in self._queues.values():
+            while True:
+                try:
+                    item = waiting.get_nowait()
+                except queue.Empty:
+                    break
+                self._finish(item, Outcome.failure("unavailable", self._fatal_sentence()))
 
     def _fail_queued(self, reason: str) -> None:
         try:
-            item = self._queue.get(timeout=0.25)
+            item = self._queues["cpu"].get(timeout=0.25)
         except queue.Empty:
             return
         self._finish(item, Outcome.failure("unavailable", reason))
@@ -769,7 +815,7 @@ class LocalPool:
             text += f"\n[output cut at {config.output_bytes // 1024} KiB]"
         common: dict[str, Any] = dict(
             output=text,
-            device=runtime.device if runtime else None,
+            device=worker.device,
             device_name=worker.device_name,
             torch_version=runtime.torch_version if runtime else None,
             deterministic=worker.deterministic,

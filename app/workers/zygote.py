@@ -233,7 +233,9 @@ def main() -> None:
                 with contextlib.suppress(OSError):
                     _send(ctrl, {"op": "exited", "pid": pid, "status": code})
 
-    def spawn() -> None:
+    def spawn(wanted: str = "cpu") -> None:
+        # A CPU worker on a GPU host never touches CUDA; CUDA only where the zygote saw it.
+        worker_device = "cuda" if wanted == "cuda" and device == "cuda" else "cpu"
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         pid = os.fork()
@@ -250,7 +252,7 @@ def main() -> None:
                 os.dup2(out_w, 1)
                 os.dup2(out_w, 2)
                 os.close(out_w)
-                worker.main(child_sock, config, device, specs)
+                worker.main(child_sock, config, worker_device, specs)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -304,7 +306,7 @@ def main() -> None:
             message = json.loads(data)
             op = message.get("op")
             if op == "spawn":
-                spawn()
+                spawn(str(message.get("device") or "cpu"))
             elif op == "kill":
                 kill(int(message["pid"]))
             elif op == "sweep":

@@ -25,6 +25,7 @@ Attack = Literal[
     "tmp_leave",
     "tmp_look",
     "pid",
+    "device_error",
 ]
 
 
@@ -118,6 +119,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         found["errno"] = os.strerror(ctypes.get_errno()) if result != 0 else ""
     elif params.attack == "tmp_leave":
         found["result"] = _raw_write(f"/tmp/{params.target}", b"y" * (params.megabytes << 20))
+    elif params.attack == "device_error":
+        # What a broken CUDA context or allocator raises: the worker must be retired.
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
     elif params.attack == "pid":
         found["pid"] = os.getpid()
     elif params.attack == "tmp_look":
