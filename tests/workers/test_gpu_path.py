@@ -180,3 +180,22 @@ def test_a_sandboxed_cuda_run_and_a_cuda_memory_bomb(hostile_dir: Path) -> None:
         assert again.status == "succeeded"
     finally:
         pool.stop()
+
+
+def test_the_sandbox_binds_only_gpu_nodes_and_only_on_a_gpu_host(
+    hostile_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.workers import sandbox
+
+    if sandbox.bwrap_path() is None:
+        pytest.skip("bubblewrap (/usr/bin/bwrap) is not installed")
+    cpu = " ".join(sandbox.bwrap_command(["true"], sandbox.SandboxSpec(gpu=False)))
+    assert "nvidia" not in cpu and "--dev-bind /dev /dev" not in cpu and "--dev /dev" in cpu
+    monkeypatch.setattr(sandbox, "gpu_device_nodes", lambda: ["/dev/nvidia0", "/dev/nvidiactl"])
+    gpu = " ".join(sandbox.bwrap_command(["true"], sandbox.SandboxSpec(gpu=True)))
+    assert "--dev-bind /dev/nvidia0 /dev/nvidia0" in gpu and "--dev-bind /dev /dev" not in gpu
+    # A pool binds them only when the host has them and it may use CUDA.
+    assert LocalPool(PoolConfig(content_dir=hostile_dir, device="auto"))._gpu_binds is True
+    assert LocalPool(PoolConfig(content_dir=hostile_dir, device="cpu"))._gpu_binds is False
+    monkeypatch.setattr(sandbox, "gpu_device_nodes", lambda: [])
+    assert LocalPool(PoolConfig(content_dir=hostile_dir, device="auto"))._gpu_binds is False
