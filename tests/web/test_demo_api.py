@@ -38,13 +38,13 @@ def wait_done(client: TestClient, run_id: str, timeout_s: float = 20) -> dict:
 
 def logged_in(client: TestClient, username: str = "learner") -> TestClient:
     """Creates the learner and logs the client in (runs that miss the cache need it)."""
-    from sqlmodel import Session
-
+    from app.db import session_scope
     from app.services import accounts
     from tests.conftest import TEST_PASSWORD, log_in
 
     app = client.app
-    with Session(app.state.engine) as session:  # type: ignore[attr-defined]
+    # A writer transaction from the start: a deferred one can deadlock with the sweeper.
+    with session_scope(app.state.engine, write=True) as session:  # type: ignore[attr-defined]
         accounts.create_user(
             session, username, TEST_PASSWORD,
             passwords=accounts.passwords_from_settings(app.state.settings),  # type: ignore[attr-defined]
