@@ -689,26 +689,33 @@ def _owner_gone(owner: str, me: str) -> bool:
 
 
 def sweep_unleased_runs(engine: Engine, *, stale_s: float, me: str) -> int:
-    """The local executor's sweeper (see DemoRunService.sweep_interrupted). Each update
-    is conditional on the status, so every process may sweep at once."""
+    """The local executor's sweeper (see DemoRunService.sweep_interrupted). Reads first,
+    without a write lock (it runs every few seconds in every web process, and a writer
+    transaction would make SQLite refuse a concurrent deferred writer); each update is
+    conditional on the status, so every process may sweep at once."""
     now = utcnow()
     cutoff = time.time() - stale_s
-    failed = 0
-    with session_scope(engine, write=True) as session:
+    with Session(engine) as session:
         rows = session.exec(
             select(DemoRun.id, DemoRun.status, DemoRun.timings, DemoRun.created_at).where(
                 col(DemoRun.status).in_(("queued", "running"))
             )
         ).all()
-        for run_id, status, timings, created_at in rows:
-            lease = timings or {}
-            at = lease.get(LEASE_AT)
-            if isinstance(at, int | float):
-                lost = at < cutoff or _owner_gone(str(lease.get(LEASE_OWNER, "")), me)
-            else:  # written before leases existed: judge by age
-                lost = created_at < now - timedelta(seconds=stale_s)
-            if not lost:
-                continue
+    lost: list[tuple[str, str]] = []
+    for run_id, status, timings, created_at in rows:
+        lease = timings or {}
+        at = lease.get(LEASE_AT)
+        if isinstance(at, int | float):
+            gone = at < cutoff or _owner_gone(str(lease.get(LEASE_OWNER, "")), me)
+        else:  # written before leases existed: judge by age
+            gone = created_at < now - timedelta(seconds=stale_s)
+        if gone:
+            lost.append((run_id, status))
+    if not lost:
+        return 0
+    failed = 0
+    with session_scope(engine, write=True) as session:
+        for run_id, status in lost:
             result = session.execute(
                 update(DemoRun)
                 .where(col(DemoRun.id) == run_id, col(DemoRun.status) == status)
