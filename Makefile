@@ -10,7 +10,7 @@ TORCH_PIP_ARGS ?=
 PROJECT_SPEC ?= .[dev]
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run worker test lint browser demo-check bench-smoke clean
+.PHONY: setup run sandbox worker test lint browser demo-check bench-smoke clean
 
 setup: $(VENV)/.installed
 
@@ -21,8 +21,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '$(PROJECT_SPEC)'
 	touch $@
 
-run: setup
+run: setup sandbox
+	@if [ ! -x /usr/bin/bwrap ]; then \
+	  echo "################################################################"; \
+	  echo "# WARNING: bubblewrap is not installed: demos run WITHOUT the    #"; \
+	  echo "# sandbox (apt-get install bubblewrap). Production refuses this. #"; \
+	  echo "################################################################"; fi
 	$(BIN)/backprop start
+
+# Demos run under bubblewrap: install it when missing and we may (as `make test` does).
+sandbox:
+	@if [ ! -x /usr/bin/bwrap ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null || true; \
+	fi
 
 # A demo worker for BACKPROP_DEMO_QUEUE=redis://... (docs/TEAM.md).
 worker: setup

@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     demo_memory_mb: int = Field(default=2048, ge=256)
     demo_output_kb: int = Field(default=64, ge=1)
     demo_queue_size: int = Field(default=32, ge=1)
+    # The sandbox's private /tmp (all workers together; a run's temp dir lives there).
+    demo_tmp_mb: int = Field(default=256, ge=16, le=65536)
+    # Fair compute: runs one learner may have queued or running at once, and live
+    # progress streams per learner (or per address). Runs of the in-process pool renew a
+    # lease in their row; one not renewed for demo_local_lease_s is failed (a crash).
+    demo_max_queued_per_user: int = Field(default=3, ge=0, le=1000)
+    demo_streams_per_client: int = Field(default=4, ge=1, le=100)
+    demo_local_lease_s: float = Field(default=15.0, ge=2, le=600)
+    # Each CUDA worker's share of the GPU's memory; 0: 0.9 divided by the CUDA workers.
+    demo_gpu_memory_fraction: float = Field(default=0.0, ge=0, le=1)
+    # CUDA workers added next to the CPU ones on a GPU host: only demos that declare
+    # BENEFITS_FROM_GPU run there; small demos stay on the CPU workers.
+    demo_gpu_workers: int = Field(default=1, ge=0, le=16)
     demo_queue: str = ""  # empty: in-process pool; redis://... sends runs to `backprop worker`s
     # With demo_queue: the prefix of every Redis key and queue name (tests and several
     # deployments can share one Redis), how long a worker's lease on a running run lasts

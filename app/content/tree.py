@@ -3,7 +3,6 @@ and every problem found, within one file or across files."""
 
 from __future__ import annotations
 
-import ast
 import gc
 import hashlib
 import multiprocessing
@@ -23,7 +22,9 @@ from app.content.cache import ParseCache
 from app.content.parse import ParsedFile, Section, parse_bytes, read_file
 from app.content.problems import Problem
 from app.content.schema import ID_PATTERN, LANG_PATTERN, CardMeta, DemoRef, TranslationMeta
-from app.demos.registry import DemoError, load_demo
+from app.demos.metadata import read_metadata
+from app.demos.params import SchemaUnavailable, describe_one, model_from_schema
+from app.demos.registry import DemoError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -454,23 +455,22 @@ def _check_demos(deck: Deck) -> None:
 def _check_demo_params(
     deck: Deck, card: CardSource, demo: DemoRef, models: dict[str, type[BaseModel] | None]
 ) -> None:
-    """Validates ``demo.params`` against the demo's ``Params``. Only cards with params
-    import their demo (reviewed code whose top level never imports torch), once per path."""
+    """Validates ``demo.params`` against the demo's ``Params`` schema, which a sandboxed
+    process reports (cached by the file's hash): the demo never runs here. Once per path."""
     parsed = card.files[card.meta.lang].parsed
     if demo.path not in models:
         full = Path(os.path.realpath(os.path.join(deck.content_dir, demo.path)))
         try:
-            models[demo.path] = load_demo(full).params_model
-        except (Exception, SystemExit) as exc:
+            described = describe_one(full)
+            reason = described.error
+        except SchemaUnavailable as exc:
+            described, reason = None, str(exc)
+        if described is None or described.schema is None:
             models[demo.path] = None
-            reason = (
-                str(exc).removeprefix(f"{full}: ")
-                if isinstance(exc, DemoError)
-                else (f"import failed: {type(exc).__name__}: {exc}")
-            )
-            message = f'demo "{demo.path}": {reason}'
+            message = f'demo "{demo.path}": {reason or "no Params schema"}'
             deck.problems.append(Problem(card.path, parsed.line_of(("demo", "path")), message))
             return
+        models[demo.path] = model_from_schema(full.stem, described.schema)
     model = models[demo.path]
     if model is None:
         return
@@ -492,31 +492,12 @@ def _check_demo_params(
 
 
 def read_claims(path: Path) -> tuple[set[str] | None, str]:
-    """The keys of a demo module's literal ``CLAIMS`` dict, read with ``ast``: the demo
-    is never imported (or run) to check a card."""
+    """The keys of a demo module's literal ``CLAIMS`` dict, from the one metadata reader
+    (``app.demos.metadata``, with ``ast``): the demo is never imported (or run) here."""
     try:
-        source = path.read_bytes()
+        meta = read_metadata(path)
     except FileNotFoundError:
         return None, "file not found"
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except (SyntaxError, ValueError) as exc:
-        return None, f"not valid Python: {exc}"
-    for node in tree.body:
-        target: ast.expr | None = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target = node.target
-        if isinstance(target, ast.Name) and target.id == "CLAIMS":
-            assert isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return None, "CLAIMS is not a literal dict"
-            if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-                return None, "CLAIMS is not a literal dict of claim id -> sentence"
-            return set(value), ""
-    return None, "defines no CLAIMS dict"
+    except DemoError as exc:
+        return None, str(exc).split(": ", 1)[-1] if ": " in str(exc) else str(exc)
+    return set(meta.claims), ""

@@ -8,11 +8,13 @@ process can serve a run's state and result later.
 
 from __future__ import annotations
 
-import ast
+import dataclasses
 import hashlib
 import json
 import logging
 import math
+import os
+import socket
 import threading
 import time
 import uuid
@@ -23,13 +25,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
-from sqlalchemy import update
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.db import session_scope
-from app.demos.registry import DemoError, DemoSpec, demo_dir, load_demo
+from app.demos.metadata import DemoMeta, read_metadata
+from app.demos.params import (
+    Described,
+    SchemaUnavailable,
+    describe,
+    describe_one,
+    model_from_schema,
+)
+from app.demos.registry import DemoError, demo_dir
 from app.models.base import utcnow
 from app.models.demo_run import DemoRun
 from app.workers.executor import (
@@ -48,6 +58,8 @@ __all__ = [
     "CardDemo",
     "DemoCatalog",
     "DemoNotFound",
+    "LoginRequired",
+    "TooManyQueued",
     "DemoRunService",
     "ParamsInvalid",
     "QueueFull",
@@ -68,6 +80,21 @@ class DemoNotFound(LookupError):
     pass
 
 
+class LoginRequired(PermissionError):
+    """The run is not in the cache and would start new work: that needs an account."""
+
+
+class TooManyQueued(Exception):
+    """This learner already has ``limit`` runs waiting or running."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} demo runs waiting or running; "
+            "start another when one has finished."
+        )
+        self.limit = limit
+
+
 class ParamsInvalid(ValueError):
     """Parameters outside the demo's declared bounds; ``errors`` name each field."""
 
@@ -82,73 +109,134 @@ class ParamsInvalid(ValueError):
 
 def read_claims(path: Path) -> dict[str, str]:
     """The module's literal ``CLAIMS`` dict, read without importing it."""
-    tree = ast.parse(Path(path).read_text(), filename=str(path))
-    for node in tree.body:
-        target = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        if isinstance(target, ast.Name) and target.id == "CLAIMS":
-            claims = ast.literal_eval(value)
-            return {str(k): str(v) for k, v in claims.items()}
-    return {}
+    return dict(read_metadata(Path(path)).claims)
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What the web process knows of a demo without running it: the static metadata and
+    a model rebuilt from the Params schema that the sandbox reported."""
+
+    name: str
+    path: Path
+    title: str
+    description: str
+    params_model: type[BaseModel]
+    code_hash: str
+    schema: dict[str, Any]
+
+    def params_schema(self) -> dict[str, Any]:
+        return self.schema
 
 
 @dataclass(frozen=True)
 class DemoInfo:
     spec: DemoSpec
     claims: dict[str, str]
+    meta: DemoMeta
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     def describe(self) -> dict[str, Any]:
+        meta = self.meta
         return {
             "name": self.spec.name,
-            "title": self.spec.title,
-            "description": self.spec.description,
+            "title": meta.title,
+            "description": meta.description,
+            "title_zh": meta.title_zh,
+            "description_zh": meta.description_zh,
             "params_schema": self.spec.params_schema(),
             "defaults": self.spec.params_model().model_dump(mode="json"),
             "claims": self.claims,
+            "claims_zh": meta.claims_zh,
+            "claim_shown_when": meta.claim_shown_when,
+            "claim_shown_when_zh": meta.claim_shown_when_zh,
+            "text_zh": meta.text_zh,
+            "benefits_from_gpu": meta.benefits_from_gpu,
         }
+
+
+def _info_from(meta: DemoMeta, described: Described) -> DemoInfo:
+    if described.error is not None or described.schema is None:
+        raise DemoError(f"{meta.path}: {described.error or 'no Params schema'}")
+    if described.code_hash != meta.code_hash:
+        raise DemoError(f"{meta.path}: the file changed while it was read; try again")
+    spec = DemoSpec(
+        name=meta.name,
+        path=meta.path,
+        title=meta.title,
+        description=meta.description,
+        params_model=model_from_schema(meta.name, described.schema),
+        code_hash=meta.code_hash,
+        schema=described.schema,
+    )
+    return DemoInfo(spec=spec, claims=dict(meta.claims), meta=meta)
 
 
 class DemoCatalog:
     """The demos under ``content_dir/demos``, reloaded when a file changes (its code hash
-    then changes too, so the cache misses)."""
+    then changes too, so the cache misses). Never imports a demo: constants are read with
+    ``ast`` and the Params schema comes from a sandboxed process, both cached by hash."""
 
-    def __init__(self, content_dir: Path) -> None:
+    def __init__(self, content_dir: Path, *, require_sandbox: bool = False) -> None:
         self.content_dir = Path(content_dir)
+        self.require_sandbox = require_sandbox
         self._lock = threading.Lock()
-        self._loaded: dict[Path, tuple[tuple[int, int], DemoInfo]] = {}
+        self._loaded: dict[Path, tuple[str, DemoInfo]] = {}
         self._errors: dict[str, str] = {}
 
-    def _info(self, path: Path) -> DemoInfo:
-        stat = path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
+    def _cached(self, meta: DemoMeta) -> DemoInfo | None:
         with self._lock:
-            cached = self._loaded.get(path)
-            if cached and cached[0] == stamp:
-                return cached[1]
-        info = DemoInfo(spec=load_demo(path), claims=read_claims(path))
+            cached = self._loaded.get(meta.path)
+        return cached[1] if cached and cached[0] == meta.code_hash else None
+
+    def _store(self, info: DemoInfo) -> DemoInfo:
         with self._lock:
-            self._loaded[path] = (stamp, info)
+            self._loaded[info.spec.path] = (info.spec.code_hash, info)
         return info
+
+    def _info(self, path: Path) -> DemoInfo:
+        meta = read_metadata(path)
+        cached = self._cached(meta)
+        if cached is not None:
+            return cached
+        try:
+            described = describe_one(path, require_sandbox=self.require_sandbox)
+        except SchemaUnavailable as exc:
+            raise DemoError(f"{path}: {exc}") from exc
+        return self._store(_info_from(meta, described))
+
+    def _paths(self) -> list[Path]:
+        directory = demo_dir(self.content_dir)
+        if not directory.is_dir():
+            return []
+        return [p for p in sorted(directory.glob("*.py")) if not p.name.startswith("_")]
 
     def all(self) -> dict[str, DemoInfo]:
         found: dict[str, DemoInfo] = {}
-        directory = demo_dir(self.content_dir)
-        for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
-            if path.name.startswith("_"):
-                continue
+        metas: dict[Path, DemoMeta] = {}
+        for path in self._paths():
             try:
-                found[path.stem] = self._info(path)
-                self._errors.pop(path.stem, None)
-            except (DemoError, SyntaxError, ValueError, OSError) as exc:
+                metas[path] = read_metadata(path)
+            except (DemoError, OSError) as exc:
                 self._errors[path.stem] = str(exc)
                 log.error("demo %s is broken: %s", path.stem, exc)
+        todo = [path for path, meta in metas.items() if self._cached(meta) is None]
+        try:
+            described = describe(todo, require_sandbox=self.require_sandbox) if todo else {}
+        except SchemaUnavailable as exc:
+            described = {path: Described("", None, str(exc)) for path in todo}
+        for path, meta in metas.items():
+            try:
+                info = self._cached(meta) or self._store(_info_from(meta, described[path]))
+            except DemoError as exc:
+                self._errors[path.stem] = str(exc)
+                log.error("demo %s is broken: %s", path.stem, exc)
+                continue
+            found[path.stem] = info
+            self._errors.pop(path.stem, None)
         return found
 
     def errors(self) -> dict[str, str]:
@@ -160,7 +248,7 @@ class DemoCatalog:
             raise DemoNotFound(f"no demo named {name!r}")
         try:
             return self._info(path)
-        except (DemoError, SyntaxError, ValueError) as exc:
+        except (DemoError, OSError) as exc:
             raise DemoNotFound(f"demo {name!r} is broken: {exc}") from exc
 
 
@@ -188,6 +276,21 @@ def cache_key(spec: DemoSpec, params: dict[str, Any], runtime: Runtime, seed: in
     canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
     parts = [spec.name, spec.code_hash, canonical, runtime.device, runtime.torch_version, str(seed)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def run_device(meta: DemoMeta, runtime: Runtime) -> str:
+    """Where a demo runs: on the GPU only when it declares BENEFITS_FROM_GPU and the runner
+    has one; small demos stay on CPU workers even on a GPU host (a GPU is slower for them:
+    launch and copy costs dwarf the work)."""
+    return "cuda" if meta.benefits_from_gpu and runtime.device == "cuda" else "cpu"
+
+
+DEVICE_NOTES = {
+    (True, True): "Ran on the GPU: this demo shows its point at full size there.",
+    (True, False): "Ran on the GPU.",
+    (False, True): "Ran on the CPU (no GPU here), in a smaller configuration with the same claims.",
+    (False, False): "Ran on the CPU: a demo this small is faster there than on a GPU.",
+}
 
 
 # --- cards that rely on demos ---------------------------------------------------------
@@ -361,13 +464,25 @@ class DemoRunService:
     """Starts runs (or serves them from the cache) and records their progress."""
 
     def __init__(
-        self, engine: Engine, catalog: DemoCatalog, executor: Executor | None, seed: int = 0
+        self,
+        engine: Engine,
+        catalog: DemoCatalog,
+        executor: Executor | None,
+        seed: int = 0,
+        *,
+        max_queued_per_user: int = 3,
     ) -> None:
         self.engine = engine
         self.catalog = catalog
         self.executor = executor
         self.seed = seed
+        self.max_queued_per_user = max_queued_per_user
         self._recorder = RunRecorder(engine)
+        # Runs this process handed to a local executor and that have not finished: their
+        # leases are renewed (renew_leases) so other processes know they are alive.
+        self._live: set[str] = set()
+        self._live_lock = threading.Lock()
+        self.owner = lease_owner()
 
     def runtime(self, wait_s: float = 0.0) -> Runtime | None:
         return self.executor.runtime(wait_s) if self.executor is not None else None
@@ -380,11 +495,13 @@ class DemoRunService:
         requested_by: int | None = None,
         use_cache: bool = True,
         wait_runtime_s: float = 10.0,
+        may_queue: bool = True,
     ) -> DemoRun:
         """Validates, then returns a finished cached run or a queued one.
 
-        Raises DemoNotFound, ParamsInvalid, QueueFull or RunnerUnavailable; on the last two
-        nothing is recorded.
+        ``may_queue=False`` (an anonymous visitor): only cached results are served.
+        Raises DemoNotFound, ParamsInvalid, LoginRequired, TooManyQueued, QueueFull or
+        RunnerUnavailable; on the last four nothing is recorded.
         """
         info = self.catalog.get(name)
         spec = info.spec
@@ -392,7 +509,8 @@ class DemoRunService:
         runtime = None if self.executor is None else self.executor.runtime(wait_runtime_s)
         if runtime is None:
             raise RunnerUnavailable("the demo runner is not available (still starting or off)")
-        key = cache_key(spec, params, runtime, self.seed)
+        device = run_device(info.meta, runtime)
+        key = cache_key(spec, params, dataclasses.replace(runtime, device=device), self.seed)
         with session_scope(self.engine, write=True) as session:
             source = None
             if use_cache:
@@ -403,6 +521,21 @@ class DemoRunService:
                     .order_by(col(DemoRun.finished_at).desc())
                     .limit(1)
                 ).first()
+            if source is None:
+                if not may_queue:
+                    raise LoginRequired(
+                        "Log in to start a new demo run; results already computed are "
+                        "shown without an account."
+                    )
+                if requested_by is not None and self.max_queued_per_user > 0:
+                    waiting = session.exec(
+                        select(func.count())
+                        .select_from(DemoRun)
+                        .where(DemoRun.requested_by == requested_by)
+                        .where(col(DemoRun.status).in_(("queued", "running")))
+                    ).one()
+                    if waiting >= self.max_queued_per_user:
+                        raise TooManyQueued(self.max_queued_per_user)
             now = utcnow()
             run = DemoRun(
                 id=uuid.uuid4().hex,
@@ -412,6 +545,8 @@ class DemoRunService:
                 cache_key=key,
                 requested_by=requested_by,
                 created_at=now,
+                device=device,  # where it will run; the queue's sweeper fails runs per device
+                timings=self._lease(),
             )
             if source is not None:
                 run.status = "succeeded"
@@ -432,11 +567,17 @@ class DemoRunService:
             code_hash=spec.code_hash,
             params=params,
             seed=self.seed,
+            owner=f"user:{requested_by}" if requested_by is not None else "",
+            device=device,
         )
         try:
             assert self.executor is not None
+            with self._live_lock:
+                self._live.add(run.id)
             self.executor.submit(job, self._on_event)
         except (QueueFull, RunnerUnavailable):
+            with self._live_lock:
+                self._live.discard(run.id)
             with session_scope(self.engine, write=True) as session:
                 stale = session.get(DemoRun, run.id)
                 if stale is not None:
@@ -446,6 +587,28 @@ class DemoRunService:
 
     def _on_event(self, event: RunEvent) -> None:
         self._recorder(event)
+        if event.kind == "finished":
+            with self._live_lock:
+                self._live.discard(event.run_id)
+
+    def _lease(self) -> dict[str, Any]:
+        return {LEASE_AT: time.time(), LEASE_OWNER: self.owner}
+
+    def renew_leases(self) -> int:
+        """Marks this process's unfinished runs alive (one UPDATE); returns how many.
+        Only for the local executor: queued runs of the queue have their own leases."""
+        with self._live_lock:
+            live = list(self._live)
+        if not live:
+            return 0
+        with session_scope(self.engine, write=True) as session:
+            result = session.execute(
+                update(DemoRun)
+                .where(col(DemoRun.id).in_(live))
+                .where(col(DemoRun.status).in_(("queued", "running")))
+                .values(timings=self._lease())
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def get_run(self, session: Session, run_id: str) -> DemoRun | None:
         return session.get(DemoRun, run_id)
@@ -472,10 +635,11 @@ class DemoRunService:
             "reason": run.reason,
             "result": result,
             "device": run.device,
+            "device_note": self.device_note(run),
             "device_name": run.device_name,
             "torch_version": run.torch_version,
             "deterministic": run.deterministic,
-            "timings": run.timings,
+            "timings": {k: v for k, v in (run.timings or {}).items() if not k.startswith("lease_")},
             "created_at": run.created_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         }
@@ -484,21 +648,84 @@ class DemoRunService:
             view["output"] = output
         return view
 
-    def fail_interrupted(self, older_than_s: float) -> int:
-        """Marks runs stuck queued/running (their web process died) as failed."""
-        cutoff = utcnow() - timedelta(seconds=older_than_s)
-        with session_scope(self.engine, write=True) as session:
-            stuck = session.exec(
-                select(DemoRun)
-                .where(col(DemoRun.status).in_(("queued", "running")))
-                .where(DemoRun.created_at < cutoff)
-            ).all()
-            for run in stuck:
-                _apply_outcome(
-                    run, Outcome.failure("unavailable", "The run was interrupted; start it again.")
+    def device_note(self, run: DemoRun) -> str | None:
+        """Where the run ran and why, in one sentence for the panel."""
+        if run.device is None:
+            return None
+        try:
+            benefits = self.catalog.get(run.demo_name).meta.benefits_from_gpu
+        except DemoNotFound:
+            benefits = False
+        return DEVICE_NOTES[(run.device == "cuda", benefits)]
+
+    def sweep_interrupted(self, stale_s: float) -> int:
+        """Fails runs of the local executor that nobody is running any more: queued or
+        running, and their lease (renewed every few seconds by the process that owns them)
+        is older than ``stale_s``, or their owner was a process on this host that is gone
+        (a crash, then a restart: failed at once). Returns how many."""
+        return sweep_unleased_runs(self.engine, stale_s=stale_s, me=self.owner)
+
+
+LEASE_AT, LEASE_OWNER = "lease_at", "lease_owner"
+INTERRUPTED_REASON = "The run was interrupted (the server running it stopped); start it again."
+
+
+def lease_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str, me: str) -> bool:
+    """True when ``owner`` was a process on this host that no longer exists."""
+    host, _, pid = owner.rpartition(":")
+    if host != me.rpartition(":")[0] or not pid.isdigit() or owner == me:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def sweep_unleased_runs(engine: Engine, *, stale_s: float, me: str) -> int:
+    """The local executor's sweeper (see DemoRunService.sweep_interrupted). Reads first,
+    without a write lock (it runs every few seconds in every web process, and a writer
+    transaction would make SQLite refuse a concurrent deferred writer); each update is
+    conditional on the status, so every process may sweep at once."""
+    now = utcnow()
+    cutoff = time.time() - stale_s
+    with Session(engine) as session:
+        rows = session.exec(
+            select(DemoRun.id, DemoRun.status, DemoRun.timings, DemoRun.created_at).where(
+                col(DemoRun.status).in_(("queued", "running"))
+            )
+        ).all()
+    lost: list[tuple[str, str]] = []
+    for run_id, status, timings, created_at in rows:
+        lease = timings or {}
+        at = lease.get(LEASE_AT)
+        if isinstance(at, int | float):
+            gone = at < cutoff or _owner_gone(str(lease.get(LEASE_OWNER, "")), me)
+        else:  # written before leases existed: judge by age
+            gone = created_at < now - timedelta(seconds=stale_s)
+        if gone:
+            lost.append((run_id, status))
+    if not lost:
+        return 0
+    failed = 0
+    with session_scope(engine, write=True) as session:
+        for run_id, status in lost:
+            result = session.execute(
+                update(DemoRun)
+                .where(col(DemoRun.id) == run_id, col(DemoRun.status) == status)
+                .values(
+                    status="failed", reason_code="unavailable", reason=INTERRUPTED_REASON,
+                    finished_at=now, timings={},
                 )
-                session.add(run)
-            return len(stuck)
+            )  # fmt: skip
+            failed += int(getattr(result, "rowcount", 0) or 0)
+    return failed
 
 
 class RunRecorder:
@@ -552,6 +779,9 @@ LOST_REASON = (
 )
 
 
+NO_WORKER_REASON = "No demo worker is connected to the queue; start one with `backprop worker`."
+
+
 def sweep_lost_runs(
     engine: Engine,
     *,
@@ -559,6 +789,7 @@ def sweep_lost_runs(
     lease_s: float,
     timeout_s: float,
     queue_wait_s: float,
+    live_devices: Callable[[], set[str]] | None = None,
 ) -> int:
     """Fails runs nobody is working on any more; returns how many. Never leaves a run
     'running' forever:
@@ -566,7 +797,10 @@ def sweep_lost_runs(
     - running, started more than ``lease_s`` ago, and ``alive(ids)`` (the runs whose
       worker still renews its lease) does not include it: the worker was lost;
     - running longer than the demo timeout plus a lease: lost whatever the leases say;
-    - queued longer than ``queue_wait_s``: no worker took it.
+    - queued longer than ``queue_wait_s``: no worker took it;
+    - queued for a device (``cpu``/``cuda``) that no live worker serves now
+      (``live_devices()``: the devices of workers seen within the stale window): the run
+      would only wait out ``queue_wait_s``.
 
     Safe to call from every web process at once: each update is conditional on the status.
     """
@@ -595,6 +829,19 @@ def sweep_lost_runs(
             .where(DemoRun.status == "queued")
             .where(DemoRun.created_at < now - timedelta(seconds=queue_wait_s))
         ).all()
+        orphaned: list[str] = []
+        if live_devices is not None:
+            queued = session.exec(
+                select(DemoRun.id, DemoRun.device).where(DemoRun.status == "queued")
+            ).all()
+            if queued:
+                try:
+                    devices = live_devices()
+                except Exception as exc:  # Redis down: the queue-wait backstop applies
+                    log.warning("demo workers unreadable: %s", exc)
+                    devices = None
+                if devices is not None:
+                    orphaned = [i for i, device in queued if (device or "cpu") not in devices]
         for run_id, code, reason, status in [
             *((i, "crashed", LOST_REASON, "running") for i in lost),
             *(
@@ -603,6 +850,7 @@ def sweep_lost_runs(
                  "queued")
                 for i in stale
             ),
+            *((i, "unavailable", NO_WORKER_REASON, "queued") for i in orphaned),
         ]:  # fmt: skip
             result = session.execute(
                 update(DemoRun)

@@ -16,6 +16,7 @@ REASONS = (
     "memory",  # hit the memory cap
     "output",  # printed more than the output cap
     "crashed",  # the process died (signal or exit status)
+    "killed",  # the process was killed from outside (a SIGKILL that was not the OOM killer)
     "exception",  # the demo raised
     "sandbox",  # tried to write outside its temp dir, open a socket or start a process
     "invalid",  # returned something that is not a DemoResult
@@ -35,6 +36,14 @@ class Job:
     params: dict[str, Any]
     seed: int = 0
     timeout_s: float | None = None  # None: the executor's default
+    # Run in a worker that has run nothing before and is retired afterwards (a throw-away
+    # process forked from the warm zygote): for code less trusted than a reviewed demo.
+    fresh_worker: bool = False
+    # Who asked ("user:3"): queues serve owners in turn. Empty: one shared owner.
+    owner: str = ""
+    # "cpu" or "cuda": where the service decided it runs (a demo that benefits from a GPU,
+    # on a host that has one). Empty: the executor's own device.
+    device: str = ""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from app.workers import limits, protocol, sandbox
+from app.workers.cgroup import Cgroup, CgroupLimits
 from app.workers.executor import (
     Job,
     OnEvent,
@@ -43,6 +44,7 @@ from app.workers.executor import (
     RunnerUnavailable,
     Runtime,
 )
+from app.workers.fair_queue import FairQueue
 from app.workers.worker import DEFAULT_MAX_RUNS  # worker.py imports torch only in functions
 
 log = logging.getLogger("backprop.demos.pool")
@@ -59,6 +61,14 @@ class PoolConfig:
     output_bytes: int = 64 * 1024
     queue_size: int = 32
     sandbox: str = "auto"  # "auto": bwrap when installed; "bwrap": required; "none"
+    # Production refuses to run demos without bwrap (sandbox "auto" then means "bwrap").
+    require_sandbox: bool = False
+    tmp_size_mb: int = 256  # the sandbox's private /tmp (and /dev/shm), all workers together
+    use_cgroup: bool = True  # pids/memory/CPU limits on the whole sandbox where allowed
+    gpu_memory_fraction: float = 0.0  # per CUDA worker; 0: 0.9 / gpu_workers
+    # CUDA workers added to the ``workers`` CPU ones when the zygote finds a GPU: only
+    # demos that declare BENEFITS_FROM_GPU go to them (Job.device == "cuda").
+    gpu_workers: int = 1
     threads: int = 1
     max_runs_per_worker: int | None = None  # None: worker.DEFAULT_MAX_RUNS
     warmup_timeout_s: float = 60.0
@@ -74,6 +84,10 @@ class PoolConfig:
             memory_mb=settings.demo_memory_mb,
             output_bytes=settings.demo_output_kb * 1024,
             queue_size=settings.demo_queue_size,
+            require_sandbox=settings.environment == "production",
+            tmp_size_mb=settings.demo_tmp_mb,
+            gpu_memory_fraction=settings.demo_gpu_memory_fraction,
+            gpu_workers=settings.demo_gpu_workers,
         )
         values.update(overrides)
         return cls(**values)
@@ -87,6 +101,7 @@ class _Worker:
     device_name: str
     deterministic: bool
     runs: int = 0
+    device: str = "cpu"
 
     def close(self) -> None:
         try:
@@ -103,13 +118,22 @@ class _Queued:
     queued_at: float
 
 
+class ZygoteStartError(RuntimeError):
+    """The zygote died before it said hello; the message names the likely cause."""
+
+
 class LocalPool:
     """Executor backed by local processes. Thread-safe; start() returns at once and the
     pool warms up in the background (``wait_ready`` blocks until it has)."""
 
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
-        self._queue: queue.Queue[_Queued] = queue.Queue(maxsize=config.queue_size)
+        # Round-robin by the learner who asked: one account's burst never starves another.
+        # One queue per device kind: CPU slots take "cpu" jobs, CUDA slots "cuda" jobs.
+        self._queues: dict[str, FairQueue[_Queued]] = {
+            device: FairQueue(maxsize=config.queue_size) for device in ("cpu", "cuda")
+        }
+        self._gpu_slots_started = False
         self._stopping = threading.Event()
         self._hello = threading.Event()
         self._runtime: Runtime | None = None
@@ -117,6 +141,7 @@ class LocalPool:
         self._ctrl: socket.socket | None = None
         self._ctrl_lock = threading.Lock()
         self._pending_spawns: collections.deque[Future] = collections.deque()
+        self._pending_sweeps: collections.deque[Future] = collections.deque()
         self._exits: collections.OrderedDict[int, int] = collections.OrderedDict()
         self._exit_cond = threading.Condition()
         self._proc: subprocess.Popen | None = None
@@ -127,17 +152,27 @@ class LocalPool:
         self._avg_run_s = 0.5
         self._started_at = 0.0
         self._ready_at: float | None = None
+        self._cgroup: Cgroup | None = None
+        self._gpu_binds = config.device != "cpu" and bool(sandbox.gpu_device_nodes())
+        self._early_failures = 0
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
         self.sandbox_kind = self._choose_sandbox()
 
     # --- lifecycle -----------------------------------------------------------------
 
     def _choose_sandbox(self) -> str:
         wanted = self.config.sandbox
-        if wanted == "none":
+        if wanted == "none" and not self.config.require_sandbox:
             return "none (disabled by configuration)"
         if sandbox.bwrap_path() is None:
             if wanted == "bwrap":
                 raise RuntimeError("sandbox=bwrap but bwrap is not installed")
+            if self.config.require_sandbox:
+                self._fatal = (
+                    "demo runs are refused: BACKPROP_ENVIRONMENT=production needs the "
+                    "bubblewrap sandbox (/usr/bin/bwrap), and it is not installed"
+                )
+                return "none (refused: bwrap not installed)"
             return "none (bwrap not installed)"
         return "bwrap"
 
@@ -145,11 +180,21 @@ class LocalPool:
         if self._threads:
             return
         self._started_at = time.perf_counter()
+        if self._fatal:
+            log.error("%s", self._fatal)
+            return
         if not self.sandbox_kind.startswith("bwrap"):
             log.warning(
-                "demo runs are NOT sandboxed: %s; only the in-process guard applies",
+                "DEMO RUNS ARE NOT SANDBOXED: %s; only the in-process guard applies "
+                "(install bubblewrap: apt-get install bubblewrap)",
                 self.sandbox_kind,
             )
+        if self.config.use_cgroup:
+            self._cgroup = Cgroup.make(
+                f"backprop-demos-{os.getpid()}-{id(self):x}", self._cgroup_limits()
+            )
+            if self._cgroup is not None:
+                self.sandbox_kind += f" + {self._cgroup.describe()}"
         supervisor = threading.Thread(target=self._supervise, name="demo-zygote", daemon=True)
         self._threads.append(supervisor)
         supervisor.start()
@@ -160,14 +205,28 @@ class LocalPool:
             self._threads.append(slot)
             slot.start()
 
-    def stop(self, timeout_s: float = 5.0) -> None:
+    def _cgroup_limits(self) -> CgroupLimits:
+        workers = self.config.workers
+        # The zygote (torch imported: ~300 MB) plus each worker's run budget and its
+        # footprint, plus the two tmpfs: a backstop, the per-run cap is RLIMIT_DATA.
+        memory_mb = 1024 + workers * (self.config.memory_mb + 512) + 2 * self.config.tmp_size_mb
+        return CgroupLimits(
+            pids=32 + 48 * workers,
+            memory_bytes=memory_mb * 1024 * 1024,
+            cpus=float(workers * self.config.threads),
+        )
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stops the slots and the zygote (never starting another) in well under
+        ``timeout_s``; queued runs fail with "shutting down"."""
         self._stopping.set()
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            self._finish(item, Outcome.failure("unavailable", "The server is shutting down."))
+        for waiting in self._queues.values():
+            while True:
+                try:
+                    item = waiting.get_nowait()
+                except queue.Empty:
+                    break
+                self._finish(item, Outcome.failure("unavailable", "The server is shutting down."))
         self._send_ctrl({"op": "stop"})
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
@@ -181,6 +240,8 @@ class LocalPool:
                 proc.wait(2)
         if self._ctrl is not None:
             self._ctrl.close()
+        if self._cgroup is not None:
+            self._cgroup.destroy()
         self._threads.clear()
 
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
@@ -190,7 +251,7 @@ class LocalPool:
             if self._fatal:
                 raise RunnerUnavailable(self._fatal)
             with self._state_lock:
-                if self._hello.is_set() and self._warm + self._running >= self.config.workers:
+                if self._hello.is_set() and self._warm + self._running >= self._slots():
                     return True
             time.sleep(0.01)
         return False
@@ -198,22 +259,49 @@ class LocalPool:
     # --- Executor ------------------------------------------------------------------
 
     def runtime(self, wait_s: float = 0.0) -> Runtime | None:
-        if wait_s > 0:
-            self._hello.wait(wait_s)
-        return self._runtime
+        """Where runs execute, once the zygote said hello. Raises RunnerUnavailable at once
+        (no waiting) when the runner cannot start, with the sentence saying why."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self._fatal:
+                raise RunnerUnavailable(self._fatal_sentence(), retry_after_s=60)
+            remaining = deadline - time.monotonic()
+            if self._hello.wait(min(0.1, max(0.0, remaining))) or remaining <= 0:
+                return self._runtime
 
     def submit(self, job: Job, on_event: OnEvent) -> None:
         if self._stopping.is_set():
             raise RunnerUnavailable("the demo runner is shutting down")
         if self._fatal:
-            raise RunnerUnavailable(f"the demo runner could not start: {self._fatal}")
+            raise RunnerUnavailable(self._fatal_sentence())
         try:
-            self._queue.put_nowait(_Queued(job, on_event, time.perf_counter()))
+            target = self._queues[self.device_for(job)]
+            target.put_nowait(_Queued(job, on_event, time.perf_counter()), job.owner)
         except queue.Full:
             raise QueueFull(self.retry_after_s()) from None
 
+    def _fatal_sentence(self) -> str:
+        fatal = self._fatal or ""
+        if fatal.startswith("demo runs are refused"):
+            return fatal[0].upper() + fatal[1:] + "."
+        return f"the demo runner could not start: {fatal}"
+
+    def device_for(self, job: Job) -> str:
+        """Where ``job`` runs: CUDA only when it asks for it (or asks for nothing and CUDA
+        is this pool's device) and the zygote found a GPU; else the CPU."""
+        runtime = self._runtime
+        has_cuda = runtime is not None and runtime.device == "cuda" and self.config.gpu_workers > 0
+        wanted = job.device or (runtime.device if runtime else "cpu")
+        return "cuda" if wanted == "cuda" and has_cuda else "cpu"
+
+    def _slots(self) -> int:
+        return self.config.workers + (self.config.gpu_workers if self._gpu_slots_started else 0)
+
+    def _queued(self) -> int:
+        return sum(q.qsize() for q in self._queues.values())
+
     def retry_after_s(self) -> int:
-        waiting = self._queue.qsize() / max(1, self.config.workers) + 1
+        waiting = self._queued() / max(1, self.config.workers) + 1
         return max(1, math.ceil(waiting * self._avg_run_s))
 
     def status(self) -> dict[str, Any]:
@@ -222,11 +310,12 @@ class LocalPool:
             warm, running = self._warm, self._running
         return {
             "backend": "local",
-            "ready": self._hello.is_set() and warm + running >= self.config.workers,
+            "ready": self._hello.is_set() and warm + running >= self._slots(),
             "workers": self.config.workers,
             "warm_workers": warm,
             "running": running,
-            "queued": self._queue.qsize(),
+            "queued": self._queued(),
+            "gpu_workers": self.config.gpu_workers if self._gpu_slots_started else 0,
             "queue_size": self.config.queue_size,
             "device": runtime.device if runtime else None,
             "torch_version": runtime.torch_version if runtime else None,
@@ -246,46 +335,94 @@ class LocalPool:
             "memory_mb": self.config.memory_mb,
             "threads": self.config.threads,
             "max_runs": self.config.max_runs_per_worker,
+            "private_tmp": self.sandbox_kind.startswith("bwrap"),
+            "gpu_memory_fraction": (
+                self.config.gpu_memory_fraction or 0.9 / max(1, self.config.gpu_workers)
+            ),
         }
         command = [
             sys.executable, "-m", "app.workers.zygote", "--fd", str(fd),
             "--config", json.dumps(config),
         ]  # fmt: skip
-        if self.sandbox_kind == "bwrap":
-            visible = [self.config.content_dir, PROJECT_ROOT, *self.config.extra_visible]
-            command = sandbox.bwrap_command(
-                command, visible=visible, gpu=self.config.device != "cpu"
-            )
+        if self.sandbox_kind.startswith("bwrap"):
+            command = sandbox.bwrap_command(command, self.sandbox_spec())
         return command
+
+    def sandbox_spec(self) -> sandbox.SandboxSpec:
+        """What the zygote and its workers see: the interpreter (bound by the sandbox
+        itself), the ``app`` package and the demo directory, read-only; GPU nodes only
+        when this host has them and the pool may use CUDA."""
+        binds = [PROJECT_ROOT / "app", self.config.content_dir / "demos"]
+        return sandbox.SandboxSpec(
+            binds=[*binds, *self.config.extra_visible],
+            tmp_size_mb=self.config.tmp_size_mb,
+            gpu=self._gpu_binds,
+            env=self._zygote_env(),
+        )
+
+    def _zygote_env(self) -> dict[str, str]:
+        return {
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "OMP_NUM_THREADS": str(self.config.threads),
+            "MKL_NUM_THREADS": str(self.config.threads),
+        }
 
     def _launch(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
-        )
+        sandbox.check_interpreter_visible()
+        # The server's environment holds secrets (the key, database passwords): the zygote
+        # (and bwrap itself, whose environment is /proc/1/environ inside) gets none of it.
+        env = sandbox.sandbox_env()
+        if not self.sandbox_kind.startswith("bwrap"):
+            env.update(self._zygote_env())
+        joiner = self._cgroup.joiner() if self._cgroup is not None else None
         # Runs in the supervisor thread, which lives as long as the pool: bwrap's
-        # --die-with-parent follows the thread that started it.
-        self._proc = subprocess.Popen(
-            self._zygote_command(theirs.fileno()),
-            pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            cwd=str(PROJECT_ROOT),
-            env=env,
-        )
+        # --die-with-parent follows the thread that started it. Its own session: a Ctrl+C
+        # on the server's terminal must not reach (and so restart) the zygote.
+        try:
+            self._proc = subprocess.Popen(
+                self._zygote_command(theirs.fileno()),
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                cwd="/",
+                env=env,
+                start_new_session=True,
+                preexec_fn=joiner,
+            )
+        finally:
+            if self._cgroup is not None:
+                self._cgroup.close_joiner()
         theirs.close()
+        assert self._proc.stderr is not None
+        threading.Thread(
+            target=self._pump_stderr, args=(self._proc.stderr,), name="demo-zygote-stderr",
+            daemon=True,
+        ).start()  # fmt: skip
         ours.settimeout(self.config.warmup_timeout_s + 60)
-        data = ours.recv(1 << 20)
+        try:
+            data = ours.recv(1 << 20)
+        except TimeoutError:
+            data = b""
         ours.settimeout(0.5)
         if not data:
             code = self._proc.wait()
-            raise RuntimeError(f"the zygote exited with status {code} before saying hello")
+            time.sleep(0.05)  # let the stderr pump catch the last line
+            raise ZygoteStartError(self._start_error(code))
         hello = json.loads(data)
         if hello.get("op") == "fatal":
             self._proc.wait()
             self._fatal = hello.get("error", "unknown error")
             raise RuntimeError(hello.get("traceback") or self._fatal)
+        if hello["device"] == "cpu" and self._gpu_binds:
+            # Binds for a GPU the zygote could not use: start again without /dev nodes.
+            self._gpu_binds = False
+            self._proc.kill()
+            self._proc.wait()
+            raise ZygoteStartError(
+                "the zygote resolved no CUDA device; restarting without GPU binds"
+            )
         self._ctrl = ours
         self._runtime = Runtime(
             device=hello["device"], torch_version=hello["torch"], sandbox=self.sandbox_kind
@@ -294,7 +431,31 @@ class LocalPool:
             "demo zygote up: torch %s on %s, imported in %.2f s, %s demos preloaded, sandbox: %s",
             hello["torch"], hello["device"], hello["import_s"], hello["demos"], self.sandbox_kind,
         )  # fmt: skip
+        self._early_failures = 0
         self._hello.set()
+        if hello["device"] == "cuda":
+            self._start_gpu_slots()
+
+    def _pump_stderr(self, stream: Any) -> None:
+        """Logs the zygote's (and its workers' early) stderr, keeping the last lines for
+        the one-sentence error when it cannot start."""
+        for raw in iter(stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip()
+            if line:
+                self._stderr_tail.append(line)
+                log.warning("zygote: %s", line)
+        stream.close()
+
+    def _start_error(self, code: int) -> str:
+        last = next((line for line in reversed(self._stderr_tail) if line.strip()), "")
+        if "execvp" in last or "No such file" in last:
+            return (
+                f"the sandbox cannot start the interpreter {sys.executable} ({last}); "
+                "is the virtualenv on a path the sandbox binds?"
+            )
+        if "bwrap" in last:
+            return f"bubblewrap could not set up the sandbox: {last}"
+        return f"the zygote exited with status {code} before saying hello: {last or 'no output'}"
 
     def _supervise(self) -> None:
         backoff = 0.5
@@ -302,9 +463,20 @@ class LocalPool:
             try:
                 self._launch()
             except Exception as exc:
+                if self._stopping.is_set():
+                    return
                 log.error("demo zygote failed to start: %s", exc)
                 if self._fatal:
+                    self._fail_all_queued()
                     return  # a configuration problem; retrying will not help
+                if isinstance(exc, ZygoteStartError | sandbox.SandboxUnavailable):
+                    self._early_failures += 1
+                    # The same failure three times before any hello: a set-up problem,
+                    # said once, instead of restarting for minutes.
+                    if self._early_failures >= 3 or isinstance(exc, sandbox.SandboxUnavailable):
+                        self._fatal = str(exc)
+                        self._fail_all_queued()
+                        return
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 10)
                 continue
@@ -313,6 +485,8 @@ class LocalPool:
             self._hello.clear()
             while self._pending_spawns:
                 self._pending_spawns.popleft().set_exception(RuntimeError("zygote exited"))
+            while self._pending_sweeps:
+                self._pending_sweeps.popleft().set_result(0)
             if self._proc is not None:
                 try:
                     self._proc.wait(3)
@@ -343,6 +517,9 @@ class LocalPool:
             if op == "spawned":
                 future = self._pending_spawns.popleft()
                 future.set_result((int(message["pid"]), fds))
+            elif op == "swept":
+                if self._pending_sweeps:
+                    self._pending_sweeps.popleft().set_result(message.get("killed", 0))
             elif op == "exited":
                 with self._exit_cond:
                     self._exits[int(message["pid"])] = int(message["status"])
@@ -361,14 +538,14 @@ class LocalPool:
             except OSError:
                 return False
 
-    def _spawn(self) -> tuple[int, list[int]]:
+    def _spawn(self, device: str = "cpu") -> tuple[int, list[int]]:
         future: Future = Future()
         with self._ctrl_lock:
             if self._ctrl is None or not self._hello.is_set():
                 raise RuntimeError("zygote not ready")
             self._pending_spawns.append(future)
             try:
-                self._ctrl.send(b'{"op": "spawn"}')
+                self._ctrl.send(json.dumps({"op": "spawn", "device": device}).encode())
             except OSError:
                 self._pending_spawns.remove(future)
                 raise
@@ -376,6 +553,22 @@ class LocalPool:
             return future.result(timeout=30)
         except FutureTimeout:
             raise RuntimeError("the zygote did not fork a worker within 30 s") from None
+
+    def _sweep(self, wait_s: float = 1.0) -> None:
+        """Asks the zygote to kill stray processes and clean the private /tmp, and waits
+        for it (about a millisecond: the sandbox's /proc holds a handful of processes)."""
+        future: Future = Future()
+        with self._ctrl_lock:
+            if self._ctrl is None:
+                return
+            self._pending_sweeps.append(future)
+            try:
+                self._ctrl.send(b'{"op": "sweep"}')
+            except OSError:
+                self._pending_sweeps.remove(future)
+                return
+        with contextlib.suppress(FutureTimeout):
+            future.result(timeout=wait_s)
 
     def _kill(self, worker: _Worker) -> None:
         if not self._send_ctrl({"op": "kill", "pid": worker.pid}) and self.sandbox_kind != "bwrap":
@@ -394,18 +587,20 @@ class LocalPool:
 
     # --- slots -----------------------------------------------------------------------
 
-    def _new_worker(self) -> _Worker | None:
+    def _new_worker(self, device: str = "cpu") -> _Worker | None:
         if not self._hello.wait(0.25):
             return None
         try:
-            pid, fds = self._spawn()
+            pid, fds = self._spawn(device)
         except Exception as exc:
             log.warning("could not fork a demo worker: %s", exc)
             self._stopping.wait(0.2)
             return None
         sock_fd, out_fd = fds
         sock = socket.socket(fileno=sock_fd)
-        worker = _Worker(pid=pid, sock=sock, out_fd=out_fd, device_name="", deterministic=False)
+        worker = _Worker(
+            pid=pid, sock=sock, out_fd=out_fd, device_name="", deterministic=False, device=device
+        )
         sock.settimeout(self.config.warmup_timeout_s)
         try:
             ready = protocol.recv(sock)
@@ -430,29 +625,53 @@ class LocalPool:
             return self.config.max_runs_per_worker
         return DEFAULT_MAX_RUNS
 
-    def _slot(self, index: int) -> None:
+    def _start_gpu_slots(self) -> None:
+        """Once the zygote has said it sees a GPU: the CUDA slots (never more than once)."""
+        if self._gpu_slots_started or self._stopping.is_set():
+            return
+        self._gpu_slots_started = True
+        for offset in range(self.config.gpu_workers):
+            index = self.config.workers + offset
+            slot = threading.Thread(
+                target=self._slot, args=(index, "cuda"), name=f"demo-slot-{index}-cuda",
+                daemon=True,
+            )  # fmt: skip
+            self._threads.append(slot)
+            slot.start()
+
+    def _slot(self, index: int, device: str = "cpu") -> None:
         worker: _Worker | None = None
+        waiting = self._queues[device]
         while not self._stopping.is_set():
             if worker is None:
-                worker = self._new_worker()
+                worker = self._new_worker(device)
                 if worker is None:
                     if self._fatal:
-                        self._fail_queued(f"the demo runner could not start: {self._fatal}")
+                        self._fail_queued(self._fatal_sentence())
                     continue
                 with self._state_lock:
                     self._warm += 1
-                    if self._ready_at is None and self._warm >= self.config.workers:
+                    if self._ready_at is None and self._warm >= self._slots():
                         self._ready_at = time.perf_counter()
                         log.info("demo pool warm in %.2f s", self._ready_at - self._started_at)
             try:
-                item = self._queue.get(timeout=0.25)
+                item = waiting.get(timeout=0.25)
             except queue.Empty:
                 continue
             with self._state_lock:
                 self._warm -= 1
                 self._running += 1
+            if item.job.fresh_worker and worker.runs > 0:
+                # A throw-away process: nothing of an earlier run can be left in it.
+                self._kill(worker)
+                worker.close()
+                worker = self._fresh_worker_for(item, device)
+                if worker is None:
+                    with self._state_lock:
+                        self._running -= 1
+                    continue
             try:
-                keep = self._execute(worker, item)
+                keep = self._execute(worker, item) and not item.job.fresh_worker
             except Exception as exc:  # a bug here must not kill the slot
                 log.exception("demo slot %d failed", index)
                 self._finish(item, Outcome.failure("crashed", f"The runner failed: {exc}"))
@@ -468,9 +687,28 @@ class LocalPool:
             self._kill(worker)
             worker.close()
 
+    def _fresh_worker_for(self, item: _Queued, device: str) -> _Worker | None:
+        for _ in range(3):
+            worker = self._new_worker(device)
+            if worker is not None:
+                return worker
+            if self._stopping.is_set():
+                break
+        self._finish(item, Outcome.failure("unavailable", "No fresh demo worker could start."))
+        return None
+
+    def _fail_all_queued(self) -> None:
+        for waiting in self._queues.values():
+            while True:
+                try:
+                    item = waiting.get_nowait()
+                except queue.Empty:
+                    break
+                self._finish(item, Outcome.failure("unavailable", self._fatal_sentence()))
+
     def _fail_queued(self, reason: str) -> None:
         try:
-            item = self._queue.get(timeout=0.25)
+            item = self._queues["cpu"].get(timeout=0.25)
         except queue.Empty:
             return
         self._finish(item, Outcome.failure("unavailable", reason))
@@ -497,6 +735,7 @@ class LocalPool:
             "timeout_s": timeout_s, "threads": config.threads,
         }  # fmt: skip
         sock, out_fd = worker.sock, worker.out_fd
+        oom_before = self._cgroup.oom_kills() if self._cgroup is not None else None
         final: dict[str, Any] | None = None
         failure: tuple[str, str] | None = None
         output = bytearray()
@@ -543,7 +782,10 @@ class LocalPool:
                             data = b""
                         if not data:
                             status = self._exit_status(worker.pid, 2.0)
-                            failure = limits.describe_exit(status, config.memory_mb)
+                            oom = None
+                            if oom_before is not None and self._cgroup is not None:
+                                oom = self._cgroup.oom_kills() > oom_before
+                            failure = limits.describe_exit(status, config.memory_mb, oom)
                             break
                         try:
                             messages = frames.feed(data)
@@ -562,6 +804,9 @@ class LocalPool:
         keep = failure is None and final is not None
         if failure is not None and failure[0] != "crashed":
             self._kill(worker)
+        # Whatever the run left behind (processes it forked and detached, files outside
+        # its temp dir) goes now, before the run is reported and before any next run.
+        self._sweep()
         if len(output) <= config.output_bytes:
             output += _drain(out_fd, config.output_bytes + 1 - len(output))
         finished = time.perf_counter()
@@ -570,7 +815,7 @@ class LocalPool:
             text += f"\n[output cut at {config.output_bytes // 1024} KiB]"
         common: dict[str, Any] = dict(
             output=text,
-            device=runtime.device if runtime else None,
+            device=worker.device,
             device_name=worker.device_name,
             torch_version=runtime.torch_version if runtime else None,
             deterministic=worker.deterministic,
@@ -591,7 +836,9 @@ class LocalPool:
                 code, _sentence(code, final.get("message", ""), config.memory_mb),
                 final.get("traceback"), timings=timings, **common,
             )  # fmt: skip
-            keep = code not in ("memory", "sandbox")  # a worker that hit a wall is replaced
+            # A worker that hit a wall (memory, the sandbox, a CUDA or allocator error that
+            # can leave the device or the heap broken) is replaced.
+            keep = code not in ("memory", "sandbox") and not final.get("retire")
             if not keep:
                 self._kill(worker)
         else:

@@ -83,6 +83,10 @@ class QueueExecutor:
             self.redis.hdel(registry_key(self.prefix), *dead)
         return sorted(found, key=lambda w: str(w.get("name")))
 
+    def live_devices(self) -> set[str]:
+        """The device kinds some live worker serves. Raises redis.RedisError."""
+        return {str(w.get("device") or "cpu") for w in self.workers()}
+
     def _choose(self) -> tuple[Runtime, list[dict[str, Any]]]:
         try:
             workers = self.workers()
@@ -111,7 +115,19 @@ class QueueExecutor:
 
     def submit(self, job: Job, on_event: OnEvent) -> None:
         runtime, workers = self._choose()
-        queue = queue_name(self.prefix, runtime.device)
+        device = job.device or runtime.device
+        if device != runtime.device:
+            # A small demo on a GPU fleet: the CPU queue when a CPU worker is there, else
+            # a GPU worker runs it on one of its CPU workers (the job says "cpu").
+            try:
+                cpu_workers = [w for w in self.workers() if w.get("device") == device]
+            except redis.RedisError as exc:
+                raise RunnerUnavailable(self._down(exc), retry_after_s=10) from exc
+            if cpu_workers:
+                workers = cpu_workers
+            else:
+                device = runtime.device
+        queue = queue_name(self.prefix, device)
         capacity = sum(int(w.get("concurrency", 1)) for w in workers)
         try:
             waiting = int(self.redis.llen(queue))

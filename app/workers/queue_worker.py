@@ -101,6 +101,7 @@ class WorkerContext:
                 code_hash=str(payload["code_hash"]),
                 params=dict(payload["params"]),
                 seed=int(payload.get("seed", 0)),
+                device=str(payload.get("device") or ""),
             )
             outcome = run_blocking(self.pool, job, self.recorder)
             return outcome.status

@@ -10,6 +10,7 @@ stdout and stderr go to a pipe the pool reads and caps.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -44,11 +45,32 @@ def _warm_up(device: str) -> tuple[str, bool]:
     else:
         name = platform.processor() or platform.machine() or "cpu"
         name = f"CPU ({name}, {torch.get_num_threads()} thread)"
+    _no_tf32()
     x = torch.randn(32, 32, device=device, requires_grad=True)
     (torch.tanh(x @ x).sum()).backward()
     if device == "cuda":
         torch.cuda.synchronize()
     return name, True
+
+
+def _no_tf32() -> None:
+    """Full fp32 matmuls and convolutions: TF32 (on by default for cuDNN on Ampere and
+    later) changes results at 1e-4, enough to fail a claim that passes on CPU."""
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+
+
+def apply_gpu_memory_fraction(device: str, fraction: float) -> None:
+    """This worker's share of the GPU's memory: a run past it gets a CUDA out-of-memory
+    error (and the worker is retired), not the other workers' memory."""
+    if device != "cuda" or not 0 < fraction <= 1:
+        return
+    import torch
+
+    torch.cuda.set_per_process_memory_fraction(fraction)
 
 
 def _reset(seed: int, device: str, threads: int) -> None:
@@ -58,6 +80,7 @@ def _reset(seed: int, device: str, threads: int) -> None:
 
     torch.set_grad_enabled(True)
     torch.set_default_dtype(torch.float32)
+    _no_tf32()
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     deterministic = device == "cuda"
@@ -144,10 +167,9 @@ def _run_one(
         sys.stderr.flush()
         prepare_ms = (started - received) * 1000
         serialize_ms = (time.perf_counter() - ended) * 1000
-        protocol.send(
-            sock,
+        reply: dict[str, Any] | str = (
             f'{{"op":"result","run_ms":{run_ms:.3f},"prepare_ms":{prepare_ms:.3f},'
-            f'"serialize_ms":{serialize_ms:.3f},"result":{payload}}}',
+            f'"serialize_ms":{serialize_ms:.3f},"result":{payload}}}'
         )
     except BaseException as exc:  # report everything, SystemExit included
         guard.active = False
@@ -161,16 +183,33 @@ def _run_one(
             code, message = "invalid", f"{type(exc).__name__}: {str(exc)[:500]}"
         else:
             code, message = "exception", f"{type(exc).__name__}: {str(exc)[:500]}"
+        # A CUDA or allocator failure may leave the device or heap broken: retire.
+        retire = code in ("memory", "sandbox") or limits.is_device_error(exc)
         tb = traceback.format_exc()
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         except Exception:
             pass
-        protocol.send(sock, {"op": "error", "code": code, "message": message, "traceback": tb})
+        reply = {"op": "error", "code": code, "message": message, "traceback": tb, "retire": retire}
     finally:
+        # Before the reply: the pool may hand the next job to another worker at once, and
+        # it must find the sandbox's /tmp as empty as this run found it.
         os.chdir(base)
-        shutil.rmtree(tmp, ignore_errors=True)
+        _empty(base)
+    protocol.send(sock, reply)
+
+
+def _empty(directory: str) -> None:
+    """Deletes everything inside ``directory`` (this run's temp dir and anything else the
+    run put next to it), keeping the directory."""
+    for entry in os.listdir(directory):
+        path = os.path.join(directory, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 _SPECS: dict[str, Any] = {}
@@ -179,11 +218,14 @@ _SPECS: dict[str, Any] = {}
 def main(sock: socket.socket, config: dict[str, Any], device: str, specs: dict[str, Any]) -> None:
     _SPECS.update(specs)
     sys.dont_write_bytecode = True
-    base = tempfile.mkdtemp(prefix=f"backprop-worker-{os.getpid()}-")
+    base = tempfile.mkdtemp(prefix=f"backprop-worker-{os.getpid()}-", dir=sandbox.SANDBOX_TMP)
     device_name, deterministic = _warm_up(device)
     _seed(0, device)
     os.rmdir(tempfile.mkdtemp(dir=base))
-    limits.apply_static_limits(int(config["memory_mb"]))
+    apply_gpu_memory_fraction(device, float(config.get("gpu_memory_fraction") or 0))
+    limits.apply_static_limits(
+        int(config["memory_mb"]), max_threads=int(config.get("max_threads") or 0)
+    )
     guard = sandbox.install_guard()
     protocol.send(sock, {"op": "ready", "device_name": device_name, "deterministic": deterministic})
     max_runs = config.get("max_runs") or DEFAULT_MAX_RUNS

@@ -7,6 +7,10 @@ when available). ``N`` is a SOCK_SEQPACKET control socket to the pool:
                                           with two descriptors attached: the worker's
                                           message socket and the read end of its output pipe
   pool -> zygote  {"op": "kill", "pid"}  SIGKILL the worker's whole process group
+  pool -> zygote  {"op": "sweep"}        after each run: kill every process below the
+                                          zygote that is not a worker (a demo that forked
+                                          and detached), and, in the sandbox's private
+                                          /tmp, delete what no live worker owns
   zygote -> pool  {"op": "hello", ...}   torch imported, ready to fork
   zygote -> pool  {"op": "exited", "pid", "status"}  a worker was reaped
 
@@ -24,6 +28,7 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -40,6 +45,76 @@ os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 PR_SET_CHILD_SUBREAPER = 36
+WORKER_DIR_PREFIX = "backprop-worker-"
+
+
+def _process_parents() -> dict[int, int]:
+    """pid -> parent pid, for every process this /proc shows."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                rest = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(entry)] = int(rest[1])
+    return parents
+
+
+def strays(me: int, workers: set[int]) -> list[int]:
+    """Every descendant of ``me`` that is not a worker. Workers never have children of
+    their own (the guard refuses ``fork``), and orphans of a run are re-parented to the
+    zygote (a subreaper), so this finds everything a run started, detached or not."""
+    parents = _process_parents()
+    found = []
+    for pid in parents:
+        if pid == me or pid in workers:
+            continue
+        ancestor, hops = parents.get(pid, 0), 0
+        while ancestor > 1 and ancestor != me and hops < 64:
+            ancestor, hops = parents.get(ancestor, 0), hops + 1
+        if ancestor == me:
+            found.append(pid)
+    return found
+
+
+def kill_strays(me: int, workers: set[int]) -> int:
+    """SIGKILLs stray processes until none is left (a fork loop may add more while we
+    kill); returns how many were killed."""
+    killed = 0
+    for _ in range(50):
+        found = strays(me, workers)
+        if not found:
+            break
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.005)
+    return killed
+
+
+def clean_private_tmp(workers: set[int]) -> None:
+    """In the sandbox's own /tmp and /dev/shm: delete every entry that is not a live
+    worker's directory (a run that wrote outside its temp dir leaves nothing for later
+    runs). Never called without the sandbox: /tmp is the host's then."""
+    keep = tuple(f"{WORKER_DIR_PREFIX}{pid}-" for pid in workers)
+    for root in ("/tmp", "/dev/shm"):
+        try:
+            entries = os.listdir(root)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.startswith(keep):
+                continue
+            path = os.path.join(root, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
 
 def _send(ctrl: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
@@ -104,6 +179,10 @@ def main() -> None:
         # (about 10 ms for numpy): pay that once here, not in every forked worker.
         numpy.random.seed(0)
         torch.manual_seed(0)
+        # The first switch into deterministic mode imports a lot (5.6 s measured on an
+        # H200 host): pay it once here, not in every forked worker. No tensor op, no CUDA.
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.use_deterministic_algorithms(False)
         import app.demos.contract  # noqa: F401
         from app.workers import worker
 
@@ -154,7 +233,9 @@ def main() -> None:
                 with contextlib.suppress(OSError):
                     _send(ctrl, {"op": "exited", "pid": pid, "status": code})
 
-    def spawn() -> None:
+    def spawn(wanted: str = "cpu") -> None:
+        # A CPU worker on a GPU host never touches CUDA; CUDA only where the zygote saw it.
+        worker_device = "cuda" if wanted == "cuda" and device == "cuda" else "cpu"
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         pid = os.fork()
@@ -171,7 +252,7 @@ def main() -> None:
                 os.dup2(out_w, 1)
                 os.dup2(out_w, 2)
                 os.close(out_w)
-                worker.main(child_sock, config, device, specs)
+                worker.main(child_sock, config, worker_device, specs)
             except BaseException:
                 traceback.print_exc()
             finally:
@@ -196,6 +277,17 @@ def main() -> None:
             except ProcessLookupError:
                 continue
 
+    me = os.getpid()
+    private_tmp = bool(config.get("private_tmp"))
+
+    def sweep() -> int:
+        killed = kill_strays(me, children)
+        if killed:
+            reap()
+        if private_tmp:
+            clean_private_tmp(children)
+        return killed
+
     running = True
     while running:
         try:
@@ -205,6 +297,8 @@ def main() -> None:
         if wake_r in ready:
             os.read(wake_r, 512)
         reap()
+        if not ready:
+            sweep()  # idle second: catch anything started mid-run, too
         if ctrl.fileno() in ready:
             data = ctrl.recv(65536)
             if not data:
@@ -212,9 +306,11 @@ def main() -> None:
             message = json.loads(data)
             op = message.get("op")
             if op == "spawn":
-                spawn()
+                spawn(str(message.get("device") or "cpu"))
             elif op == "kill":
                 kill(int(message["pid"]))
+            elif op == "sweep":
+                _send(ctrl, {"op": "swept", "killed": sweep()})
             elif op == "stop":
                 running = False
 

@@ -91,7 +91,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     sig_chain = chain_max_grad(torch.sigmoid)
     tanh_chain = chain_max_grad(torch.tanh)
 
-    z = torch.randn(20000, dtype=dt, device=device) + params.input_mean
+    z = torch.randn(20000, dtype=dt).to(device) + params.input_mean
     tanh_mean = float(torch.tanh(z).mean().item())
     sig_mean = float(torch.sigmoid(z).mean().item())
     sig_edge = float(derivs["sigmoid"][-1].item())

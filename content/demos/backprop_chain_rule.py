@@ -58,12 +58,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     device = torch.device(ctx.device)
     dt = torch.float64
     n, d_in = 64, 4
-    x = torch.randn(n, d_in, dtype=dt, device=device)
+    x = torch.randn(n, d_in, dtype=dt).to(device)
     y = torch.sin(x[:, :1] * 2) + 0.5 * x[:, 1:2] * x[:, 2:3]
 
-    w1 = torch.randn(params.hidden, d_in, dtype=dt, device=device) / d_in**0.5
+    w1 = torch.randn(params.hidden, d_in, dtype=dt).to(device) / d_in**0.5
     b1 = torch.zeros(params.hidden, dtype=dt, device=device)
-    w2 = torch.randn(1, params.hidden, dtype=dt, device=device) / params.hidden**0.5
+    w2 = torch.randn(1, params.hidden, dtype=dt).to(device) / params.hidden**0.5
     b2 = torch.zeros(1, dtype=dt, device=device)
 
     def act(z: torch.Tensor) -> torch.Tensor:

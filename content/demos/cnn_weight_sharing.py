@@ -47,7 +47,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     size = max(1, min(5, h - 2 * margin))
     top = (h - size) // 2
     left = max(0, (h - size) // 2 - params.shift // 2)
-    img[..., top : top + size, left : left + size] = torch.rand(size, size, device=device) + 0.5
+    img[..., top : top + size, left : left + size] = torch.rand(size, size).to(device) + 0.5
     shifted = torch.roll(img, shifts=params.shift, dims=-1)
 
     ctx.progress(0.4, "convolving")

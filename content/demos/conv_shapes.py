@@ -62,13 +62,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     c_out = params.out_channels if groups == 1 else c_in * max(1, params.out_channels // c_in)
     conv = nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=groups).to(device)
 
-    x = torch.randn(1, c_in, h, h, device=device)
+    x = torch.randn(1, c_in, h, h).to(device)
     with torch.no_grad():
         y = conv(x)
 
         ctx.progress(0.3, "which input channels each output channel reads")
         # Perturb one input channel per batch entry, on a small 12x12 input to keep this cheap.
-        small = torch.randn(1, c_in, 12, 12, device=device)
+        small = torch.randn(1, c_in, 12, 12).to(device)
         bumped = small.repeat(c_in, 1, 1, 1)
         bumped[torch.arange(c_in), torch.arange(c_in)] += 1.0
         changed = (conv(bumped) - conv(small)).abs().amax(

@@ -56,7 +56,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     img = torch.zeros(1, 1, h, h, dtype=dt, device=device)
     img[..., h // 2 :] = 1.0  # dark left half, bright right half: one vertical edge
     if params.kernel == "random":
-        w = torch.randn(1, 1, 3, 3, dtype=dt, device=device)
+        w = torch.randn(1, 1, 3, 3, dtype=dt).to(device)
     else:
         w = torch.tensor(_KERNELS[params.kernel], dtype=dt, device=device).view(1, 1, 3, 3)
     conv_kw = dict(stride=params.stride, padding=params.padding, dilation=params.dilation)

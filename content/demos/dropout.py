@@ -51,14 +51,19 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     p = params.p
 
     def dropout(h: torch.Tensor, training: bool) -> torch.Tensor:
+        # Masks are drawn on the CPU from the seed and moved, so every device shows the
+        # same numbers; the inverted mask is nn.functional.dropout's own (0 or 1/(1-p)).
         if params.scaling == "inverted":
-            return nn.functional.dropout(h, p=p, training=training)
+            if not training:
+                return nn.functional.dropout(h, p=p, training=False)
+            ones = torch.ones(h.shape, dtype=h.dtype)
+            return h * nn.functional.dropout(ones, p=p, training=True).to(h.device)
         if not training or p == 0:
             return h
-        return h * (torch.rand_like(h) >= p).to(h.dtype)
+        return h * (torch.rand(h.shape, dtype=h.dtype) >= p).to(h.dtype).to(h.device)
 
     # 1) A dropout layer on positive activations.
-    h = torch.relu(torch.randn(128, params.width, device=device)) + 0.1
+    h = torch.relu(torch.randn(128, params.width).to(device)) + 0.1
     train_a, train_b = dropout(h, True), dropout(h, True)
     eval_a, eval_b = dropout(h, False), dropout(h, False)
     train_differs = bool((train_a != train_b).any().item())
@@ -73,7 +78,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     net_in = nn.Linear(16, params.width).to(device)
     net_mid = nn.Linear(params.width, 64).to(device)
     net_out = nn.Linear(64, 1).to(device)
-    x = torch.randn(64, 16, device=device)
+    x = torch.randn(64, 16).to(device)
 
     def net(training: bool) -> torch.Tensor:
         z = torch.relu(net_in(x))

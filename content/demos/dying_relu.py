@@ -47,7 +47,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     torch.manual_seed(ctx.seed)
     device = torch.device(ctx.device)
     n, d = 256, 10
-    x = torch.rand(n, d, device=device) * 3
+    x = torch.rand(n, d).to(device) * 3
     y = torch.sin(x[:, :3].sum(1, keepdim=True))
     if params.inputs == "standardized":
         x = (x - x.mean(0)) / x.std(0)
@@ -69,7 +69,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     def train(steps: int, losses: list[float], dead_curve: list[float]) -> None:
         for step in range(steps):
-            idx = torch.randint(0, n, (32,), device=device)
+            idx = torch.randint(0, n, (32,)).to(device)
             opt.zero_grad()
             loss = ((model(x[idx]) - y[idx]) ** 2).mean()
             loss.backward()

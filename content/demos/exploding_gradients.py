@@ -74,8 +74,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         if not last:
             layers.append(acts[params.activation]())
     model = nn.Sequential(*layers).to(device)
-    x = torch.randn(128, d_in, device=device)
-    y = torch.sin(x[:, :1]) + 0.1 * torch.randn(128, 1, device=device)
+    x = torch.randn(128, d_in).to(device)
+    y = torch.sin(x[:, :1]) + 0.1 * torch.randn(128, 1).to(device)
 
     def global_norm() -> float:
         sq = sum(float(p.grad.double().pow(2).sum().item()) for p in model.parameters())

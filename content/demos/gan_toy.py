@@ -63,11 +63,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         return nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1)).to(device)
 
     def real(n: int) -> torch.Tensor:
-        return torch.randn(n, 1, device=device) * params.target_std + params.target_mean
+        return torch.randn(n, 1).to(device) * params.target_std + params.target_mean
 
     def d_step(g: nn.Module, d: nn.Module, opt: torch.optim.Optimizer) -> float:
         opt.zero_grad()
-        fake = g(torch.randn(batch, 1, device=device)).detach()
+        fake = g(torch.randn(batch, 1).to(device)).detach()
         logits_real, logits_fake = d(real(batch)), d(fake)
         # Binary cross-entropy: real -> 1, fake -> 0 (D outputs logits; sigmoid is inside the loss).
         loss = F.binary_cross_entropy_with_logits(
@@ -88,7 +88,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     opt_d0 = torch.optim.Adam(d0.parameters(), lr=params.lr)
     for _ in range(params.d_pretrain_steps):
         d_step(g0, d0, opt_d0)
-    z = torch.randn(1024, 1, device=device)
+    z = torch.randn(1024, 1).to(device)
     with torch.no_grad():
         d_of_fake = float(torch.sigmoid(d0(g0(z))).mean().item())
     norms = {}
@@ -106,11 +106,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     for step in range(params.steps):
         d_losses.append(d_step(g, d, opt_d))
         opt_g.zero_grad()
-        g_loss(d, g(torch.randn(batch, 1, device=device)), params.generator_loss).backward()
+        g_loss(d, g(torch.randn(batch, 1).to(device)), params.generator_loss).backward()
         opt_g.step()
         if step % 20 == 0 or step == params.steps - 1:
             with torch.no_grad():
-                sample = g(torch.randn(2048, 1, device=device))
+                sample = g(torch.randn(2048, 1).to(device))
             curve_x.append(float(step + 1))
             curve_mean.append(float(sample.mean().item()))
             curve_std.append(float(sample.std().item()))
@@ -118,7 +118,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             ctx.progress(0.2 + 0.75 * step / params.steps, "adversarial training")
 
     with torch.no_grad():
-        final = g(torch.randn(4096, 1, device=device)).squeeze(1)
+        final = g(torch.randn(4096, 1).to(device)).squeeze(1)
         d_real = float(torch.sigmoid(d(real(4096))).mean().item())
         d_fake = float(torch.sigmoid(d(final.unsqueeze(1))).mean().item())
     gen_mean, gen_std = float(final.mean().item()), float(final.std().item())

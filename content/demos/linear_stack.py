@@ -42,7 +42,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     torch.manual_seed(ctx.seed)
     device = torch.device(ctx.device)
     n = 256
-    x = torch.rand(n, 2, device=device) * 2 - 1
+    x = torch.rand(n, 2).to(device) * 2 - 1
     y = ((x[:, 0] * x[:, 1]) > 0).float()  # XOR of the signs: not linearly separable
 
     def build(depth: int) -> nn.Sequential:

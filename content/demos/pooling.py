@@ -55,7 +55,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     classic_ok = out_classic.shape == expected.shape and torch.equal(out_classic, expected)
 
     ctx.progress(0.4, "backward through pooling")
-    x = torch.randn(1, 1, 16, 16, device=device, requires_grad=True)
+    x = torch.randn(1, 1, 16, 16).to(device).requires_grad_()
     y = pool(x)
     y.sum().backward()
     g = x.grad[0, 0]

@@ -71,7 +71,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     ctx.progress(0.2, "shift invariance")
     n = 64
-    z64 = torch.randn(n, params.n_classes, device=device, dtype=torch.float64) * 2
+    z64 = torch.randn(n, params.n_classes, dtype=torch.float64).to(device) * 2
     # float64 so rounding z + c cannot hide the effect; exp overflows above ~709 (~88 in float32).
     p = softmax(z64)
     p_shift = softmax(z64 + params.logit_shift)
@@ -93,7 +93,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     temp_entropy = [entropy(torch.softmax(z / t, dim=-1)) for t in temps]
 
     ctx.progress(0.6, "cross-entropy gradient")
-    y = torch.randint(0, params.n_classes, (n,), device=device)
+    y = torch.randint(0, params.n_classes, (n,)).to(device)
     zz = z.clone().requires_grad_(True)
     loss = F.cross_entropy(zz, y, label_smoothing=params.label_smoothing)
     (g,) = torch.autograd.grad(loss, zz)
@@ -102,8 +102,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     ctx.progress(0.8, "attention")
     seq = 16
-    q = torch.randn(32, seq, params.head_dim, device=device)
-    k = torch.randn(32, seq, params.head_dim, device=device)
+    q = torch.randn(32, seq, params.head_dim).to(device)
+    k = torch.randn(32, seq, params.head_dim).to(device)
     raw = q @ k.transpose(-1, -2)
     top_unscaled = float(torch.softmax(raw, -1).max(-1).values.mean().item())
     top_scaled = float(torch.softmax(raw / params.head_dim**0.5, -1).max(-1).values.mean().item())

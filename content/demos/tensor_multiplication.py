@@ -49,8 +49,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     device = torch.device(ctx.device)
     dt = torch.float64
     n = params.n
-    a = torch.randn(n, n, dtype=dt, device=device)
-    b = torch.randn(n, n, dtype=dt, device=device)
+    a = torch.randn(n, n, dtype=dt).to(device)
+    b = torch.randn(n, n, dtype=dt).to(device)
     if params.matrices == "diagonal":
         a, b = torch.diag(torch.diagonal(a)), torch.diag(torch.diagonal(b))
 
@@ -82,9 +82,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             return False, msg
 
     x = (
-        torch.randn(params.batch, n, n, dtype=dt, device=device)
+        torch.randn(params.batch, n, n, dtype=dt).to(device)
         if params.batch
-        else torch.randn(n, n, dtype=dt, device=device)
+        else torch.randn(n, n, dtype=dt).to(device)
     )
     ok_matmul, _ = attempt("torch.matmul(x, a)", lambda: torch.matmul(x, a))
     ok_mm, _ = attempt("torch.mm(x, a)", lambda: torch.mm(x, a))
@@ -95,12 +95,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     broadcast_ok = params.batch > 0 and ok_matmul and per_slice and not ok_mm
 
     ctx.progress(0.8, "shape errors")
-    u = torch.randn(n, params.k, dtype=dt, device=device)
-    v = torch.randn(n, params.k, dtype=dt, device=device)
+    u = torch.randn(n, params.k, dtype=dt).to(device)
+    v = torch.randn(n, params.k, dtype=dt).to(device)
     ok_at, _ = attempt(f"({n}x{params.k}) @ ({n}x{params.k})", lambda: u @ v)
     ok_star, _ = attempt(f"({n}x{params.k}) * ({n}x{params.k})", lambda: u * v)
     attempt(f"({n}x{params.k}) @ ({n}x{params.k}).T", lambda: u @ v.T)
-    vec = torch.randn(n, dtype=dt, device=device)
+    vec = torch.randn(n, dtype=dt).to(device)
     attempt("torch.dot(vector, vector)", lambda: torch.dot(vec, vec))
     attempt("torch.dot(matrix, matrix)", lambda: torch.dot(a, b))
     attempt("(n,1) * (1,n) broadcast", lambda: vec[:, None] * vec[None, :])

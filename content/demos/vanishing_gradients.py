@@ -73,8 +73,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             layers.append(act())
     model = nn.Sequential(*layers).to(device)
 
-    x = torch.randn(params.batch_size, d_in, device=device)
-    y = torch.randn(params.batch_size, 1, device=device)
+    x = torch.randn(params.batch_size, d_in).to(device)
+    y = torch.randn(params.batch_size, 1).to(device)
     ctx.progress(0.3, "forward and backward pass")
     loss = nn.functional.mse_loss(model(x), y)
     loss.backward()

@@ -62,7 +62,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         torch.manual_seed(ctx.seed)
         layers = []
         for i in range(params.depth):
-            lin = nn.Linear(d_in if i == 0 else params.width, params.width).to(device)
+            # Initialised on the CPU from the seed, then moved: the same weights on any device.
+            lin = nn.Linear(d_in if i == 0 else params.width, params.width)
             if init == "small":
                 nn.init.normal_(lin.weight, std=0.01)
             elif init == "xavier":
@@ -72,7 +73,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             else:
                 nn.init.constant_(lin.weight, 0.05)
             nn.init.zeros_(lin.bias)
-            layers.append(lin)
+            layers.append(lin.to(device))
         return layers
 
     gen = torch.Generator().manual_seed(ctx.seed + 1)

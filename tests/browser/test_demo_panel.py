@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveServer
+from tests.browser.test_practice import sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,7 @@ def demo_page(server: LiveServer) -> str:
 def test_run_a_demo_and_see_the_chart_and_passed_claims(browser_page, live_server) -> None:  # type: ignore[no-untyped-def]
     wait_pool_ready(live_server)
     page = browser_page
+    sign_up(page, "demo-runner")  # a run that misses the cache needs an account
     page.goto(demo_page(live_server))
     panel = page.locator('.demo-panel[data-demo="vanishing_gradients"]')
     panel.wait_for()

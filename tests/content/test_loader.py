@@ -175,13 +175,13 @@ def test_good_demo_params_pass_and_each_demo_loads_once(content_dir, write, demo
     import app.content.tree as tree
 
     loads: list[Path] = []
-    real = tree.load_demo
+    real = tree.describe_one
 
     def counting(path: Path):  # type: ignore[no-untyped-def]
         loads.append(path)
         return real(path)
 
-    monkeypatch.setattr(tree, "load_demo", counting)
+    monkeypatch.setattr(tree, "describe_one", counting)
     write(CARD, card_text(demo="demo:\n  path: demos/example.py\n  params: {depth: 40}"))
     write(
         "cards/basics/second-card.md",

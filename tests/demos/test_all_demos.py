@@ -89,3 +89,22 @@ def test_every_claim_a_card_proves_passes_with_its_params(card_id: str) -> None:
     result = run_demo(name, **demo.params)
     for claim_id in demo.proves:
         assert passed(result, claim_id), f"{card_id}: {claim_id} failed: {result.claim(claim_id)}"
+
+
+@pytest.mark.parametrize("name", demo_names())
+def test_a_demo_gives_the_same_numbers_whatever_the_device(name: str) -> None:
+    """Inputs are drawn on the CPU from the seed and then moved (issue 16): with the
+    device's own random stream simulated, the result is identical."""
+    import torch
+
+    from app.demos.contract import DemoContext
+    from tests.demos.device_rng import DEVICE, DeviceRngSimulation
+    from tests.demos.helpers import spec
+
+    demo = spec(name)
+    plain = demo.run(demo.params_model(), DemoContext(device="cpu"))
+    torch.manual_seed(0)
+    with DeviceRngSimulation() as simulation:
+        moved = demo.run(demo.params_model(), DemoContext(device=DEVICE))
+    assert_same(moved.model_dump(), plain.model_dump())
+    assert simulation.device_draws == 0, f"{name} drew random numbers on the device"

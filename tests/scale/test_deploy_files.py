@@ -66,6 +66,15 @@ def test_compose_services_health_checks_and_volumes() -> None:
     assert re.search(r"#\s+deploy:.*#\s+- driver: nvidia.*#\s+capabilities: \[gpu\]", text, re.S)
 
 
+def test_every_service_that_runs_the_sandbox_may_create_its_namespaces() -> None:
+    """web and migrate read demo parameters in bubblewrap, the worker runs demos in it:
+    Docker's default seccomp and AppArmor profiles would refuse the user namespace."""
+    services = COMPOSE["services"]
+    for name in ("web", "migrate", "worker"):
+        options = services[name].get("security_opt", [])
+        assert "seccomp=unconfined" in options and "apparmor=unconfined" in options, name
+
+
 def test_every_backprop_command_the_files_run_exists() -> None:
     commands: list[list[str]] = []
     for service in COMPOSE["services"].values():

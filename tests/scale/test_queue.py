@@ -48,7 +48,9 @@ def web(
         tmp_path, database_url, content, demo_queue=redis_url, demo_queue_prefix=queue_prefix,
         demo_lease_s=2, demo_timeout_s=30,
     ) as client:  # fmt: skip
-        yield client
+        from tests.web.test_demo_api import logged_in
+
+        yield logged_in(client)  # a run that misses the cache needs an account
 
 
 def test_a_worker_process_runs_api_runs_and_a_killed_one_fails_its_run(
@@ -86,6 +88,9 @@ def test_a_worker_process_runs_api_runs_and_a_killed_one_fails_its_run(
     slow = web.post("/api/demos/sleepy/runs", json={"seconds": 25}, headers=headers).json()
     wait_status(web, slow["id"], "running")
     worker.kill()
+    # Accepted just after the only worker died (its registration is still fresh): failed
+    # as soon as no live worker serves its device, not after demo_queue_wait_s.
+    orphan = web.post("/api/demos/quick/runs", json={"a": 3}, headers=headers)
     failed = wait_status(web, slow["id"], "failed", timeout_s=20)
     assert failed["reason_code"] == "crashed"
     assert "worker" in failed["reason"] and "lost" in failed["reason"]
@@ -94,6 +99,9 @@ def test_a_worker_process_runs_api_runs_and_a_killed_one_fails_its_run(
     while web.get("/api/demos").json()["runner"]["ready"] and time.monotonic() < deadline:
         time.sleep(0.2)
     assert web.post("/api/demos/quick/runs", json={"a": 2}, headers=headers).status_code == 503
+    if orphan.status_code == 202:
+        lost = wait_status(web, orphan.json()["id"], "failed", timeout_s=30)
+        assert "No demo worker is connected" in lost["reason"]
 
 
 def closed_port() -> int:

@@ -102,3 +102,70 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def add_leased(engine, status: str, lease: dict | None, age_s: float = 1, device=None) -> str:  # type: ignore[no-untyped-def]
+    then = utcnow() - timedelta(seconds=age_s)
+    run = DemoRun(id=uuid.uuid4().hex, demo_name="quick", code_hash="h", cache_key="k",
+                  status=status, created_at=then, timings=lease or {}, device=device,
+                  started_at=then if status == "running" else None)  # fmt: skip
+    run_id = run.id
+    with Session(engine) as session:
+        session.add(run)
+        session.commit()
+    return run_id
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_local_runs_a_crash_left_behind_fail_at_once_and_stale_leases_soon(any_engine) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import time
+
+    from app.services.demo_runs import INTERRUPTED_REASON, lease_owner, sweep_unleased_runs
+
+    me = lease_owner()
+    host = me.rpartition(":")[0]
+    now = time.time()
+    crashed = add_leased(
+        any_engine, "running", {"lease_at": now, "lease_owner": f"{host}:{dead_pid()}"}
+    )
+    queued_crashed = add_leased(
+        any_engine, "queued", {"lease_at": now, "lease_owner": f"{host}:{dead_pid()}"}
+    )
+    stale = add_leased(any_engine, "running", {"lease_at": now - 60, "lease_owner": "elsewhere:1"})
+    alive_elsewhere = add_leased(
+        any_engine, "running", {"lease_at": now, "lease_owner": "elsewhere:1"}
+    )
+    alive_here = add_leased(
+        any_engine, "queued", {"lease_at": now, "lease_owner": f"{host}:{os.getppid()}"}
+    )
+    legacy_old = add_leased(any_engine, "running", None, age_s=120)
+    legacy_young = add_leased(any_engine, "queued", None, age_s=1)
+
+    assert sweep_unleased_runs(any_engine, stale_s=15, me=me) == 4
+    for run_id in (crashed, queued_crashed, stale, legacy_old):
+        run = status(any_engine, run_id)
+        assert run.status == "failed" and run.reason == INTERRUPTED_REASON
+    for run_id in (alive_elsewhere, alive_here, legacy_young):
+        assert status(any_engine, run_id).status in ("queued", "running")
+
+
+def test_queued_runs_for_a_device_no_live_worker_serves_fail_at_once(any_engine) -> None:  # type: ignore[no-untyped-def]
+    from app.services.demo_runs import NO_WORKER_REASON
+
+    cuda = add_leased(any_engine, "queued", None, age_s=2, device="cuda")
+    cpu = add_leased(any_engine, "queued", None, age_s=2, device="cpu")
+    failed = sweep_lost_runs(any_engine, alive=lambda ids: set(), lease_s=15, timeout_s=20,
+                             queue_wait_s=600, live_devices=lambda: {"cpu"})  # fmt: skip
+    assert failed == 1
+    assert status(any_engine, cuda).reason == NO_WORKER_REASON
+    assert status(any_engine, cpu).status == "queued"
+    # No worker at all: every queued run fails on the next sweep (not after 10 minutes).
+    assert sweep_lost_runs(any_engine, alive=lambda ids: set(), lease_s=15, timeout_s=20,
+                           queue_wait_s=600, live_devices=lambda: set()) == 1  # fmt: skip
+    assert status(any_engine, cpu).status == "failed"

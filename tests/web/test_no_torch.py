@@ -31,6 +31,8 @@ def test_serving_requests_leaves_torch_out_of_the_web_process(
         app = create_app(settings)
         with TestClient(app) as client:
             app.state.demo_service.executor.wait_ready(60)
+            from tests.web.test_demo_api import logged_in
+            logged_in(client)  # a run that misses the cache needs an account
             for path in ("/", "/healthz", "/api/demos", "/api/demos/quick", "/demos/quick"):
                 assert client.get(path).status_code == 200, path
             import re

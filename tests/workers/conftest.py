@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.demos.registry import load_demo
+from app.demos.metadata import read_metadata
 from app.workers.executor import Job, Outcome, run_blocking
 from app.workers.pool import LocalPool, PoolConfig
 
@@ -30,17 +30,27 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return hostile_content(tmp_path_factory.mktemp("hostile") / "content")
 
 
+# Put in the server's environment before the pool starts: no run may ever see it.
+ENV_SECRET = "env-secret-" + os.urandom(8).hex()
+
+
 @pytest.fixture(scope="session")
 def pool(hostile_dir: Path) -> Iterator[LocalPool]:
-    pool = LocalPool(PoolConfig(content_dir=hostile_dir, workers=2, timeout_s=3.0, memory_mb=700))
-    pool.start()
-    assert pool.wait_ready(60), pool.status()
-    yield pool
-    pool.stop()
+    os.environ["BACKPROP_SECRET_KEY"] = ENV_SECRET
+    try:
+        pool = LocalPool(
+            PoolConfig(content_dir=hostile_dir, workers=2, timeout_s=3.0, memory_mb=700)
+        )
+        pool.start()
+        assert pool.wait_ready(60), pool.status()
+        yield pool
+        pool.stop()
+    finally:
+        os.environ.pop("BACKPROP_SECRET_KEY", None)
 
 
 def make_job(content: Path, name: str, timeout_s: float | None = None, **params: object) -> Job:
-    spec = load_demo(content / "demos" / f"{name}.py")
+    spec = read_metadata(content / "demos" / f"{name}.py")  # never imported here
     return Job(
         run_id=f"{name}-{os.urandom(4).hex()}",
         demo_name=name,

@@ -17,7 +17,6 @@ These functions commit the session they are given.
 
 from __future__ import annotations
 
-import ast
 import difflib
 import hashlib
 import threading
@@ -32,7 +31,9 @@ from sqlmodel import Session, col, select
 from app.content.parse import ParsedFile, parse_bytes
 from app.content.problems import ContentError, Problem
 from app.content.render import RenderedCard, render_card
-from app.content.tree import card_files, load_deck, read_claims
+from app.content.tree import card_files, load_deck
+from app.demos.metadata import read_metadata
+from app.demos.registry import DemoError
 from app.models.authoring import CardChange
 from app.models.base import utcnow
 from app.models.card import Card, CardAlias, CardTag, CardTranslation
@@ -56,7 +57,6 @@ from app.services.importer import ImportReport, import_tree
 # Across processes the database's write lock (BEGIN IMMEDIATE on SQLite, the card
 # row lock on PostgreSQL) orders them.
 _SAVE_LOCK = threading.RLock()
-
 
 
 # --- errors --------------------------------------------------------------------------
@@ -882,30 +882,16 @@ class DemoInfo:
 
 
 def list_demos(content_dir: Path) -> list[DemoInfo]:
-    """Every demo with its claims, read statically (never imported here)."""
+    """Every demo with its claims, from the one metadata reader (never imported here)."""
     demos = []
     for path in sorted((content_dir / "demos").glob("*.py")):
         if path.name.startswith("_"):
             continue
-        claims, _ = read_claims(path)
-        title = path.stem.replace("_", " ")
-        sentences: dict[str, str] = {}
         try:
-            tree = ast.parse(path.read_bytes())
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    target = node.targets[0]
-                    if isinstance(target, ast.Name) and target.id == "TITLE":
-                        value = ast.literal_eval(node.value)
-                        title = str(value)
-                    elif isinstance(target, ast.Name) and target.id == "CLAIMS":
-                        value = ast.literal_eval(node.value)
-                        sentences = {str(k): str(v) for k, v in dict(value).items()}
-        except (SyntaxError, ValueError, TypeError):
-            pass
-        if claims is None:
+            meta = read_metadata(path)
+        except (DemoError, OSError):
             continue
-        demos.append(DemoInfo(f"demos/{path.name}", path.stem, title, sentences))
+        demos.append(DemoInfo(f"demos/{path.name}", path.stem, meta.title, dict(meta.claims)))
     return demos
 
 

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import math
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,15 +22,17 @@ from app.services.demo_runs import (
     DemoCatalog,
     DemoNotFound,
     DemoRunService,
+    LoginRequired,
     ParamsInvalid,
     QueueFull,
     RateLimiter,
     RedisRateLimiter,
     RunnerUnavailable,
+    TooManyQueued,
     sweep_lost_runs,
 )
 from app.settings import Settings
-from app.web.deps import CsrfProtected, OptionalUser, SessionDep
+from app.web.deps import CsrfProtected, CurrentUser, OptionalUser, SessionDep
 from app.web.security import client_address
 from app.web.templating import templates
 
@@ -38,6 +41,73 @@ router = APIRouter()
 
 SSE_POLL_S = 0.1
 SSE_HEARTBEAT_S = 15.0
+MAX_PARAMS_BYTES = 16 * 1024  # a demo's parameters are a handful of numbers
+MAX_PARAMS_DEPTH = 4
+
+
+class StreamCounter:
+    """Live progress streams per client (learner or address), capped: each holds a
+    connection and polls the database."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str) -> bool:
+        with self._lock:
+            if self._open.get(key, 0) >= self.limit:
+                return False
+            self._open[key] = self._open.get(key, 0) + 1
+            return True
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            left = self._open.get(key, 0) - 1
+            if left > 0:
+                self._open[key] = left
+            else:
+                self._open.pop(key, None)
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests lists and dicts, counting no further than ``limit + 1``."""
+    if isinstance(value, dict | list) and limit >= 0:
+        children = value.values() if isinstance(value, dict) else value
+        return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+    return 0
+
+
+def parse_params_body(raw: bytes) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    """The parameters object of a run request, or the 4xx that says what is wrong with
+    the body: too large, not UTF-8, not JSON, nested too deeply, not an object."""
+
+    def problem(status: int, message: str) -> tuple[None, JSONResponse]:
+        return None, JSONResponse(
+            {"detail": f"the body must be a JSON object of parameters: {message}",
+             "errors": [{"field": "params", "message": message}]},
+            status_code=status,
+        )  # fmt: skip
+
+    if not raw.strip():
+        return {}, None
+    if len(raw) > MAX_PARAMS_BYTES:
+        return problem(413, f"larger than {MAX_PARAMS_BYTES // 1024} KiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return problem(400, f"not valid UTF-8 (byte {exc.start})")
+    try:
+        body = json.loads(text)
+    except RecursionError:
+        return problem(422, f"nested deeper than {MAX_PARAMS_DEPTH} levels")
+    except ValueError as exc:
+        return problem(422, f"invalid JSON ({exc})")
+    if _depth(body, MAX_PARAMS_DEPTH) > MAX_PARAMS_DEPTH:
+        return problem(422, f"nested deeper than {MAX_PARAMS_DEPTH} levels")
+    if not isinstance(body, dict):
+        return problem(422, "not an object")
+    return body, None
 
 
 # --- wiring ----------------------------------------------------------------------
@@ -62,7 +132,14 @@ def install(app: FastAPI) -> None:
     queue, the rate limit lives in Redis and a sweeper fails runs whose worker was lost."""
     settings: Settings = app.state.settings
     executor = make_executor(settings)
-    service = DemoRunService(app.state.engine, DemoCatalog(settings.content_dir), executor)
+    catalog = DemoCatalog(
+        settings.content_dir, require_sandbox=settings.environment == "production"
+    )
+    service = DemoRunService(
+        app.state.engine, catalog, executor,
+        max_queued_per_user=settings.demo_max_queued_per_user,
+    )  # fmt: skip
+    app.state.demo_streams = StreamCounter(settings.demo_streams_per_client)
     app.state.demo_service = service
     queue = executor if settings.demo_queue else None
     if queue is not None:
@@ -74,39 +151,35 @@ def install(app: FastAPI) -> None:
     sweeper: list[asyncio.Task[None]] = []
 
     def sweep() -> int:
-        assert queue is not None
+        if queue is None:
+            # The in-process pool: renew this process's leases, fail runs whose owner
+            # stopped renewing (or, on this host, is gone).
+            service.renew_leases()
+            return service.sweep_interrupted(settings.demo_local_lease_s)
         return sweep_lost_runs(
             service.engine,
             alive=queue.alive_runs,
             lease_s=settings.demo_lease_s,
             timeout_s=settings.demo_timeout_s,
             queue_wait_s=settings.demo_queue_wait_s,
+            live_devices=queue.live_devices,
         )
+
+    interval_s = (settings.demo_lease_s if queue is not None else settings.demo_local_lease_s) / 3
 
     async def sweep_forever() -> None:
         while True:
             try:
                 failed = await anyio.to_thread.run_sync(sweep)
                 if failed:
-                    log.warning("failed %d demo runs whose worker was lost", failed)
+                    log.warning("failed %d demo runs nobody was running any more", failed)
             except Exception:
                 log.exception("the demo run sweeper failed")
-            await asyncio.sleep(max(1.0, settings.demo_lease_s / 3))
+            await asyncio.sleep(max(1.0, interval_s))
 
     async def start(app: FastAPI) -> None:
-        if queue is not None:
-            # Runs live in the queue and in workers, not here: the sweeper decides.
-            sweeper.append(asyncio.create_task(sweep_forever()))
-        else:
-            try:
-                interrupted = await anyio.to_thread.run_sync(
-                    service.fail_interrupted, settings.demo_timeout_s + 120
-                )
-            except Exception as exc:  # the database is down: start anyway, /healthz says so
-                log.error("could not check for interrupted demo runs: %s", exc)
-                interrupted = 0
-            if interrupted:
-                log.warning("marked %d interrupted demo runs as failed", interrupted)
+        # The first sweep runs now: runs a crash left behind on this host fail at once.
+        sweeper.append(asyncio.create_task(sweep_forever()))
         if executor is not None:
             executor.start()  # returns at once; warms up in the background
 
@@ -247,15 +320,11 @@ def _too_busy(message: str, retry_after: int, status: int = 429) -> JSONResponse
 async def start_run(
     request: Request, name: str, user: OptionalUser, _: CsrfProtected
 ) -> JSONResponse:
-    """202 with the run's id (200 with the result when it came from the cache)."""
-    try:
-        body = await request.json() if await request.body() else {}
-    except json.JSONDecodeError:
-        return JSONResponse(
-            {"detail": "the body must be a JSON object of parameters",
-             "errors": [{"field": "params", "message": "invalid JSON"}]},
-            status_code=422,
-        )  # fmt: skip
+    """202 with the run's id (200 with the result when it came from the cache). Anyone
+    gets cached results; a run that must be computed needs an account (401)."""
+    body, problem = parse_params_body(await request.body())
+    if problem is not None:
+        return problem
     service = _service(request)
     try:
         service.catalog.get(name)
@@ -266,10 +335,16 @@ async def start_run(
         return _too_busy(f"Too many demo runs; try again in {wait} s.", wait)
     try:
         run = await anyio.to_thread.run_sync(
-            lambda: service.start_run(name, body, requested_by=user.id if user else None)
+            lambda: service.start_run(
+                name, body, requested_by=user.id if user else None, may_queue=user is not None
+            )
         )
     except ParamsInvalid as exc:
         return JSONResponse({"detail": str(exc), "errors": exc.errors}, status_code=422)
+    except LoginRequired as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=401)
+    except TooManyQueued as exc:
+        return _too_busy(str(exc), 5)
     except QueueFull as exc:
         return _too_busy("The demo queue is full.", exc.retry_after_s)
     except RunnerUnavailable as exc:
@@ -305,17 +380,34 @@ def get_run(request: Request, run_id: str, session: SessionDep, user: OptionalUs
 
 
 @router.get("/api/demo-runs/{run_id}/events")
-async def run_events(request: Request, run_id: str, user: OptionalUser) -> Response:
+async def run_events(request: Request, run_id: str, user: CurrentUser) -> Response:
     """Server-sent events: ``progress`` while it runs, then one ``done`` with the run.
+    Needs a session (401 otherwise); a learner may hold ``demo_streams_per_client``
+    streams at once (429 beyond).
 
     Polls the database, so any web process can stream any run."""
     first = await anyio.to_thread.run_sync(_view, request, run_id)
     if first is None:
         raise HTTPException(status_code=404, detail=f"no demo run {run_id!r}")
+    streams: StreamCounter = request.app.state.demo_streams
+    client_key = _learner_key(request)
+    if not streams.acquire(client_key):
+        return _too_busy(
+            f"Too many live demo streams ({streams.limit}); close one or poll "
+            f"/api/demo-runs/{run_id}.",
+            2,
+        )
     settings: Settings = request.app.state.settings
     limit_s = settings.demo_timeout_s * 2 + settings.demo_queue_size * 2 + 60
 
     async def stream() -> AsyncIterator[str]:
+        try:
+            async for chunk in events():
+                yield chunk
+        finally:
+            streams.release(client_key)
+
+    async def events() -> AsyncIterator[str]:
         view: dict[str, Any] | None = first
         last_state = None
         loop = asyncio.get_running_loop()

@@ -281,6 +281,9 @@
     if (run.torch_version) meta.push("torch " + run.torch_version);
     if (run.timings && run.timings.run_ms !== undefined) meta.push("ran in " + fmt(run.timings.run_ms) + " ms");
     box.querySelector(".demo-meta").textContent = meta.join(" · ");
+    // Where it ran and why (small demos stay on the CPU even on a GPU host).
+    var device = box.querySelector(".demo-device");
+    if (device) device.textContent = run.device_note || "";
     box.hidden = false;
   }
 
