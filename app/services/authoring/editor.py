@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -56,7 +57,6 @@ from app.services.importer import ImportReport, import_tree
 # Across processes the database's write lock (BEGIN IMMEDIATE on SQLite, the card
 # row lock on PostgreSQL) orders them.
 _SAVE_LOCK = threading.RLock()
-
 
 
 # --- errors --------------------------------------------------------------------------
@@ -244,8 +244,12 @@ def _has_content(translation: TranslationFields) -> bool:
     return bool(translation.title.strip() or any(v.strip() for v in translation.sections.values()))
 
 
-def _file_names(fields: CardFields, langs: Iterable[str]) -> dict[str, str]:
-    folder = f"cards/{fields.deck}"
+def _file_names(
+    fields: CardFields, langs: Iterable[str], folder: str | None = None
+) -> dict[str, str]:
+    """Each language's file, relative to content/: in ``folder`` (a published card's
+    current folder) or, by default, in the deck's folder."""
+    folder = folder or f"cards/{fields.deck}"
     return {
         lang: f"{folder}/{fields.id}.md"
         if lang == fields.lang
@@ -342,6 +346,42 @@ def validate(
     return problems
 
 
+def _unchanged(
+    before: Mapping[str, str],
+    fields: CardFields,
+    translations: Mapping[str, TranslationFields],
+) -> bool:
+    """True when the form holds what the files already say: both written canonically
+    come out the same, so a save without edits touches nothing (however the file was
+    laid out by hand)."""
+    if not before:
+        return False
+    try:
+        current = _editor_card(before, "active", "")
+    except (ContentError, ValueError):
+        return False
+    return render_markdown(current.fields, current.translations) == render_markdown(
+        fields, translations
+    )
+
+
+def _keep_current_order(fields: CardFields, before: Mapping[str, str]) -> None:
+    """The form sends the proved claims in the demo's order; where the set is the one
+    the file lists, keep the file's order, so an untouched list does not move."""
+    if not before or fields.demo is None:
+        return
+    try:
+        current = _editor_card(before, "active", "").fields.demo
+    except (ContentError, ValueError):
+        return
+    if (
+        current is not None
+        and current.path == fields.demo.path
+        and set(current.proves) == set(fields.demo.proves)
+    ):
+        fields.demo.proves = list(current.proves)
+
+
 def _form_problems(fields: CardFields) -> list[FieldProblem]:
     problems = []
     if not fields.id:
@@ -357,12 +397,13 @@ def _check(
     fields: CardFields,
     translations: Mapping[str, TranslationFields],
     old_paths: Iterable[str],
+    folder: str | None = None,
 ) -> tuple[list[FieldProblem], dict[str, str]]:
     early = _form_problems(fields)
     if early:
         return early, {}
     texts = render_markdown(fields, translations)
-    names = _file_names(fields, texts)
+    names = _file_names(fields, texts, folder)
     uploads = [bulk.UploadedFile(names[lang], names[lang], texts[lang].encode()) for lang in texts]
     with bulk.staged_tree(
         content_dir, uploads, deletes=set(old_paths) - set(names.values())
@@ -560,6 +601,7 @@ def save_card(
             raise Conflict(fields.id, version_of(before))
         old_paths: list[str] = []
         old_names: dict[str, str] = {}
+        keep_folder: str | None = None
         if card is not None and card.status != "draft":
             folder, _ = _card_paths(card)
             old_names = {
@@ -567,11 +609,19 @@ def save_card(
                 for i, lang in enumerate(before)
             }
             old_paths = list(old_names.values())
-        problems, texts = _check(content_dir, fields, translations, old_paths)
+            _keep_current_order(fields, before)
+            if _unchanged(before, fields, translations):
+                session.rollback()
+                return SaveResult(card.id, version_of(before), None)
+            # A card stays in its folder unless its deck changes (files need not sit
+            # in their deck's folder).
+            if fields.deck == card.deck:
+                keep_folder = folder
+        problems, texts = _check(content_dir, fields, translations, old_paths, keep_folder)
         if problems:
             session.rollback()
             raise Invalid(problems)
-        names = _file_names(fields, texts)
+        names = _file_names(fields, texts, keep_folder)
         writes: dict[str, str | None] = {rel: None for rel in old_paths}
         writes.update({names[lang]: text for lang, text in texts.items()})
         if action is None:
@@ -873,7 +923,7 @@ def list_cards(
 # --- demos for the picker ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class DemoInfo:
     path: str  # relative to content/
     name: str
@@ -887,26 +937,35 @@ def list_demos(content_dir: Path) -> list[DemoInfo]:
     for path in sorted((content_dir / "demos").glob("*.py")):
         if path.name.startswith("_"):
             continue
-        claims, _ = read_claims(path)
-        title = path.stem.replace("_", " ")
-        sentences: dict[str, str] = {}
-        try:
-            tree = ast.parse(path.read_bytes())
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    target = node.targets[0]
-                    if isinstance(target, ast.Name) and target.id == "TITLE":
-                        value = ast.literal_eval(node.value)
-                        title = str(value)
-                    elif isinstance(target, ast.Name) and target.id == "CLAIMS":
-                        value = ast.literal_eval(node.value)
-                        sentences = {str(k): str(v) for k, v in dict(value).items()}
-        except (SyntaxError, ValueError, TypeError):
-            pass
-        if claims is None:
-            continue
-        demos.append(DemoInfo(f"demos/{path.name}", path.stem, title, sentences))
+        stat = path.stat()
+        info = _demo_info(path, stat.st_mtime_ns, stat.st_size)
+        if info is not None:
+            demos.append(info)
     return demos
+
+
+@functools.lru_cache(maxsize=1024)
+def _demo_info(path: Path, _mtime_ns: int, _size: int) -> DemoInfo | None:
+    # Parsing every demo costs a quarter of a second; the editor page and every live
+    # preview ask again. Keyed on the file's mtime and size, so an edit is seen.
+    claims, _ = read_claims(path)
+    if claims is None:
+        return None
+    title = path.stem.replace("_", " ")
+    sentences: dict[str, str] = {}
+    try:
+        tree = ast.parse(path.read_bytes())
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id == "TITLE":
+                    title = str(ast.literal_eval(node.value))
+                elif isinstance(target, ast.Name) and target.id == "CLAIMS":
+                    value = ast.literal_eval(node.value)
+                    sentences = {str(k): str(v) for k, v in dict(value).items()}
+    except (SyntaxError, ValueError, TypeError):
+        pass
+    return DemoInfo(f"demos/{path.name}", path.stem, title, sentences)
 
 
 # --- bulk upload and Anki ----------------------------------------------------------------

@@ -40,6 +40,11 @@ def _words(value: str) -> list[str]:
     return [w for w in value.replace(",", " ").split() if w]
 
 
+def _lines(value: str) -> list[str]:
+    # A source is free text ("Goodfellow et al., Deep Learning, ch. 8"): one per line.
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
 def _section_key(name: str) -> str:
     return name.lower().replace(" ", "_").replace("-", "_")
 
@@ -95,7 +100,7 @@ def fields_from_form(
         lang=text.get("lang", "").strip() or "en",
         aliases=_words(text.get("aliases", "")),
         answer_time_s=answer_time_s,
-        source=_words(text.get("source", "")),
+        source=_lines(text.get("source", "")),
         sections={name: text.get(f"s_{key}", "") for name, key in SECTION_KEYS.items()},
     )
     translations = {}
