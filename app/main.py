@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.db import engine_for
+from app.services.storage import WriteProbe
 from app.settings import Settings, get_settings
 from app.web import errors
 from app.web.middleware import RequestLogMiddleware
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.write_probe = WriteProbe(engine)
     # Parts with background machinery (the demo pool) register start/stop hooks here.
     app.state.on_start = []
     app.state.on_stop = []

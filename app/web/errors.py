@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.services.errors import ServiceError
+from app.services.storage import StorageUnavailable, fault_kind, is_storage_fault
 from app.web.templating import templates
 
 TITLES = {
@@ -18,8 +23,16 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Invalid input",
+    413: "Too large",
     429: "Too many requests",
+    500: "Server error",
+    503: "Try again shortly",
 }
+
+log = logging.getLogger("backprop.errors")
+
+# OS errors that mean "the disk cannot take it", not "the code is wrong".
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
 
 
 def wants_html(request: Request) -> bool:
@@ -46,8 +59,56 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _sentence(request: Request, status: int, code: str, message: str) -> Response:
+    if wants_html(request):
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": status, "title": TITLES.get(status, "Error"), "detail": message},
+            status_code=status,
+        )
+    return JSONResponse({"detail": {"code": code, "message": message}}, status_code=status)
+
+
+async def service_error(request: Request, exc: Exception) -> Response:
+    """A service's refusal that no route caught: its status, code and sentence."""
+    assert isinstance(exc, ServiceError)
+    return _sentence(request, exc.status, exc.code, exc.message)
+
+
+def _storage_fault(request: Request, kind: str) -> Response:
+    probe = getattr(request.app.state, "write_probe", None)
+    if probe is not None:
+        probe.record(kind)  # /healthz reports it at once
+    refusal = StorageUnavailable(kind)
+    return _sentence(request, refusal.status, refusal.code, refusal.message)
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """Disk full, read-only or unreachable database: 503 with a sentence (the
+    transaction was rolled back). Anything else: 500, never the SQL text."""
+    assert isinstance(exc, DBAPIError)
+    if is_storage_fault(exc):
+        log.error("storage fault on %s %s: %s", request.method, request.url.path, fault_kind(exc))
+        return _storage_fault(request, fault_kind(exc))
+    log.exception("database error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _sentence(request, 500, "server_error", "Something went wrong on our side.")
+
+
+async def os_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OSError)
+    if exc.errno in _STORAGE_ERRNOS:
+        log.error("storage fault on %s %s: %s", request.method, request.url.path, exc)
+        return _storage_fault(request, "disk full" if exc.errno == errno.ENOSPC else "read-only")
+    log.exception("OS error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _sentence(request, 500, "server_error", "Something went wrong on our side.")
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(OSError, os_error)
 
 
 def refusal(exc: ServiceError) -> HTTPException:
