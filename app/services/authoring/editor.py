@@ -40,6 +40,7 @@ from app.models.card import Card, CardAlias, CardTag, CardTranslation
 from app.models.user import UserPublic
 from app.services.authoring import anki, bulk
 from app.services.authoring.atomic import staged_writes
+from app.services.authoring.paths import inside, path_field_problems
 from app.services.authoring.serialize import (
     DEFAULT_LANG,
     SECTION_NAMES,
@@ -382,10 +383,20 @@ def _keep_current_order(fields: CardFields, before: Mapping[str, str]) -> None:
         fields.demo.proves = list(current.proves)
 
 
+def _path_problems(fields: CardFields) -> list[FieldProblem]:
+    """The fields that become file names, checked by the card schema."""
+    values = {"id": fields.id, "deck": fields.deck, "lang": fields.lang}
+    return [
+        FieldProblem(name, None, message, "form") for name, message in path_field_problems(values)
+    ]
+
+
 def _form_problems(fields: CardFields) -> list[FieldProblem]:
     problems = []
     if not fields.id:
         problems.append(FieldProblem("title", None, "give the card a title", "form"))
+    else:
+        problems += _path_problems(fields)
     for name in fields.sections:
         if name not in SECTION_NAMES:
             problems.append(FieldProblem(name, None, f'unknown section "## {name}"', "form"))
@@ -561,7 +572,7 @@ def _apply_files(
                 ]
             ) from None
         after_import(report)
-        targets = {content_dir / rel: text for rel, text in writes.items()}
+        targets = {inside(content_dir, rel): text for rel, text in writes.items()}
         with staged_writes(targets):
             session.commit()
     return report
@@ -651,6 +662,11 @@ def save_draft(
     with _SAVE_LOCK:
         if not fields.id:
             fields.id = generate_id(session, content_dir, fields.title or "untitled draft")
+        # A draft may lack a deck, but what it has must be safe to publish as a path.
+        bad = [p for p in _path_problems(fields) if fields.deck or p.field != "deck"]
+        if bad:
+            session.rollback()
+            raise Invalid(bad)
         card = _lock_card(session, fields.id)
         if card is not None and card.status != "draft":
             session.rollback()
