@@ -13,6 +13,7 @@ from app.db import engine_for
 from app.services.storage import WriteProbe
 from app.settings import Settings, get_settings
 from app.web import errors
+from app.web.body_limit import BodyLimitMiddleware
 from app.web.middleware import RequestLogMiddleware
 from app.web.routes import (
     admin,
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.on_start = []
     app.state.on_stop = []
 
+    # The last added runs first: cookie, then request log, then the body limit.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SessionCookieMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     demo_lease_s: float = Field(default=15.0, ge=1, le=600)
     demo_queue_wait_s: float = Field(default=600.0, ge=5)
 
+    # Request bodies (see app.web.body_limit): logged in, not logged in, admin uploads.
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    max_anonymous_body_bytes: int = Field(default=64 << 10, ge=1024)
+    max_upload_bytes: int = Field(default=64 << 20, ge=1024)
+
     # Accounts.
     signup_open: bool = True
     # Secure cookies: unset means on in production (served over HTTPS), off elsewhere.
