@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.db import engine_for
+from app.services.scheduling.optimize_jobs import OptimizeJobs
 from app.services.storage import WriteProbe
 from app.settings import Settings, get_settings
 from app.web import errors
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.secret_key = settings.resolved_secret_key()
     app.state.write_probe = WriteProbe(engine)
+    app.state.optimize_jobs = OptimizeJobs(settings.optimize_max_jobs)
     # Parts with background machinery (the demo pool) register start/stop hooks here.
     app.state.on_start = []
     app.state.on_stop = []

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     max_anonymous_body_bytes: int = Field(default=64 << 10, ge=1024)
     max_upload_bytes: int = Field(default=64 << 20, ge=1024)
 
+    # Parameter fits (`POST /api/review/optimize`) running at once per web process.
+    optimize_max_jobs: int = Field(default=2, ge=1, le=64)
+
     # Accounts.
     signup_open: bool = True
     # Secure cookies: unset means on in production (served over HTTPS), off elsewhere.

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
 from app.db import session_scope
 from app.models.review import LearnerSettingsPublic, LearnerSettingsUpdate
-from app.services.scheduling import interview, optimizer, service
+from app.services.scheduling import interview, service
+from app.services.scheduling.optimize_jobs import OptimizeJobs
 from app.web.deps import REQUIRE_CSRF, CurrentUser, EngineDep
 from app.web.errors import refusal
 
@@ -191,9 +192,12 @@ def patch_settings(
 @router.post(
     "/optimize", status_code=status.HTTP_202_ACCEPTED, response_model=LearnerSettingsPublic
 )
-def optimize(user: CurrentUser, engine: EngineDep) -> LearnerSettingsPublic:
+def optimize(request: Request, user: CurrentUser, engine: EngineDep) -> LearnerSettingsPublic:
     """Start fitting personal parameters in a separate process; poll GET /settings
-    (optimize_status: running, done, failed; optimize_message says why defaults stay)."""
+    (optimize_status: running, done, failed; optimize_message says why defaults stay).
+    Asking again while the fit runs starts nothing; 429 `optimizer_busy` when the
+    server's fitting slots are all taken."""
+    jobs: OptimizeJobs = request.app.state.optimize_jobs
     with session_scope(engine, write=True) as s:
-        optimizer.start_optimize_job(s, user.id)
+        jobs.start(s, user.id)
         return LearnerSettingsPublic.model_validate(service.load_settings(s, user.id).model_dump())
