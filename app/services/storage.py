@@ -87,12 +87,23 @@ class WriteProbe:
                     return "disk full"
             except OSError:
                 return "I/O error"
+        sqlite = self.engine.dialect.name == "sqlite"
         try:
             with self.engine.connect() as conn:
-                # A real write to a row every migrated database has, committed: a read-only
-                # file, a full disk or a read-only transaction all fail here.
-                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
-                conn.commit()
+                if sqlite:
+                    # Another writer holding the lock (a long import) is not a fault:
+                    # wait briefly, never the full busy timeout.
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+                try:
+                    # A real write to a row every migrated database has, committed: a
+                    # read-only file, a full disk or a read-only transaction fail here.
+                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                    conn.commit()
+                finally:
+                    if sqlite:
+                        conn.rollback()
+                        conn.exec_driver_sql("PRAGMA busy_timeout = 10000")  # app.db default
         except DBAPIError as exc:
-            return fault_kind(exc)
+            kind = fault_kind(exc)
+            return None if kind == "busy" else kind
         return None
