@@ -47,7 +47,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stop(app)
             engine.dispose()
 
-    app = FastAPI(title="Backprop", version="0.1.0", lifespan=lifespan)
+    # No interactive docs in production: Swagger's assets come from a CDN the CSP blocks,
+    # and the schema maps every route for a visitor. Development and tests keep them.
+    public_docs = settings.environment != "production"
+    app = FastAPI(
+        title="Backprop",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
+        openapi_url="/openapi.json" if public_docs else None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret_key = settings.resolved_secret_key()

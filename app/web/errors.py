@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.services.errors import ServiceError
@@ -104,11 +107,46 @@ async def os_error(request: Request, exc: Exception) -> Response:
     return _sentence(request, 500, "server_error", "Something went wrong on our side.")
 
 
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, written as ASCII JSON: the input it echoes may hold text that
+    UTF-8 cannot encode (a lone surrogate), which must not turn a 422 into a 500."""
+    assert isinstance(exc, RequestValidationError)
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
+    return Response(body, status_code=422, media_type="application/json")
+
+
+async def unencodable_text(request: Request, exc: Exception) -> Response:
+    return _sentence(
+        request, 422, "invalid_text", "The request holds text that is not valid Unicode."
+    )
+
+
+async def number_out_of_range(request: Request, exc: Exception) -> Response:
+    # SQLite stores 64-bit integers; no id or count here comes near that.
+    return _sentence(request, 422, "out_of_range", "A number in the request is out of range.")
+
+
+async def statement_error(request: Request, exc: Exception) -> Response:
+    """A value the driver could not even send (SQLAlchemy wraps it): bad input when it
+    is text or a number it cannot encode; otherwise ours, and never the SQL."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, UnicodeError):
+        return await unencodable_text(request, exc)
+    if isinstance(orig, OverflowError):
+        return await number_out_of_range(request, exc)
+    log.exception("statement error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _sentence(request, 500, "server_error", "Something went wrong on our side.")
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(ServiceError, service_error)
     app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(OSError, os_error)
+    app.add_exception_handler(StatementError, statement_error)
+    app.add_exception_handler(UnicodeError, unencodable_text)
+    app.add_exception_handler(OverflowError, number_out_of_range)
+    app.add_exception_handler(RequestValidationError, validation_error)
 
 
 def refusal(exc: ServiceError) -> HTTPException:

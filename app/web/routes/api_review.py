@@ -152,7 +152,15 @@ def stats(
 def recall(
     user: CurrentUser, engine: EngineDep, at: datetime | None = None
 ) -> service.RecallReport:
-    """Predicted recall per deck and overall, now or at `at`."""
+    """Predicted recall per deck and overall, now or at `at` (with its time zone)."""
+    if at is not None and at.tzinfo is None:
+        raise HTTPException(
+            422,
+            detail={
+                "code": "naive_time",
+                "message": "at= needs a time zone, e.g. 2026-05-01T09:00:00Z",
+            },
+        )
     with session_scope(engine) as s:
         return service.predicted_recall(s, user.id, at=at)
 
