@@ -53,7 +53,7 @@ def test_huge_path_integers_are_4xx(admin_client: TestClient) -> None:
     ]:
         response = getattr(strict, method)(path)
         assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
-    body = b'{"card_id": "a", "rating": 3, "version": ' + HUGE.encode() + b', "idempotency_key": "k"}'
+    body = f'{{"card_id": "a", "rating": 3, "idempotency_key": "k", "version": {HUGE}}}'.encode()
     assert strict.post("/api/review/grade", content=body, headers=JSON).status_code < 500
 
 
