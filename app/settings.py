@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # Argon2 checks running at once in one process (each takes argon2_memory_kib); the
     # rest wait up to password_hash_wait_s, then get 503.
     password_hash_concurrency: int = Field(default=4, ge=1, le=64)
-    password_hash_wait_s: float = Field(default=10.0, gt=0, le=120)
+    password_hash_wait_s: float = Field(default=5.0, gt=0, le=120)
     session_max_age_s: int = Field(default=14 * 24 * 3600, ge=60)
     # Failed logins allowed per window, per account and per client address (shared by
     # every web process through the login_attempt table).
