@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.services.errors import ServiceError
@@ -91,6 +91,10 @@ async def database_error(request: Request, exc: Exception) -> Response:
     """Disk full, read-only or unreachable database: 503 with a sentence (the
     transaction was rolled back). Anything else: 500, never the SQL text."""
     assert isinstance(exc, DBAPIError)
+    if isinstance(exc, DataError):  # the database refused a value: out of range, too long
+        return _sentence(
+            request, 422, "out_of_range", "A value in the request is out of range or malformed."
+        )
     if is_storage_fault(exc):
         log.error("storage fault on %s %s: %s", request.method, request.url.path, fault_kind(exc))
         return _storage_fault(request, fault_kind(exc))

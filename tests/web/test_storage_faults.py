@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -16,11 +17,18 @@ from tests.services.scheduling.conftest import add_cards
 
 
 @contextmanager
-def sqlite_pragma(engine: Engine, pragma: str) -> Iterator[None]:
-    """Every new connection of `engine` runs `pragma` (the pool is emptied first)."""
+def read_only(engine: Engine) -> Iterator[None]:
+    """Every new connection of `engine` is read-only (the pool is emptied first), as a
+    read-only file (SQLite) or a read-only server (PostgreSQL) makes it."""
+    sqlite = engine.dialect.name == "sqlite"
 
     def apply(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.execute(pragma)
+        if sqlite:
+            dbapi_connection.execute("PRAGMA query_only = ON")
+        else:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
 
     event.listen(engine, "connect", apply)
     engine.dispose()
@@ -49,6 +57,11 @@ def disk_full(engine: Engine) -> Iterator[None]:
 HTML = {"accept": "text/html"}
 
 
+def sqlite_only(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("simulates SQLite's own error or file")
+
+
 def answer(client, key: str) -> dict:  # type: ignore[no-untyped-def]
     card = client.get("/api/review/next").json()["card"]
     return {"card_id": card["card_id"], "rating": 3, "version": card["version"],
@@ -72,7 +85,7 @@ def test_read_only_database_gives_503_and_writes_nothing(learner_client, app, en
     add_cards(engine, 2)
     body = answer(learner_client, "k1")
     assert learner_client.get("/healthz").json()["writes"] == "ok"
-    with sqlite_pragma(app.state.engine, "PRAGMA query_only = ON"):
+    with read_only(app.state.engine):
         refused = learner_client.post("/api/review/grade", json=body)
         health = learner_client.get("/healthz")
     assert refused.status_code == 503
@@ -92,6 +105,7 @@ def test_read_only_database_gives_503_and_writes_nothing(learner_client, app, en
 
 
 def test_full_disk_gives_503_to_people_too(learner_client, app, engine) -> None:  # type: ignore[no-untyped-def]
+    sqlite_only(engine)
     add_cards(engine, 2)
     body = answer(learner_client, "k1")
     with disk_full(app.state.engine):
@@ -104,6 +118,7 @@ def test_full_disk_gives_503_to_people_too(learner_client, app, engine) -> None:
 
 
 def test_healthz_reports_a_nearly_full_disk(client, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sqlite_only(app.state.engine)  # the free-space check is for a database file beside us
     import shutil
 
     real = shutil.disk_usage
