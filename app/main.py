@@ -67,6 +67,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.on_start = []
     app.state.on_stop = []
 
+    async def close_write_probe(app: FastAPI) -> None:
+        app.state.write_probe.close()
+
+    app.state.on_stop.append(close_write_probe)
+
     # The last added runs first: cookie, then request log, then the body limit.
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)

@@ -4,7 +4,9 @@ probe of the write path for /healthz."""
 from __future__ import annotations
 
 import shutil
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,21 +65,46 @@ def fault_kind(exc: BaseException) -> str:
 @dataclass
 class WriteProbe:
     """Checks that the database takes a write, at most every `interval_s`; a fault seen
-    by a request (`record`) shows at once."""
+    by a request (`record`) shows at once.
+
+    The write runs on a thread of its own: its commit may checkpoint the WAL (an fsync
+    that takes seconds on a busy disk), and /healthz must not wait for that. A caller
+    waits at most `wait_s` for a fresh answer, else gets the last one."""
 
     engine: Engine
     interval_s: float = 5.0
+    wait_s: float = 0.05
     _checked_at: float = field(default=-1e9, init=False)
     _problem: str | None = field(default=None, init=False)
+    _running: Future[str | None] | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="write-probe"),
+        init=False,
+    )
 
     def record(self, kind: str) -> None:
         self._problem, self._checked_at = kind, time.monotonic()
 
     def problem(self) -> str | None:
         """None when writes work, else a short kind ("disk full", "read-only", ...)."""
-        if time.monotonic() - self._checked_at >= self.interval_s:
-            self._problem, self._checked_at = self._probe(), time.monotonic()
+        with self._lock:
+            if self._running is None and time.monotonic() - self._checked_at >= self.interval_s:
+                self._running = self._thread.submit(self._probe)
+            running = self._running
+        if running is not None:
+            try:
+                result = running.result(timeout=self.wait_s)
+            except TimeoutError:
+                return self._problem  # still probing: the last answer stands
+            with self._lock:
+                if self._running is running:
+                    self._problem, self._checked_at = result, time.monotonic()
+                    self._running = None
         return self._problem
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
     def _probe(self) -> str | None:
         database = self.engine.url.database

@@ -99,6 +99,7 @@ def test_read_only_database_gives_503_and_writes_nothing(learner_client, app, en
     assert_no_sql(health.text)
     # Writable again: the same answer goes through.
     app.state.write_probe.interval_s = 0
+    app.state.write_probe.wait_s = 10  # a fresh answer, however loaded the machine
     assert learner_client.post("/api/review/grade", json=body).status_code == 200
     assert counts(engine) == (1, 1)
     assert learner_client.get("/healthz").json()["status"] == "ok"
@@ -126,6 +127,7 @@ def test_healthz_reports_a_nearly_full_disk(client, app, monkeypatch) -> None:  
         "app.services.storage.shutil.disk_usage", lambda p: real(p)._replace(free=1024)
     )
     app.state.write_probe.interval_s = 0
+    app.state.write_probe.wait_s = 10  # a fresh answer, however loaded the machine
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["writes"] == "disk full"
