@@ -82,6 +82,14 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_immediate=True)
 
 
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a writer: on SQLite it takes the write
+    lock at BEGIN, so its reads and the write that follows cannot be overtaken by another
+    writer ("database is locked" halfway through). The session must have no transaction
+    open: commit or roll back first. PostgreSQL ignores the option."""
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session whose transaction commits on success and rolls back on error."""

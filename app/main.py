@@ -10,8 +10,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.db import engine_for
+from app.services.scheduling.optimize_jobs import OptimizeJobs
+from app.services.storage import WriteProbe
 from app.settings import Settings, get_settings
 from app.web import errors
+from app.web.body_limit import BodyLimitMiddleware
 from app.web.middleware import RequestLogMiddleware
 from app.web.routes import (
     admin,
@@ -44,14 +47,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await stop(app)
             engine.dispose()
 
-    app = FastAPI(title="Backprop", version="0.1.0", lifespan=lifespan)
+    # No interactive docs in production: Swagger's assets come from a CDN the CSP blocks,
+    # and the schema maps every route for a visitor. Development and tests keep them.
+    public_docs = settings.environment != "production"
+    app = FastAPI(
+        title="Backprop",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if public_docs else None,
+        redoc_url="/redoc" if public_docs else None,
+        openapi_url="/openapi.json" if public_docs else None,
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.write_probe = WriteProbe(engine)
+    app.state.optimize_jobs = OptimizeJobs(settings.optimize_max_jobs)
     # Parts with background machinery (the demo pool) register start/stop hooks here.
     app.state.on_start = []
     app.state.on_stop = []
 
+    async def close_write_probe(app: FastAPI) -> None:
+        app.state.write_probe.close()
+
+    app.state.on_stop.append(close_write_probe)
+
+    # The last added runs first: cookie, then request log, then the body limit.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SessionCookieMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -59,9 +59,26 @@ class Settings(BaseSettings):
     demo_lease_s: float = Field(default=15.0, ge=1, le=600)
     demo_queue_wait_s: float = Field(default=600.0, ge=5)
 
+    # Request bodies (see app.web.body_limit): logged in, not logged in, admin uploads.
+    max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    max_anonymous_body_bytes: int = Field(default=64 << 10, ge=1024)
+    max_upload_bytes: int = Field(default=64 << 20, ge=1024)
+
+    # Parameter fits (`POST /api/review/optimize`) running at once per web process.
+    optimize_max_jobs: int = Field(default=2, ge=1, le=64)
+
     # Accounts.
     signup_open: bool = True
-    https_only_cookies: bool = False
+    # Secure cookies: unset means on in production (served over HTTPS), off elsewhere.
+    https_only_cookies: bool | None = None
+    # Sign-ups per client address per window (each attempt counts: the form tells
+    # whether a name is taken, so it must not be a free oracle).
+    signup_window_s: int = Field(default=3600, ge=1)
+    signup_max_per_address: int = Field(default=10, ge=1)
+    # Argon2 checks running at once in one process (each takes argon2_memory_kib); the
+    # rest wait up to password_hash_wait_s, then get 503.
+    password_hash_concurrency: int = Field(default=4, ge=1, le=64)
+    password_hash_wait_s: float = Field(default=5.0, gt=0, le=120)
     session_max_age_s: int = Field(default=14 * 24 * 3600, ge=60)
     # Failed logins allowed per window, per account and per client address (shared by
     # every web process through the login_attempt table).
@@ -90,6 +107,12 @@ class Settings(BaseSettings):
             self.argon2_memory_kib or (8 if cheap else 65536),
             self.argon2_parallelism or (1 if cheap else 4),
         )
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.https_only_cookies is not None:
+            return self.https_only_cookies
+        return self.environment == "production"
 
     @property
     def is_sqlite(self) -> bool:

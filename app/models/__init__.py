@@ -11,7 +11,7 @@ from app.models.review import (
     ReviewLog,
     ReviewState,
 )
-from app.models.user import LoginAttempt, User, UserCreate, UserPublic
+from app.models.user import LoginAttempt, RevokedSession, User, UserCreate, UserPublic
 
 __all__ = [
     "Card",
@@ -28,6 +28,7 @@ __all__ = [
     "LoginAttempt",
     "MockInterview",
     "MockQuestion",
+    "RevokedSession",
     "ReviewLog",
     "ReviewState",
     "User",

@@ -57,3 +57,15 @@ class LoginAttempt(SQLModel, table=True):
     address: str = Field(max_length=64)
     succeeded: bool = Field(default=False)
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class RevokedSession(SQLModel, table=True):
+    """A session cookie ended by "log out": its nonce, kept until the cookie would have
+    expired anyway (cookies are signed and stateless; this is the one thing a server
+    must remember to end a single one)."""
+
+    __tablename__ = "revoked_session"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(index=True)
+    revoked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

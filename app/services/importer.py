@@ -41,13 +41,15 @@ from app.models.base import utcnow
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 from app.services import search_index
 from app.services.authoring.serialize import CardFields, card_to_markdown, unique_id
+from app.services.review_history import move_alias_history
 
 AliasMover = Callable[[Session, str, str], None]
 
-# Services that key history by card id (review state, review log, ...) append a
-# function here; the importer calls each one, in order, inside its transaction,
-# when a card takes over a former id: mover(session, old_id, new_id).
-ALIAS_MOVERS: list[AliasMover] = []
+# Everything keyed by card id outside the deck tables (review state, review log) moves
+# when a card takes over a former id: the importer calls each mover, in order, inside its
+# transaction, as mover(session, old_id, new_id). Listed here explicitly, never registered
+# as a side effect of importing another package: `backprop import` imports nothing else.
+ALIAS_MOVERS: list[AliasMover] = [move_alias_history]
 
 _CHUNK = 500
 # Rendering is CPU-bound Python: above this many cards, spread it over processes.

@@ -10,7 +10,8 @@ The cookie holds ``{"u": user id or null, "v": session version, "n": nonce}``:
   token too; it is created lazily the first time a page asks for a token;
 - the nonce changes at login and logout, so a token seen before login is useless after;
 - the version must equal ``User.session_version``, so a password change or "log out
-  everywhere" invalidates every cookie issued before it.
+  everywhere" invalidates every cookie issued before it;
+- "log out" ends one cookie: its nonce goes into ``revoked_session`` until it expires.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class SessionCookieMiddleware:
                 header = session_cookie_header(
                     encode_session(secret_key, cookie.data),
                     max_age_s=settings.session_max_age_s,
-                    secure=settings.https_only_cookies,
+                    secure=settings.secure_cookies,
                 )
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
@@ -239,7 +240,7 @@ def resolve_user(request: Request) -> UserPublic | None:
     data = cookie_session(request).data
     if data is not None and data.user_id is not None:
         with Session(request.app.state.engine) as session:
-            user = accounts.public_user_for_session(session, data.user_id, data.version)
+            user = accounts.public_user_for_session(session, data.user_id, data.version, data.nonce)
     request.state.user = user
     request.state.user_id = user.id if user else None
     request.state.user_role = user.role if user else None
@@ -273,6 +274,25 @@ def client_address(request: Request) -> str:
 
 def login_limits(request: Request) -> accounts.LoginLimits:
     return accounts.LoginLimits.from_settings(request.app.state.settings)
+
+
+def signup_limits(request: Request) -> accounts.SignupLimits:
+    return accounts.SignupLimits.from_settings(request.app.state.settings)
+
+
+def end_this_session(request: Request, session: Session) -> None:
+    """Log out: this cookie is revoked server-side (a copy of it stops working too),
+    and the visitor gets a fresh anonymous session."""
+    data = cookie_session(request).data
+    if data is not None and data.user_id is not None:
+        accounts.revoke_session(
+            session,
+            data.user_id,
+            data.nonce,
+            max_age_s=request.app.state.settings.session_max_age_s,
+        )
+    cookie_session(request).log_out()
+    forget_resolved_user(request)
 
 
 def too_many_attempts(retry_after: int) -> HTTPException:

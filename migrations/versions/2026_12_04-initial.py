@@ -59,6 +59,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_login_attempt_attempted_at'), ['attempted_at'], unique=False)
         batch_op.create_index('ix_login_attempt_username_attempted_at', ['username', 'attempted_at'], unique=False)
 
+    op.create_table('revoked_session',
+    sa.Column('nonce', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('revoked_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('nonce')
+    )
+    with op.batch_alter_table('revoked_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_revoked_session_revoked_at'), ['revoked_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_revoked_session_user_id'), ['user_id'], unique=False)
+
     op.create_table('user',
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
@@ -342,6 +352,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_username'))
 
     op.drop_table('user')
+    with op.batch_alter_table('revoked_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_revoked_session_user_id'))
+        batch_op.drop_index(batch_op.f('ix_revoked_session_revoked_at'))
+
+    op.drop_table('revoked_session')
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.drop_index('ix_login_attempt_username_attempted_at')
         batch_op.drop_index(batch_op.f('ix_login_attempt_attempted_at'))

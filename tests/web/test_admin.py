@@ -574,3 +574,33 @@ def test_failing_claims_filter_uses_the_latest_run_with_the_cards_params(
     # A later passing run with the card's parameters clears it.
     record_run(engine, {"depth": 20}, passed=True, code=RUNNABLE_DEMO)
     assert "0 cards" in admin_client.get("/admin?failing_claims=true").text
+
+
+def test_renaming_through_aliases_in_the_editor_moves_learners_history(
+    admin_client: TestClient, tree: Path, engine
+) -> None:
+    from app.db import session_scope
+    from app.models.review import ReviewLog, ReviewState
+    from app.models.user import User
+    from app.services.scheduling import service
+
+    create(admin_client)
+    with session_scope(engine, write=True) as session:
+        learner = User(username="graded", password_hash="x")
+        session.add(learner)
+        session.flush()
+        user_id = learner.id
+        assert user_id is not None
+        service.grade(session, user_id, CARD_ID, 3, idempotency_key="k", expected_version=0)
+    version = version_in(admin_client.get(f"/admin/cards/{CARD_ID}").text)
+    retired = admin_client.post(
+        f"/admin/cards/{CARD_ID}/retire", data={"base_version": version}, follow_redirects=False
+    )
+    assert retired.status_code == 303
+    renamed = create(admin_client, id="sigmoid-vanishing", aliases=CARD_ID)
+    assert renamed.status_code == 303, renamed.text
+    with Session(engine) as session:
+        states = session.exec(select(ReviewState.card_id).where(ReviewState.user_id == user_id))
+        logs = session.exec(select(ReviewLog.card_id).where(ReviewLog.user_id == user_id))
+        assert states.all() == ["sigmoid-vanishing"]
+        assert logs.all() == ["sigmoid-vanishing"]

@@ -11,7 +11,7 @@ import pytest
 def test_healthz_reports_the_database(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "writes": "ok"}
 
 
 def test_healthz_fails_when_the_database_is_unreachable(tmp_path, content_dir) -> None:  # type: ignore[no-untyped-def]
@@ -20,9 +20,7 @@ def test_healthz_fails_when_the_database_is_unreachable(tmp_path, content_dir) -
     from app.main import create_app
     from tests.conftest import make_settings
 
-    settings = make_settings(
-        tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none", content_dir
-    )
+    settings = make_settings(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none", content_dir)
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
     assert response.status_code == 503

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from app.content.problems import Problem
+from app.services.authoring.paths import inside
 
 
 @dataclass(frozen=True)
@@ -220,11 +221,11 @@ def staged_tree(
             staging.mkdir()
         (staging / "cards").mkdir(exist_ok=True)
         for file in files:
-            path = staging / file.target
+            path = inside(staging, file.target)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(file.data)
         for rel in deletes:
-            (staging / rel).unlink(missing_ok=True)
+            inside(staging, rel).unlink(missing_ok=True)
         yield staging
 
 

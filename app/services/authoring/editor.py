@@ -18,6 +18,7 @@ These functions commit the session they are given.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -40,6 +41,7 @@ from app.models.card import Card, CardAlias, CardTag, CardTranslation
 from app.models.user import UserPublic
 from app.services.authoring import anki, bulk
 from app.services.authoring.atomic import staged_writes
+from app.services.authoring.paths import inside, path_field_problems
 from app.services.authoring.serialize import (
     DEFAULT_LANG,
     SECTION_NAMES,
@@ -244,8 +246,12 @@ def _has_content(translation: TranslationFields) -> bool:
     return bool(translation.title.strip() or any(v.strip() for v in translation.sections.values()))
 
 
-def _file_names(fields: CardFields, langs: Iterable[str]) -> dict[str, str]:
-    folder = f"cards/{fields.deck}"
+def _file_names(
+    fields: CardFields, langs: Iterable[str], folder: str | None = None
+) -> dict[str, str]:
+    """Each language's file, relative to content/: in ``folder`` (a published card's
+    current folder) or, by default, in the deck's folder."""
+    folder = folder or f"cards/{fields.deck}"
     return {
         lang: f"{folder}/{fields.id}.md"
         if lang == fields.lang
@@ -342,10 +348,56 @@ def validate(
     return problems
 
 
+def _unchanged(
+    before: Mapping[str, str],
+    fields: CardFields,
+    translations: Mapping[str, TranslationFields],
+) -> bool:
+    """True when the form holds what the files already say: both written canonically
+    come out the same, so a save without edits touches nothing (however the file was
+    laid out by hand)."""
+    if not before:
+        return False
+    try:
+        current = _editor_card(before, "active", "")
+    except (ContentError, ValueError):
+        return False
+    return render_markdown(current.fields, current.translations) == render_markdown(
+        fields, translations
+    )
+
+
+def _keep_current_order(fields: CardFields, before: Mapping[str, str]) -> None:
+    """The form sends the proved claims in the demo's order; where the set is the one
+    the file lists, keep the file's order, so an untouched list does not move."""
+    if not before or fields.demo is None:
+        return
+    try:
+        current = _editor_card(before, "active", "").fields.demo
+    except (ContentError, ValueError):
+        return
+    if (
+        current is not None
+        and current.path == fields.demo.path
+        and set(current.proves) == set(fields.demo.proves)
+    ):
+        fields.demo.proves = list(current.proves)
+
+
+def _path_problems(fields: CardFields) -> list[FieldProblem]:
+    """The fields that become file names, checked by the card schema."""
+    values = {"id": fields.id, "deck": fields.deck, "lang": fields.lang}
+    return [
+        FieldProblem(name, None, message, "form") for name, message in path_field_problems(values)
+    ]
+
+
 def _form_problems(fields: CardFields) -> list[FieldProblem]:
     problems = []
     if not fields.id:
         problems.append(FieldProblem("title", None, "give the card a title", "form"))
+    else:
+        problems += _path_problems(fields)
     for name in fields.sections:
         if name not in SECTION_NAMES:
             problems.append(FieldProblem(name, None, f'unknown section "## {name}"', "form"))
@@ -357,12 +409,13 @@ def _check(
     fields: CardFields,
     translations: Mapping[str, TranslationFields],
     old_paths: Iterable[str],
+    folder: str | None = None,
 ) -> tuple[list[FieldProblem], dict[str, str]]:
     early = _form_problems(fields)
     if early:
         return early, {}
     texts = render_markdown(fields, translations)
-    names = _file_names(fields, texts)
+    names = _file_names(fields, texts, folder)
     uploads = [bulk.UploadedFile(names[lang], names[lang], texts[lang].encode()) for lang in texts]
     with bulk.staged_tree(
         content_dir, uploads, deletes=set(old_paths) - set(names.values())
@@ -520,7 +573,7 @@ def _apply_files(
                 ]
             ) from None
         after_import(report)
-        targets = {content_dir / rel: text for rel, text in writes.items()}
+        targets = {inside(content_dir, rel): text for rel, text in writes.items()}
         with staged_writes(targets):
             session.commit()
     return report
@@ -560,6 +613,7 @@ def save_card(
             raise Conflict(fields.id, version_of(before))
         old_paths: list[str] = []
         old_names: dict[str, str] = {}
+        keep_folder: str | None = None
         if card is not None and card.status != "draft":
             folder, _ = _card_paths(card)
             old_names = {
@@ -567,11 +621,19 @@ def save_card(
                 for i, lang in enumerate(before)
             }
             old_paths = list(old_names.values())
-        problems, texts = _check(content_dir, fields, translations, old_paths)
+            _keep_current_order(fields, before)
+            if _unchanged(before, fields, translations):
+                session.rollback()
+                return SaveResult(card.id, version_of(before), None)
+            # A card stays in its folder unless its deck changes (files need not sit
+            # in their deck's folder).
+            if fields.deck == card.deck:
+                keep_folder = folder
+        problems, texts = _check(content_dir, fields, translations, old_paths, keep_folder)
         if problems:
             session.rollback()
             raise Invalid(problems)
-        names = _file_names(fields, texts)
+        names = _file_names(fields, texts, keep_folder)
         writes: dict[str, str | None] = {rel: None for rel in old_paths}
         writes.update({names[lang]: text for lang, text in texts.items()})
         if action is None:
@@ -601,6 +663,11 @@ def save_draft(
     with _SAVE_LOCK:
         if not fields.id:
             fields.id = generate_id(session, content_dir, fields.title or "untitled draft")
+        # A draft may lack a deck, but what it has must be safe to publish as a path.
+        bad = [p for p in _path_problems(fields) if fields.deck or p.field != "deck"]
+        if bad:
+            session.rollback()
+            raise Invalid(bad)
         card = _lock_card(session, fields.id)
         if card is not None and card.status != "draft":
             session.rollback()
@@ -873,7 +940,7 @@ def list_cards(
 # --- demos for the picker ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class DemoInfo:
     path: str  # relative to content/
     name: str
@@ -887,12 +954,22 @@ def list_demos(content_dir: Path) -> list[DemoInfo]:
     for path in sorted((content_dir / "demos").glob("*.py")):
         if path.name.startswith("_"):
             continue
-        try:
-            meta = read_metadata(path)
-        except (DemoError, OSError):
-            continue
-        demos.append(DemoInfo(f"demos/{path.name}", path.stem, meta.title, dict(meta.claims)))
+        stat = path.stat()
+        info = _demo_info(path, stat.st_mtime_ns, stat.st_size)
+        if info is not None:
+            demos.append(info)
     return demos
+
+
+@functools.lru_cache(maxsize=1024)
+def _demo_info(path: Path, _mtime_ns: int, _size: int) -> DemoInfo | None:
+    # Parsing every demo costs a quarter of a second; the editor page and every live
+    # preview ask again. Keyed on the file's mtime and size, so an edit is seen.
+    try:
+        meta = read_metadata(path)
+    except (DemoError, OSError):
+        return None
+    return DemoInfo(f"demos/{path.name}", path.stem, meta.title, dict(meta.claims))
 
 
 # --- bulk upload and Anki ----------------------------------------------------------------

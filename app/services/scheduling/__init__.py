@@ -7,38 +7,7 @@ optimizer; `service` applies it to the database in one transaction per answer.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+# Kept here for callers that look for it with the scheduler; the importer calls it directly.
+from app.services.review_history import move_alias_history
 
-from app.models.review import ReviewLog, ReviewState
-
-
-def move_alias_history(session: Session, old_id: str, new_id: str) -> None:
-    """Importer hook: a card took over a former id; its learners' states and log move
-    with it. Where a learner has states under both ids, the more recently reviewed one
-    is kept (the log rows of both are kept)."""
-    olds = session.execute(select(ReviewState).where(ReviewState.card_id == old_id)).scalars().all()  # type: ignore[arg-type]
-    for old in olds:
-        new = session.get(ReviewState, (old.user_id, new_id))
-        if new is None:
-            continue
-        keep_old = (old.last_review_at or old.introduced_at) > (
-            new.last_review_at or new.introduced_at
-        )
-        session.delete(new if keep_old else old)
-    session.flush()
-    session.execute(update(ReviewState).where(ReviewState.card_id == old_id).values(card_id=new_id))  # type: ignore[arg-type]
-    session.execute(update(ReviewLog).where(ReviewLog.card_id == old_id).values(card_id=new_id))  # type: ignore[arg-type]
-
-
-def register_alias_mover() -> None:
-    """Append move_alias_history to the importer's ALIAS_MOVERS (once)."""
-    from app.services.importer import ALIAS_MOVERS
-
-    if move_alias_history not in ALIAS_MOVERS:
-        ALIAS_MOVERS.append(move_alias_history)
-
-
-# The importer calls its movers inside its transaction; anything that imports the
-# scheduler (the CLI, the web app) registers ours.
-register_alias_mover()
+__all__ = ["move_alias_history"]

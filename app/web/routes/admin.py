@@ -9,11 +9,15 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.content.problems import ContentError
 from app.db import session_scope
+from app.models.user import UserPublic
 from app.services import demo_runs
 from app.services.authoring import editor
 from app.services.authoring.bulk import UploadRefused
@@ -23,6 +27,7 @@ from app.services.authoring.serialize import (
     DemoFields,
     TranslationFields,
 )
+from app.settings import Settings
 from app.web.deps import REQUIRE_CSRF, AdminUser, EngineDep, SessionDep, SettingsDep, get_admin_user
 from app.web.templating import templates
 
@@ -38,6 +43,11 @@ MAX_UPLOAD_BYTES = 60 << 20
 
 def _words(value: str) -> list[str]:
     return [w for w in value.replace(",", " ").split() if w]
+
+
+def _lines(value: str) -> list[str]:
+    # A source is free text ("Goodfellow et al., Deep Learning, ch. 8"): one per line.
+    return [line.strip() for line in value.splitlines() if line.strip()]
 
 
 def _section_key(name: str) -> str:
@@ -95,7 +105,7 @@ def fields_from_form(
         lang=text.get("lang", "").strip() or "en",
         aliases=_words(text.get("aliases", "")),
         answer_time_s=answer_time_s,
-        source=_words(text.get("source", "")),
+        source=_lines(text.get("source", "")),
         sections={name: text.get(f"s_{key}", "") for name, key in SECTION_KEYS.items()},
     )
     translations = {}
@@ -211,8 +221,14 @@ def edit_card(
 
 @router.post("/preview", response_class=HTMLResponse)
 async def preview(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    """The rendered card and the problems `backprop check` would report, for the live preview."""
+    """The rendered card and the problems `backprop check` would report, for the live preview.
+    Checking copies and loads the content tree: it runs in a worker thread, never on
+    the event loop (the preview asks on every keystroke)."""
     form = await request.form()
+    return await run_in_threadpool(_preview, request, form, session, settings)
+
+
+def _preview(request: Request, form: FormData, session: Session, settings: Settings) -> Response:
     fields, translations, problems = fields_from_form(form)
     if not fields.id:
         fields.id = editor.generate_id(session, settings.content_dir, fields.title or "untitled")
@@ -244,6 +260,18 @@ async def save(
     card = editor.EditorCard(fields, translations, base_version, status)
     if problems:
         return _editor_page(request, _context(request, card, problems=problems), 422)
+    return await run_in_threadpool(_save, request, admin, engine, settings, card, as_draft)
+
+
+def _save(
+    request: Request,
+    admin: UserPublic,
+    engine: Engine,
+    settings: Settings,
+    card: editor.EditorCard,
+    as_draft: bool,
+) -> Response:
+    fields, translations, base_version = card.fields, card.translations, card.version
     try:
         with session_scope(engine, write=True) as session:
             if as_draft:
@@ -401,9 +429,12 @@ async def upload(
     status = 200
     try:
         data = await _read(file)
-        with session_scope(engine, write=True) as session:
-            result = editor.upload(session, settings.content_dir, name, data, author=admin)
-        context["result"] = result
+
+        def store() -> editor.UploadResult:
+            with session_scope(engine, write=True) as session:
+                return editor.upload(session, settings.content_dir, name, data, author=admin)
+
+        context["result"] = await run_in_threadpool(store)
     except UploadRefused as exc:
         context["refused"], status = exc.reasons, 400
     except ContentError as exc:
@@ -426,14 +457,19 @@ async def anki_import(
     status = 200
     try:
         data = await _read(file)
-        with session_scope(engine, write=True) as session:
-            context["anki"] = editor.import_anki(
-                session,
-                settings.content_dir,
-                data,
-                author=admin,
-                deck=deck.strip().strip("/") or None,
-            )
+
+        def store() -> Any:
+            # Unpacking and converting a package takes seconds: off the event loop.
+            with session_scope(engine, write=True) as session:
+                return editor.import_anki(
+                    session,
+                    settings.content_dir,
+                    data,
+                    author=admin,
+                    deck=deck.strip().strip("/") or None,
+                )
+
+        context["anki"] = await run_in_threadpool(store)
     except UploadRefused as exc:
         context["refused"], status = exc.reasons, 400
     return templates.TemplateResponse(request, "admin/upload.html", context, status_code=status)

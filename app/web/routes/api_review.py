@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
 from app.db import session_scope
 from app.models.review import LearnerSettingsPublic, LearnerSettingsUpdate
-from app.services.scheduling import interview, optimizer, service
+from app.services.scheduling import interview, service
+from app.services.scheduling.optimize_jobs import OptimizeJobs
 from app.web.deps import REQUIRE_CSRF, CurrentUser, EngineDep
 from app.web.errors import refusal
 
@@ -151,7 +152,15 @@ def stats(
 def recall(
     user: CurrentUser, engine: EngineDep, at: datetime | None = None
 ) -> service.RecallReport:
-    """Predicted recall per deck and overall, now or at `at`."""
+    """Predicted recall per deck and overall, now or at `at` (with its time zone)."""
+    if at is not None and at.tzinfo is None:
+        raise HTTPException(
+            422,
+            detail={
+                "code": "naive_time",
+                "message": "at= needs a time zone, e.g. 2026-05-01T09:00:00Z",
+            },
+        )
     with session_scope(engine) as s:
         return service.predicted_recall(s, user.id, at=at)
 
@@ -191,9 +200,12 @@ def patch_settings(
 @router.post(
     "/optimize", status_code=status.HTTP_202_ACCEPTED, response_model=LearnerSettingsPublic
 )
-def optimize(user: CurrentUser, engine: EngineDep) -> LearnerSettingsPublic:
+def optimize(request: Request, user: CurrentUser, engine: EngineDep) -> LearnerSettingsPublic:
     """Start fitting personal parameters in a separate process; poll GET /settings
-    (optimize_status: running, done, failed; optimize_message says why defaults stay)."""
+    (optimize_status: running, done, failed; optimize_message says why defaults stay).
+    Asking again while the fit runs starts nothing; 429 `optimizer_busy` when the
+    server's fitting slots are all taken."""
+    jobs: OptimizeJobs = request.app.state.optimize_jobs
     with session_scope(engine, write=True) as s:
-        optimizer.start_optimize_job(s, user.id)
+        jobs.start(s, user.id)
         return LearnerSettingsPublic.model_validate(service.load_settings(s, user.id).model_dump())

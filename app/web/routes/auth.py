@@ -21,9 +21,11 @@ from app.web.security import (
     client_address,
     cookie_session,
     csrf_token,
+    end_this_session,
     forget_resolved_user,
     log_refused_login,
     login_limits,
+    signup_limits,
     too_many_attempts,
 )
 from app.web.templating import templates
@@ -117,8 +119,7 @@ def logout(
         found = accounts.get_user(session, user.id)
         if found is not None:
             accounts.end_all_sessions(session, found)
-    cookie_session(request).log_out()
-    forget_resolved_user(request)
+    end_this_session(request, session)
     return RedirectResponse("/", status_code=303)
 
 
@@ -146,6 +147,21 @@ def signup_submit(
 ) -> Response:
     if not settings.signup_open:
         return templates.TemplateResponse(request, "auth/signup.html", {}, status_code=403)
+    wait = accounts.record_signup_attempt(
+        session, client_address(request), limits=signup_limits(request)
+    )
+    if wait is not None:
+        minutes = max(1, (wait + 59) // 60)
+        return templates.TemplateResponse(
+            request,
+            "auth/signup.html",
+            {
+                "username": username,
+                "error": f"Too many sign-ups from your address. Try again in {minutes} minutes.",
+            },
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
     try:
         if password != password_confirm:
             raise accounts.AccountError("The two passwords differ.", field="password_confirm")
@@ -226,9 +242,7 @@ def api_csrf(request: Request) -> CsrfOut:
 
 
 @router.post("/api/auth/login", response_model=LoginOut)
-def api_login(
-    request: Request, session: SessionDep, body: LoginBody, _: CsrfProtected
-) -> LoginOut:
+def api_login(request: Request, session: SessionDep, body: LoginBody, _: CsrfProtected) -> LoginOut:
     """Logs in; returns the user and the new session's CSRF token (the old one is void)."""
     result = _log_in(request, session, body.username, body.password)
     if result.retry_after is not None:
@@ -239,10 +253,9 @@ def api_login(
 
 
 @router.post("/api/auth/logout", response_model=CsrfOut)
-def api_logout(request: Request, _: CsrfProtected) -> CsrfOut:
+def api_logout(request: Request, session: SessionDep, _: CsrfProtected) -> CsrfOut:
     """Ends this session; returns the token of the fresh anonymous one."""
-    cookie_session(request).log_out()
-    forget_resolved_user(request)
+    end_this_session(request, session)
     return CsrfOut(csrf_token=csrf_token(request))
 
 

@@ -106,6 +106,8 @@ CONTENT_MEDIA_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 
 @router.get("/content/{media_path:path}", include_in_schema=False)
 def content_media(media_path: str, settings: SettingsDep) -> Response:
+    if "\x00" in media_path:  # no file name holds one; the OS would refuse it with an error
+        raise HTTPException(status_code=404, detail="no such image")
     root = settings.content_dir.resolve()
     target = (root / media_path).resolve()
     if (
