@@ -99,6 +99,25 @@ def card_page(
     )
 
 
+@router.get("/cards/{card_id}/demo", response_class=HTMLResponse)
+def card_demo(request: Request, card_id: str, session: SessionDep) -> Response:
+    """The card's demo with the card's parameters and "this card relies on it" flags:
+    the panel alone for htmx (the practice page shows it under the card), else a page
+    with a link back to the card."""
+    card = deck_service.get_card(session, card_id)
+    if card is None or not card.demo_path:
+        raise HTTPException(status_code=404, detail=f"no demo for card {card_id!r}")
+    demo = demo_panel(request, card.demo_path, card.demo_params, card.demo_proves)
+    if demo is None:
+        raise HTTPException(status_code=404, detail=f"the demo of card {card_id!r} is missing")
+    fragment = request.headers.get("HX-Request") == "true"
+    return templates.TemplateResponse(
+        request,
+        "demo/_card_demo.html" if fragment else "demo/card_demo.html",
+        {"demo": demo, "card_id": card_id},
+    )
+
+
 # Only images: a card's pictures live beside it under content/; its sources and demos do not
 # belong on the web.
 CONTENT_MEDIA_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}

@@ -4,7 +4,7 @@ Without JavaScript it is plain forms: the answer is a <details> the learner open
 grade buttons submit a form, the server redirects back (POST/redirect/GET). With
 JavaScript (static/js/practice.js) htmx posts the same forms and swaps in the next
 card's stage, so there is no page load between cards; keys: Space shows the answer,
-1-4 grade, U undoes, E opens the card's demo.
+1-4 grade, U undoes, D opens the card's demo (with the card's parameters) under the card.
 
 Each shown card carries its idempotency key (a double submit records one answer), its
 version (a card answered in another tab is refused by the scheduler), and the time it

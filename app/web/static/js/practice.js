@@ -1,5 +1,5 @@
 // The review session's keyboard flow and time-to-answer measurement.
-// Space shows the answer, 1-4 grade, U undoes, E opens the card's demo. The forms work
+// Space shows the answer, 1-4 grade, U undoes, D opens the card's demo under the card. The forms work
 // without this script (and without htmx); with htmx, each answer swaps in the next stage.
 (function () {
   "use strict";
@@ -62,7 +62,7 @@
     } else if (key === "u" || key === "U") {
       var undo = stage().querySelector(".undo-form");
       if (undo) { submitWith(undo, null); handled = true; }
-    } else if (key === "e" || key === "E") {
+    } else if (key === "d" || key === "D") {
       var demo = stage().querySelector(".demo-link");
       if (demo) { demo.click(); handled = true; }
     }
@@ -80,6 +80,16 @@
   document.addEventListener("toggle", onToggle, true);
 
   document.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.target.id === "practice-demo") {
+      // The demo opened under the card: take the reader to it.
+      var heading = evt.target.querySelector(".demo-heading");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.scrollIntoView({ block: "start" });
+        heading.focus({ preventScroll: true });
+      }
+      return;
+    }
     if (evt.target.id !== "stage" && !(evt.detail && evt.detail.target && evt.detail.target.id === "stage")) return;
     shownAt = performance.now();
     var fresh = stage();
