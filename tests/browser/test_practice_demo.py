@@ -88,3 +88,50 @@ def test_a_demo_run_on_a_chinese_page_is_in_chinese(browser_page, live_server) -
     expect(chart.locator("figcaption")).to_contain_text("循环增益 1")
     expect(chart.locator("svg.demo-chart")).to_contain_text("时间步 t")
     expect(panel.locator(".demo-metrics th").first).to_contain_text("第一步/最后一步")
+
+
+def chart_json(lo: float, hi: float, *, log_y: bool = True, series: int = 3) -> dict:
+    xs = list(range(20))
+    return {
+        "id": "c", "title": "Adam effective step", "kind": "line", "x_label": "step",
+        "y_label": "value", "log_y": log_y, "categories": [],
+        "series": [
+            {"name": f"series number {k}", "x": xs,
+             "y": [lo + (hi - lo) * i / 19 for i in xs]}
+            for k in range(series)
+        ],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [340, 900])
+def test_log_charts_always_have_numbered_ticks_and_readable_text(  # type: ignore[no-untyped-def]
+    browser_page, width
+) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto("/demos/adam_vs_sgd")
+    page.wait_for_function("window.backpropDemoCharts !== undefined")
+    # Ranges inside one decade, across a few, and over many: each gets at least two
+    # numbered ticks (the Adam chart spanned 0.9..1.1 and showed none).
+    for lo, hi in [(0.9, 1.1), (0.0101, 0.0109), (1e-3, 5.0), (1e-16, 1e3), (2.0, 2.0)]:
+        texts = page.evaluate(
+            """(chart) => {
+                const fig = document.createElement("figure");
+                fig.className = "demo-figure";
+                document.querySelector(".demo-result").hidden = false;
+                document.querySelector(".demo-charts").appendChild(fig);
+                const node = window.backpropDemoCharts.draw(chart, fig.clientWidth);
+                fig.appendChild(node);
+                const marks = node.querySelectorAll("text.demo-tick");
+                const ticks = Array.from(marks).map(t => t.textContent);
+                const size = parseFloat(getComputedStyle(marks[0]).fontSize);
+                const shown = node.getBoundingClientRect().width / node.viewBox.baseVal.width;
+                fig.remove();
+                return {ticks, px: size * shown};
+            }""",
+            chart_json(lo, hi),
+        )
+        y_ticks = [t for t in texts["ticks"] if t]
+        assert len(y_ticks) >= 4, (lo, hi, texts)  # >= 2 on y, plus the x ticks
+        assert not any("e-16" in t and lo > 1e-10 for t in y_ticks), (lo, hi, y_ticks)
+        assert texts["px"] >= 11.5, texts  # 12 px text, not shrunk to 7 px on a phone

@@ -174,7 +174,7 @@
 
   function drawChart(chart, width) {
     // Drawn at the width it is shown at, so text stays 12 px on a phone and on a desktop.
-    var W = Math.max(300, Math.min(720, Math.round(width || 560)));
+    var W = Math.max(260, Math.min(720, Math.round(width || 560)));
     var H = Math.round(Math.max(220, Math.min(320, W * 0.6)));
     var M = { l: 58, r: 12, t: 10, b: chart.x_label ? 48 : 30 };
     var pw = W - M.l - M.r, ph = H - M.t - M.b;
@@ -475,6 +475,9 @@
     panel.querySelector(".demo-reset").addEventListener("click", function () { resetParams(panel); });
     panel.dataset.state = "idle";
   }
+
+  // For tests and other pages: the chart drawing, without a run.
+  window.backpropDemoCharts = { draw: drawChart, legend: drawLegend, logTicks: logTicks, niceTicks: niceTicks };
 
   function initAll() { document.querySelectorAll(".demo-panel").forEach(init); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
