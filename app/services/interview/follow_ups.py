@@ -28,7 +28,7 @@ def wording_text(item: Mapping[str, Any]) -> str:
     """The follow-up as plain text (math as its TeX source), link removed."""
     if not item.get("html"):
         return str(item.get("text", "")).strip()
-    return " ".join(html.unescape(_TAG.sub(" ", wording_html(item))).split())
+    return " ".join(html.unescape(_TAG.sub("", wording_html(item))).split())
 
 
 def find_html(follow_ups: list[Mapping[str, Any]], prompt: str) -> str | None:
