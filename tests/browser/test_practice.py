@@ -67,6 +67,8 @@ def test_review_five_cards_with_the_keyboard_undo_one_and_see_progress(  # type:
         page.keyboard.press("Space")
         expect(page.locator(".review-answer")).to_be_visible()
         expect(page.locator(".grade-buttons .grade")).to_have_count(4)
+        intervals = page.locator(".grade-buttons .grade-interval").all_inner_texts()
+        assert intervals[2] != intervals[3], intervals  # Good and Easy never tie
         if i == 0:
             shoot(page, tmp_path, "practice-answer")
         url_before = page.url
