@@ -187,6 +187,7 @@ def upgrade() -> None:
     sa.Column('leech_threshold', sa.Integer(), nullable=False),
     sa.Column('interview_on', sa.Date(), nullable=True),
     sa.Column('interview_minutes_per_day', sa.Integer(), nullable=True),
+    sa.Column('new_card_order', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('parameters', sa.JSON(), nullable=True),
     sa.Column('parameters_fitted_at', app.models.base.UTCDateTime(timezone=True), nullable=True),

@@ -168,3 +168,25 @@ def test_without_javascript_the_session_still_works(browser, live_server, tmp_pa
         page.screenshot(path=str(tmp_path / "no-js.png"))
     finally:
         context.close()
+
+
+def test_settings_take_the_browser_time_zone_and_an_interview_date_alone(  # type: ignore[no-untyped-def]
+    browser, live_server
+) -> None:
+    context = browser.new_context(base_url=live_server.base_url, timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up(page, "tz-learner")
+        page.goto("/settings")
+        expect(page.locator("#time_zone")).to_have_value("Asia/Shanghai")
+        expect(page.locator("#time_zone-hint")).to_contain_text("Asia/Shanghai")
+        page.fill("#interview_on", "2030-01-15")  # minutes left at their default
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator(".notice.ok")).to_be_visible()
+        expect(page.locator("#time_zone")).to_have_value("Asia/Shanghai")
+        expect(page.locator("#interview_minutes_per_day")).to_have_value("30")
+    finally:
+        context.close()
+    assert not errors, errors

@@ -32,7 +32,7 @@ from app.models.review import (
     ReviewState,
 )
 from app.services.errors import ServiceError
-from app.services.scheduling import grading, interview
+from app.services.scheduling import grading, interview, new_order
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 from app.services.scheduling.day import day_bounds, day_start, local_day
 from app.services.scheduling.fsrs_bridge import (
@@ -424,24 +424,21 @@ _STARTED = exists().where(
         ~_not_buried(_NOW),
     ),
 )
-_UNSEEN = (
-    select(Card.id, Card.deck)
-    .where(col(Card.status) == "active", ~_STARTED)
-    .order_by(col(Card.id))
-    .limit(bindparam("limit", type_=Integer))
-)
-# The first `shown` of the first `limit` unseen cards, each with how many of those
-# `limit` there are: candidates and count in one statement.
-_UNSEEN_SUB = _UNSEEN.subquery()
-_NEW_WITH_COUNT = (
-    select(_UNSEEN_SUB.c.id, _UNSEEN_SUB.c.deck, func.count().over().label("available"))
-    .order_by(_UNSEEN_SUB.c.id)
-    .limit(bindparam("shown", type_=Integer))
+_UNSEEN = select(Card.id, Card.deck, Card.difficulty, Card.created_at).where(
+    col(Card.status) == "active", ~_STARTED
 )
 
 
-def _new_candidates(session: Session, user_id: int, now: datetime, limit: int) -> list[Any]:
-    return list(read_rows(session, _UNSEEN, {"user_id": user_id, "now": now, "limit": limit}).all())
+def _unseen_in_order(session: Session, user_id: int, now: datetime, order: str) -> list[Any]:
+    """Every active card this learner has not started, in their new-card order."""
+    rows = read_rows(session, _UNSEEN, {"user_id": user_id, "now": now}).all()
+    return new_order.order_new(rows, order, user_id)
+
+
+def _new_candidates(
+    session: Session, user_id: int, now: datetime, limit: int, order: str = "difficulty"
+) -> list[Any]:
+    return _unseen_in_order(session, user_id, now, order)[:limit]
 
 
 def _pick(candidates: list[Any], last_card: str | None, last_deck: str | None) -> Any | None:
@@ -545,7 +542,11 @@ def _choose(
         if new_rows is not None:
             return new_rows
         left = settings.new_per_day - today.introduced
-        return _new_candidates(session, user_id, now, min(left, NEW_CANDIDATES)) if left > 0 else []
+        if left <= 0:
+            return []
+        return _new_candidates(
+            session, user_id, now, min(left, NEW_CANDIDATES), settings.new_card_order
+        )
 
     tiers: list[tuple[str, Any]] = [
         ("learning", lambda: learning_due),
@@ -986,14 +987,8 @@ def _new_today(session: Session, user_id: int, today: _Today) -> tuple[list[Any]
     left = max(0, today.settings.new_per_day - today.introduced)
     if not left:
         return [], 0
-    params = {
-        "user_id": user_id,
-        "now": today.now,
-        "limit": left,
-        "shown": min(left, NEW_CANDIDATES),
-    }
-    rows = list(read_rows(session, _NEW_WITH_COUNT, params).all())
-    return rows, (rows[0].available if rows else 0)
+    unseen = _unseen_in_order(session, user_id, today.now, today.settings.new_card_order)
+    return unseen[: min(left, NEW_CANDIDATES)], min(left, len(unseen))
 
 
 # One pass over the learner's states due today for both counts.

@@ -70,10 +70,16 @@ def settings_page(
         "day_rollover_hour": str(row.day_rollover_hour),
         "time_zone": row.time_zone,
         "interview_on": row.interview_on.isoformat() if row.interview_on else "",
-        "interview_minutes_per_day": str(row.interview_minutes_per_day or ""),
+        # A default, so setting only a date saves at once (the model needs both).
+        "interview_minutes_per_day": str(
+            row.interview_minutes_per_day or DEFAULT_INTERVIEW_MINUTES
+        ),
+        "new_card_order": row.new_card_order,
     }
     return _render(request, values, {}, saved=bool(saved), status=200)
 
+
+DEFAULT_INTERVIEW_MINUTES = 30
 
 FIELD_NAMES = {
     "desired_retention": "desired_retention",
@@ -82,6 +88,7 @@ FIELD_NAMES = {
     "time_zone": "time_zone",
     "interview_on": "interview_on",
     "interview_minutes_per_day": "interview_minutes_per_day",
+    "new_card_order": "new_card_order",
 }
 
 
@@ -99,6 +106,7 @@ def save_settings(
     time_zone: FormStr = "",
     interview_on: FormStr = "",
     interview_minutes_per_day: FormStr = "",
+    new_card_order: FormStr = "",
 ) -> Response:
     values = {
         "language": language,
@@ -109,6 +117,7 @@ def save_settings(
         "time_zone": time_zone.strip(),
         "interview_on": interview_on.strip(),
         "interview_minutes_per_day": interview_minutes_per_day.strip(),
+        "new_card_order": new_card_order.strip(),
     }
     lang = normalise(language)
     t = gettext_for(lang or normalise(user.locale) or "en")
@@ -125,6 +134,7 @@ def save_settings(
         # Empty clears the interview date and its minutes.
         "interview_on": values["interview_on"] or None,
         "interview_minutes_per_day": values["interview_minutes_per_day"] or None,
+        "new_card_order": values["new_card_order"] or None,
     }
     data = {k: v for k, v in data.items() if v is not None or k.startswith("interview")}
     changes: LearnerSettingsUpdate | None = None
@@ -138,15 +148,20 @@ def save_settings(
             }
     if values["time_zone"] and values["time_zone"] not in time_zones():
         errors["time_zone"] = t("Choose a time zone from the list.")
-    if values["interview_on"] and not values["interview_minutes_per_day"]:
-        errors["interview_minutes_per_day"] = t(
-            "Say how many minutes a day you can practise until the interview."
-        )
     if errors or changes is None:
         return _render(request, values, errors, saved=False, status=422)
-    with session_scope(engine, write=True) as session:
-        scheduler.update_settings(session, user.id, changes)
-        practice.set_locale(session, user.id, lang or "en")
+    try:
+        with session_scope(engine, write=True) as session:
+            scheduler.update_settings(session, user.id, changes)
+            practice.set_locale(session, user.id, lang or "en")
+    except ValidationError as exc:  # a rule across fields, checked on the model
+        if "interview_minutes_per_day" in str(exc):
+            errors["interview_minutes_per_day"] = t(
+                "Say how many minutes a day you can practise until the interview."
+            )
+        else:
+            errors["form"] = t("Check this value: %(problem)s") % {"problem": str(exc)}
+        return _render(request, values, errors, saved=False, status=422)
     response = RedirectResponse("/settings?saved=1", status_code=303)
     response.set_cookie(LANG_COOKIE, lang or "en", max_age=COOKIE_MAX_AGE_S, samesite="lax")
     response.set_cookie(THEME_COOKIE, theme, max_age=COOKIE_MAX_AGE_S, samesite="lax")
