@@ -18,8 +18,9 @@ from tests.services.scheduling.conftest import START
 def add(engine, rows: list[tuple[str, str, str]], minutes: int = 0) -> None:  # type: ignore[no-untyped-def]
     with session_scope(engine, write=True) as s:
         for cid, deck, difficulty in rows:
+            created = START + timedelta(minutes=minutes)
             s.add(Card(id=cid, deck=deck, title=cid, difficulty=difficulty, file_path=f"{cid}.md",
-                       content_hash="h", created_at=START + timedelta(minutes=minutes)))  # fmt: skip
+                       content_hash="h", created_at=created))  # fmt: skip
 
 
 SEED = [
