@@ -218,6 +218,10 @@ def test_the_countdown_runs_out_and_hands_the_answer_in(  # type: ignore[no-unty
         boxes = page.locator("#confirm-form .iv-tick")
         expect(boxes.nth(0)).to_be_checked()  # matched: batch normalization = BN
         expect(boxes.nth(1)).not_to_be_checked()
+        # The learner's own words that matched the point, marked beside it.
+        expect(page.locator(".iv-points li").nth(0).locator(".iv-your-words mark")).to_contain_text(
+            ["normalizes", "feature", "minibatch"]
+        )
         # On time (within the grace), and told why it was handed in.
         expect(page.locator(".notice")).to_have_count(1)
         expect(page.locator(".notice.iv-time-up")).to_contain_text("Time is up")

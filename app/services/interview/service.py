@@ -102,6 +102,7 @@ class Point:
     text: str
     suggested: bool
     ticked: bool
+    words: tuple[str, ...] = ()  # the learner's own words that matched this point
 
 
 @dataclass
@@ -208,7 +209,7 @@ def step(session: Session, user_id: int, interview_id: int, *, clock: Clock = SY
             view.question_html = text.question_html
         if card is not None and card.demo_path:
             view.demo_name = card.demo_path.rsplit("/", 1)[-1].removesuffix(".py")
-    points, _others = key_points(session, q.card_id, lang)
+    points, others = key_points(session, q.card_id, lang)
     if q.kind == "follow_up":
         view.question_html = ""  # the follow-up's own wording is the question
         view.prompt_html = prompt_html(session, q, lang)
@@ -217,12 +218,18 @@ def step(session: Session, user_id: int, interview_id: int, *, clock: Clock = SY
         points = [{"html": "", "text": ""}]
     ticks = q.ticks or q.suggested or [False] * len(points)
     suggested = q.suggested or [False] * len(points)
+    # Which of the learner's words matched each point, shown beside it (as Interview
+    # Warmup highlights talking points); computed again, the answer is short.
+    words: list[tuple[str, ...]] = [()] * len(points)
+    if phase == "reviewing" and q.answer and not view.self_check:
+        words = [m.words for m in matching.match(q.answer, points, alternates=others)]
     view.points = [
         Point(
             str(p.get("html", "")),
             str(p.get("text", "")),
             bool(suggested[i]) if i < len(suggested) else False,
             bool(ticks[i]) if i < len(ticks) else False,
+            words[i] if i < len(words) else (),
         )
         for i, p in enumerate(points)
     ]
