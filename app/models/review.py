@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import BaseModel, field_validator, model_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -57,6 +58,7 @@ class ReviewState(SQLModel, table=True):
     leech: bool = False
     suspended: bool = False
     buried_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    flag: int = 0  # 0 none, 1 red, 2 orange, 3 green, 4 blue (Anki's flags; not scheduling)
     version: int = 1
     introduced_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -182,3 +184,14 @@ class LearnerSettingsUpdate(SQLModel):
     interview_on: date | None = None
     interview_minutes_per_day: int | None = Field(default=None, ge=1, le=1440)
     new_card_order: Literal["difficulty", "added", "random"] | None = None
+
+
+class GradeIn(BaseModel):
+    """One answer, as both doors send it: the JSON API's body and the practice form."""
+
+    card_id: str = PydanticField(min_length=1, max_length=64)
+    rating: int = PydanticField(ge=1, le=4, description="1 Again, 2 Hard, 3 Good, 4 Easy")
+    version: int = PydanticField(ge=0, description="The `version` the card was shown with")
+    idempotency_key: str = PydanticField(min_length=1, max_length=64, description="One per answer")
+    duration_ms: int | None = PydanticField(default=None, ge=0, le=86_400_000)
+    kind: str | None = PydanticField(default=None, pattern="^(cram|mock)$")

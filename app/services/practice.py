@@ -29,6 +29,7 @@ from app.services.scheduling.day import day_bounds
 
 DEFAULT_LANG = "en"
 RATING_LABELS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
+STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Stage:
     text: CardText | None
     counts: scheduler.QueueCounts
     outlook: Outlook | None
+    flag: int = 0  # the learner's flag on the shown card (0: none)
 
 
 def stage(
@@ -144,6 +146,7 @@ def stage(
         text=card_text(session, shown.card_id, lang) if shown else None,
         counts=counts,
         outlook=None if shown else outlook(session, user_id, settings=settings, clock=clock),
+        flag=scheduler.flag_of(session, user_id, shown.card_id) if shown else 0,
     )
 
 
@@ -263,6 +266,9 @@ class CardHistory:
     lapses: int
     suspended: bool
     recall_now: float | None
+    difficulty: float | None = None  # FSRS difficulty, 1 (easy) to 10 (hard)
+    state: str = "new"  # new | learning | review | relearning
+    flag: int = 0
 
 
 def card_history(
@@ -301,6 +307,9 @@ def card_history(
         lapses=row.lapses if row else 0,
         suspended=bool(row and row.suspended),
         recall_now=recall_now,
+        difficulty=state.difficulty if state else None,
+        state=STATE_NAMES.get(row.fsrs_state, "new") if row else "new",
+        flag=row.flag if row else 0,
     )
 
 

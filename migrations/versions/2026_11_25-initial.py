@@ -229,6 +229,7 @@ def upgrade() -> None:
     sa.Column('leech', sa.Boolean(), nullable=False),
     sa.Column('suspended', sa.Boolean(), nullable=False),
     sa.Column('buried_until', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('flag', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('introduced_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['card_id'], ['card.id'], ),

@@ -952,6 +952,29 @@ def set_suspended(
     return row.version
 
 
+FLAGS = (0, 1, 2, 3, 4)  # none, red, orange, green, blue
+
+
+def set_flag(
+    session: Session, user_id: int, card_id: str, flag: int, *, clock: Clock = SYSTEM_CLOCK
+) -> int:
+    """Flag a card for oneself (Anki's Ctrl+1..4; 0 clears). Leaves the schedule and the
+    version alone: a flag never invalidates the card being answered. Returns the flag."""
+    if flag not in FLAGS:
+        raise SchedulingError(f"flag must be 0 (none) to 4, got {flag}")
+    lock_learner(session, user_id)
+    row = _state_row_for_flags(session, user_id, card_id, clock.now())
+    row.flag = flag
+    session.add(row)
+    session.flush()
+    return flag
+
+
+def flag_of(session: Session, user_id: int, card_id: str) -> int:
+    row = session.get(ReviewState, (user_id, card_id))
+    return row.flag if row is not None else 0
+
+
 # --- counts and statistics -----------------------------------------------------------------
 
 

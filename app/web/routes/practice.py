@@ -23,8 +23,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from app.db import session_scope
+from app.models.review import GradeIn
 from app.models.user import UserPublic
 from app.services import practice
 from app.services.scheduling import service as scheduler
@@ -35,8 +37,10 @@ from app.web.templating import templates
 router = APIRouter()
 
 MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
-RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
-NOTICE_CODES = ("conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error")
+NOTICE_CODES = (
+    "conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error", "buried",
+    "suspended", "flagged", "unflagged",
+)  # fmt: skip
 
 
 # SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
@@ -73,6 +77,10 @@ def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -
         "nothing_to_undo": _("There is no answer to take back."),
         "stale": _("The form was incomplete; nothing was recorded."),
         "error": _("Nothing was recorded: %(message)s") % {"message": detail.get("message", "")},
+        "buried": _("Buried until tomorrow. Here is your next card."),
+        "suspended": _("Suspended: it will not come up until you unsuspend it on its page."),
+        "flagged": _("Flagged."),
+        "unflagged": _("Flag removed."),
     }
     return messages.get(code or "")
 
@@ -126,6 +134,7 @@ def context_of(stage: practice.Stage, lang: str, notice: str | None) -> dict[str
         "counts": stage.counts,
         "outlook": stage.outlook,
         "notice": notice,
+        "flag": stage.flag,
         "idempotency_key": secrets.token_urlsafe(18),
         "shown_at": int(time.time() * 1000),
     }
@@ -182,15 +191,22 @@ def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
 
 
 def _answer(
-    engine: Any, user: UserPublic, lang: str, answer: dict[str, Any] | None, with_stage: bool
+    engine: Any, user: UserPublic, lang: str, given: GradeIn | None, with_stage: bool
 ) -> tuple[str | None, dict[str, str], practice.Stage | None]:
     """The database side of one grade request, run in one worker thread: grade (when the
     form was complete) and, for htmx, the next stage, in one transaction."""
-    if answer is None:  # nothing to record
+    if given is None:  # nothing to record
         if not with_stage:
             return "stale", {}, None
         with session_scope(engine) as session:
             return "stale", {}, practice.stage(session, user.id, lang)
+    answer: dict[str, Any] = {
+        "card_id": given.card_id,
+        "rating": given.rating,
+        "idempotency_key": given.idempotency_key,
+        "expected_version": given.version,
+        "duration_ms": given.duration_ms,
+    }
     with write_session(engine) as session:
         if with_stage:
             result, stage = practice.answer(session, user.id, lang, **answer)
@@ -221,19 +237,14 @@ async def grade(
     # take a pool thread per dependency as well, and the threads would queue for the
     # SQLite writer lock anyway.
     lang = normalise(user.locale) or "en"
-    try:
-        grade_value, version_value = int(rating), int(version)
-    except ValueError:
-        grade_value = version_value = -1
-    answer: dict[str, Any] | None = None
-    if grade_value in RATINGS and version_value >= 0 and card_id and idempotency_key:
-        answer = {
-            "card_id": card_id,
-            "rating": grade_value,
-            "idempotency_key": idempotency_key,
-            "expected_version": version_value,
-            "duration_ms": duration_of(duration_ms, shown_at),
-        }
+    answer: GradeIn | None = None
+    try:  # the same typed model as the JSON API's body; an incomplete form is "stale"
+        answer = GradeIn.model_validate(
+            {"card_id": card_id, "rating": rating, "version": version,
+             "idempotency_key": idempotency_key, "duration_ms": duration_of(duration_ms, shown_at)}
+        )  # fmt: skip
+    except ValidationError:
+        answer = None
     htmx = is_htmx(request)
     code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx)
     if not htmx or stage is None:
@@ -258,3 +269,76 @@ def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDe
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
     context = stage_context(engine, user, card_id=card_id, notice=_notice(code, lang))
     return render_stage(request, context, page=False)
+
+
+# --- the card's tools: bury, suspend, flag, info (Anki's -, @, Ctrl+1..4, I) ---------
+
+
+def _tool_response(
+    request: Request, engine: Any, user: UserPublic, code: str, card_id: str | None = None
+) -> Response:
+    """The next stage (or the same card, after a flag) with the tool's notice."""
+    lang = normalise(user.locale) or "en"
+    if not is_htmx(request):
+        query = {"notice": code, **({"card": card_id} if card_id else {})}
+        return RedirectResponse("/practice?" + urlencode(query), status_code=303)
+    context = stage_context(engine, user, card_id=card_id, notice=_notice(code, lang))
+    return render_stage(request, context, page=False)
+
+
+def _card_tool(engine: Any, user: UserPublic, action: Any) -> str | None:
+    """Runs one write; the scheduler's refusal as a notice code, else None."""
+    try:
+        with write_session(engine) as session:
+            action(session)
+    except scheduler.SchedulingError as exc:
+        return _refusal(exc)[0]
+    return None
+
+
+@router.post("/practice/bury", response_class=HTMLResponse)
+def bury_card(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    refused = _card_tool(engine, user, lambda s: scheduler.bury(s, user.id, card_id))
+    return _tool_response(request, engine, user, refused or "buried")
+
+
+@router.post("/practice/suspend", response_class=HTMLResponse)
+def suspend_card(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    refused = _card_tool(engine, user, lambda s: scheduler.set_suspended(s, user.id, card_id, True))
+    return _tool_response(request, engine, user, refused or "suspended")
+
+
+@router.post("/practice/flag", response_class=HTMLResponse)
+def flag_card(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(min_length=1, max_length=64)],
+    flag: Annotated[int, Form(ge=0, le=4)],
+) -> Response:
+    refused = _card_tool(engine, user, lambda s: scheduler.set_flag(s, user.id, card_id, flag))
+    code = refused or ("flagged" if flag else "unflagged")
+    return _tool_response(request, engine, user, code, card_id=None if refused else card_id)
+
+
+@router.get("/practice/info/{card_id}", response_class=HTMLResponse)
+def card_info(request: Request, card_id: str, user: CurrentUser, engine: EngineDep) -> Response:
+    """The card's review history and FSRS state (Anki's card info), under the card."""
+    with session_scope(engine) as session:
+        history = practice.card_history(session, user.id, card_id)
+    return templates.TemplateResponse(
+        request, "practice/_info.html", {"history": history, "card_id": card_id}
+    )

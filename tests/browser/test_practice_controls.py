@@ -1,0 +1,84 @@
+"""The review screen's Anki controls, with the keyboard only: focus starts on "Show
+answer", Space then grades Good, - buries, @ suspends, Ctrl+1..4 flag, I shows card
+info (history and FSRS state), and a phone-width session works with them."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_practice import current_card, live_server, sign_up  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_review_controls_with_the_keyboard(browser_page) -> None:  # type: ignore[no-untyped-def]
+    page: Page = browser_page
+    sign_up(page, "controls-learner")
+    page.goto("/practice")
+    # No Tab through the header first: the first key already acts on the card.
+    expect(page.locator(".reveal-button")).to_be_focused()
+    first = current_card(page)
+
+    page.keyboard.press("Space")
+    expect(page.locator(".review-answer")).to_be_visible()
+    page.keyboard.press("Space")  # answer shown: Space grades Good, as in Anki
+    expect(page.locator("#stage")).not_to_have_attribute("data-card-id", first)
+    expect(page.locator(".reveal-button")).to_be_focused()
+    expect(page.locator("#stage-heading")).not_to_be_focused()
+
+    second = current_card(page)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # Enter works the same
+    expect(page.locator("#stage")).not_to_have_attribute("data-card-id", second)
+
+    flagged = current_card(page)
+    page.keyboard.press("Control+1")
+    expect(page.locator("#flag-mark.flag-1")).to_be_visible()
+    expect(page.locator(".notice")).to_have_text("Flagged.")
+    assert current_card(page) == flagged
+    page.keyboard.press("Control+4")
+    expect(page.locator("#flag-mark.flag-4")).to_be_visible()
+    page.keyboard.press("Control+4")
+    expect(page.locator("#flag-mark")).to_have_count(0)
+
+    page.keyboard.press("i")
+    expect(page.locator("#card-info-h")).to_be_focused()
+    expect(page.locator("#info-state")).to_have_text("New")
+
+    page.keyboard.press("-")
+    expect(page.locator(".notice")).to_contain_text("Buried until tomorrow")
+    expect(page.locator("#stage")).not_to_have_attribute("data-card-id", flagged)
+
+    suspended = current_card(page)
+    page.keyboard.press("@")
+    expect(page.locator(".notice")).to_contain_text("Suspended")
+    expect(page.locator("#stage")).not_to_have_attribute("data-card-id", suspended)
+
+    # Card info of an answered card: its history and FSRS state.
+    page.goto(f"/practice/info/{first}")
+    expect(page.locator("#info-state")).to_have_text("Learning")
+    expect(page.locator(".history-table tbody tr")).to_have_count(1)
+
+
+def test_a_phone_width_session_with_the_tools(browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    context = browser.new_context(
+        base_url=live_server.base_url, viewport={"width": 375, "height": 740}, has_touch=True
+    )
+    page = context.new_page()
+    try:
+        sign_up(page, "phone-tools")
+        page.goto("/practice")
+        header = page.locator("header").first.bounding_box()
+        assert header is not None and header["height"] <= 64, header  # one compact row
+        for _ in range(3):
+            card = current_card(page)
+            page.locator(".reveal-button").tap()
+            page.locator(".grade-good").tap()
+            expect(page.locator("#stage")).not_to_have_attribute("data-card-id", card)
+        # Nothing wider than the screen.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, width
+        page.screenshot(path=str(tmp_path / "phone-practice.png"))
+    finally:
+        context.close()
