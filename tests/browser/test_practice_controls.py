@@ -82,3 +82,21 @@ def test_a_phone_width_session_with_the_tools(browser, live_server, tmp_path) ->
         page.screenshot(path=str(tmp_path / "phone-practice.png"))
     finally:
         context.close()
+
+
+def test_a_password_mismatch_keeps_both_fields_and_the_focus(browser_page) -> None:  # type: ignore[no-untyped-def]
+    page: Page = browser_page
+    page.goto("/signup")
+    page.fill("#username", "typo-learner")
+    page.fill("#password", "correct horse battery")
+    page.fill("#password_confirm", "correct horse batery")
+    page.focus("#password_confirm")
+    page.keyboard.press("Enter")
+    assert page.url.endswith("/signup")
+    expect(page.locator("#password")).to_have_value("correct horse battery")
+    expect(page.locator("#password_confirm")).to_have_value("correct horse batery")
+    expect(page.locator("#password_confirm")).to_be_focused()
+    assert "differ" in page.eval_on_selector("#password_confirm", "e => e.validationMessage")
+    page.fill("#password_confirm", "correct horse battery")
+    page.keyboard.press("Enter")
+    expect(page.locator(".user-menu")).to_contain_text("typo-learner")
