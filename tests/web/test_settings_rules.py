@@ -37,3 +37,22 @@ def test_the_form_offers_default_minutes_so_a_date_alone_saves(learner_client) -
 def test_an_unknown_new_card_order_is_named(learner_client) -> None:  # type: ignore[no-untyped-def]
     response = learner_client.patch("/api/review/settings", json={"new_card_order": "hardest"})
     assert response.status_code == 422 and "new_card_order" in response.text
+
+
+def test_the_optimize_button_says_what_it_needs_and_starts_a_fit(
+    learner_client, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from app.services.scheduling import optimizer
+
+    started: list[int] = []
+    monkeypatch.setattr(
+        optimizer.subprocess,
+        "Popen",
+        lambda *a, **k: started.append(1),  # no real fit here
+    )
+    page = learner_client.get("/settings")
+    assert "It needs 512 reviews" in page.text and "you have 0" in page.text
+    response = learner_client.post("/settings/optimize", follow_redirects=False)
+    assert response.status_code == 303 and started == [1]
+    page = learner_client.get("/settings")
+    assert 'id="optimize-button" disabled' in page.text  # running

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from app.db import session_scope
 from app.models.review import LearnerSettingsUpdate
 from app.services import practice
+from app.services.scheduling import optimizer
 from app.services.scheduling import service as scheduler
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep
 from app.web.i18n import (
@@ -40,12 +41,19 @@ def time_zones() -> list[str]:
 
 
 def _render(
-    request: Request, values: dict[str, Any], errors: dict[str, str], *, saved: bool, status: int
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    saved: bool,
+    status: int,
+    fit: optimizer.FitReadiness | None = None,
 ) -> Response:
     return templates.TemplateResponse(
         request,
         "settings/page.html",
         {
+            "fit": fit,
             "values": values,
             "errors": errors,
             "saved": saved,
@@ -76,7 +84,16 @@ def settings_page(
         ),
         "new_card_order": row.new_card_order,
     }
-    return _render(request, values, {}, saved=bool(saved), status=200)
+    fit = optimizer.readiness(session, user.id)
+    return _render(request, values, {}, saved=bool(saved), status=200, fit=fit)
+
+
+@router.post("/settings/optimize")
+def optimize(user: CurrentUser, _: CsrfProtected, engine: EngineDep) -> Response:
+    """Fit personal FSRS parameters in another process; the page shows its status."""
+    with session_scope(engine, write=True) as session:
+        optimizer.start_optimize_job(session, user.id)
+    return RedirectResponse("/settings#fsrs-h", status_code=303)
 
 
 DEFAULT_INTERVIEW_MINUTES = 30
