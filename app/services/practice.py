@@ -128,16 +128,18 @@ def stage(
     settings: LearnerSettings | None = None,
     last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    deck: str | None = None,
 ) -> Stage:
     """The stage for this learner now: `card_id` if given and answerable (e.g. the card
-    just taken back by undo), else the scheduler's next card. Read-only. Pass
-    `settings` and `last` (the card and deck just answered) when the caller has them."""
+    just taken back by undo), else the scheduler's next card (of `deck` and its
+    sub-decks when given). Read-only. Pass `settings` and `last` (the card and deck just
+    answered) when the caller has them."""
     shown = show_card(session, user_id, card_id, clock=clock) if card_id else None
     if settings is None:  # read once for the next card, the counts and the outlook
         settings = scheduler.load_settings(session, user_id)
     if shown is None:
         shown, counts = scheduler.next_with_counts(
-            session, user_id, settings=settings, last=last, clock=clock
+            session, user_id, settings=settings, last=last, clock=clock, deck=deck
         )
     else:
         counts = scheduler.queue_counts(session, user_id, clock=clock)
@@ -161,6 +163,7 @@ def answer(
     expected_version: int,
     duration_ms: int | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    deck: str | None = None,
 ) -> tuple[scheduler.GradeResult | scheduler.SchedulingError, Stage]:
     """Grade one card (scheduler.grade) and return the next stage, in one transaction:
     run inside `session_scope(engine, write=True)`. A refused grade (conflict, card
@@ -178,7 +181,9 @@ def answer(
     last = None
     if isinstance(result, scheduler.GradeResult) and not result.replayed:
         last = (result.card_id, result.deck)  # the answer just logged is the last one
-    return result, stage(session, user_id, lang, settings=settings, last=last, clock=clock)
+    return result, stage(
+        session, user_id, lang, settings=settings, last=last, clock=clock, deck=deck
+    )
 
 
 @dataclass(frozen=True)

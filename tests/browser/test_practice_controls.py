@@ -100,3 +100,24 @@ def test_a_password_mismatch_keeps_both_fields_and_the_focus(browser_page) -> No
     page.fill("#password_confirm", "correct horse battery")
     page.keyboard.press("Enter")
     expect(page.locator(".user-menu")).to_contain_text("typo-learner")
+
+
+def test_study_now_on_one_deck_and_back_to_all(browser_page) -> None:  # type: ignore[no-untyped-def]
+    page: Page = browser_page
+    sign_up(page, "deck-learner")
+    page.goto("/")
+    expect(page.locator(".first-run")).to_be_visible()  # a newcomer is told where to start
+    deck = page.locator(".deck-list li").filter(has=page.locator('a[href="/decks/optimization"]'))
+    expect(deck.locator(".count-new")).to_contain_text("New")
+    deck.get_by_role("link", name="Study optimization now").click()
+    expect(page.locator(".study-scope")).to_contain_text("optimization")
+    for _ in range(3):
+        expect(page.locator(".review-deck")).to_contain_text("optimization")
+        card = current_card(page)
+        page.keyboard.press("Space")
+        page.keyboard.press("4")
+        expect(page.locator("#stage")).not_to_have_attribute("data-card-id", card)
+    page.goto("/practice")  # the choice holds on this device
+    expect(page.locator(".study-scope")).to_contain_text("optimization")
+    page.get_by_role("link", name="Study all decks").click()
+    expect(page.locator(".study-scope")).to_have_count(0)

@@ -33,7 +33,7 @@ from app.models.review import (
 )
 from app.services.errors import ServiceError
 from app.services.scheduling import grading, interview, new_order
-from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
+from app.services.scheduling.clock import SYSTEM_CLOCK, Clock, FixedClock
 from app.services.scheduling.day import day_bounds, day_start, local_day
 from app.services.scheduling.fsrs_bridge import (
     DEFAULT_PARAMS,
@@ -441,6 +441,13 @@ def _new_candidates(
     return _unseen_in_order(session, user_id, now, order)[:limit]
 
 
+def in_deck(rows: list[Any], deck: str | None) -> list[Any]:
+    """The rows (each with a `deck`) of `deck` and its sub-decks; all when None."""
+    if deck is None:
+        return rows
+    return [r for r in rows if r.deck == deck or r.deck.startswith(deck + "/")]
+
+
 def _pick(candidates: list[Any], last_card: str | None, last_deck: str | None) -> Any | None:
     """First candidate from a different deck than the last card, else the first;
     never the last card itself (the caller falls back to it when it is alone)."""
@@ -518,14 +525,16 @@ def _choose(
     with_buttons: bool,
     new_rows: list[Any] | None,
     last: tuple[str, str] | None = None,
+    deck: str | None = None,
 ) -> NextCard | None:
     """next_card's body; `new_rows`: the new candidates, `last`: the (card, deck) of the
-    learner's last answer, when the caller has them."""
+    learner's last answer, when the caller has them; `deck`: study only that deck and
+    its sub-decks (Anki's "Study now" on one deck)."""
     settings, now = today.settings, today.now
     recall = _recall_fn(config_for(settings))
     last_card, last_deck = last if last is not None else _last_answered(session, user_id)
 
-    learning = _learning_rows(session, user_id, now + LEARN_AHEAD, now)
+    learning = in_deck(_learning_rows(session, user_id, now + LEARN_AHEAD, now), deck)
     learning_due = [r for r in learning if r.due <= now]
     ahead = [r for r in learning if r.due > now]
 
@@ -535,7 +544,11 @@ def _choose(
         if left <= 0:
             return []
         if interview.active(settings, now):
-            return interview.review_candidates(session, settings, now, done)[:left]
+            return in_deck(interview.review_candidates(session, settings, now, done), deck)[:left]
+        if deck is not None:  # the deck's reviews among the whole due window
+            return in_deck(_due_review_rows(session, user_id, now, REVIEW_WINDOW, recall), deck)[
+                : min(left, REVIEW_CANDIDATES)
+            ]
         return _due_review_rows(session, user_id, now, min(left, REVIEW_CANDIDATES), recall)
 
     def new() -> list[Any]:
@@ -544,9 +557,8 @@ def _choose(
         left = settings.new_per_day - today.introduced
         if left <= 0:
             return []
-        return _new_candidates(
-            session, user_id, now, min(left, NEW_CANDIDATES), settings.new_card_order
-        )
+        unseen = in_deck(_unseen_in_order(session, user_id, now, settings.new_card_order), deck)
+        return unseen[: min(left, NEW_CANDIDATES)]
 
     tiers: list[tuple[str, Any]] = [
         ("learning", lambda: learning_due),
@@ -993,6 +1005,7 @@ def next_with_counts(
     settings: LearnerSettings | None = None,
     last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    deck: str | None = None,
 ) -> tuple[NextCard | None, QueueCounts]:
     """next_card and queue_counts at one instant, sharing their reads (the learner's
     settings, the day's answer counts, the new cards). Pass `settings` and `last` (the
@@ -1000,6 +1013,9 @@ def next_with_counts(
     Read-only."""
     settings = settings if settings is not None else load_settings(session, user_id)
     today = _today(session, user_id, settings, clock.now())
+    if deck is not None:
+        shown = _choose(session, user_id, today, True, None, last, deck=deck)
+        return shown, _deck_queue_counts(session, user_id, today, deck)
     new_rows, new_available = _new_today(session, user_id, today)
     shown = _choose(session, user_id, today, True, new_rows, last)
     return shown, _counts(session, user_id, today, new_available)
@@ -1042,6 +1058,68 @@ def _counts(session: Session, user_id: int, today: _Today, new_available: int) -
         due = len(interview.review_candidates(session, settings, now, today.reviews_done))
     review_left = max(0, min(int(due), settings.reviews_per_day - today.reviews_done))
     return QueueCounts(learning=int(learning), review=review_left, new=new_available)
+
+
+_STATES_BY_DECK = (
+    select(
+        Card.deck,
+        func.count(case((fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING), 1))),
+        func.count(
+            case(
+                (and_(col(ReviewState.fsrs_state) == FSRS_REVIEW, col(ReviewState.due) <= _NOW), 1)
+            )
+        ),
+    )
+    .select_from(ReviewState)
+    .join(Card, col(Card.id) == col(ReviewState.card_id))
+    .where(
+        col(ReviewState.user_id) == _USER,
+        col(ReviewState.suspended).is_(False),
+        _not_buried(_NOW),
+        col(Card.status) == "active",
+        fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING, FSRS_REVIEW),
+        col(ReviewState.due) < bindparam("day_end"),
+    )
+    .group_by(Card.deck)
+)
+_UNSEEN_BY_DECK = (
+    select(Card.deck, func.count())
+    .where(col(Card.status) == "active", ~_STARTED)
+    .group_by(Card.deck)
+)
+
+
+def deck_counts(
+    session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, QueueCounts]:
+    """Per deck (its own cards, not sub-decks): learning cards due today, reviews due
+    now, unseen cards (new ones are also capped by the day's new limit). Two queries."""
+    settings = load_settings(session, user_id)
+    today = _today(session, user_id, settings, clock.now())
+    params = {"user_id": user_id, "now": today.now, "day_end": today.day_end}
+    counts: dict[str, list[int]] = {}
+    for deck, learning, due in read_rows(session, _STATES_BY_DECK, params).all():
+        counts.setdefault(deck, [0, 0, 0])[:2] = [int(learning), int(due)]
+    for deck, unseen in read_rows(session, _UNSEEN_BY_DECK, params).all():
+        counts.setdefault(deck, [0, 0, 0])[2] = int(unseen)
+    new_left = max(0, settings.new_per_day - today.introduced)
+    return {
+        deck: QueueCounts(learning=learn, review=due, new=min(new, new_left))
+        for deck, (learn, due, new) in counts.items()
+    }
+
+
+def _deck_queue_counts(session: Session, user_id: int, today: _Today, deck: str) -> QueueCounts:
+    """The stage's counts while studying one deck (and its sub-decks)."""
+    per_deck = deck_counts(session, user_id, clock=FixedClock(today.now))
+    mine = [c for d, c in per_deck.items() if d == deck or d.startswith(deck + "/")]
+    new_left = max(0, today.settings.new_per_day - today.introduced)
+    reviews_left = max(0, today.settings.reviews_per_day - today.reviews_done)
+    return QueueCounts(
+        learning=sum(c.learning for c in mine),
+        review=min(reviews_left, sum(c.review for c in mine)),
+        new=min(new_left, sum(c.new for c in mine)),
+    )
 
 
 _DUE_BEFORE = (

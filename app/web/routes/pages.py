@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from app.services import deck as deck_service
 from app.services import practice as practice_service
 from app.services import search as search_service
+from app.services.scheduling import service as scheduler
 from app.web.deps import OptionalUser, SessionDep, SettingsDep
 from app.web.i18n import LANGUAGES, normalise, request_language
 from app.web.routes.demos import demo_panel
@@ -23,6 +24,7 @@ LANGUAGE_NAMES = LANGUAGES
 def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     decks = deck_service.list_decks(session)
     mastery = search_service.mastery_by_deck(session, user.id) if user else {}
+    counts = scheduler.deck_counts(session, user.id) if user else {}
     return templates.TemplateResponse(
         request,
         "home.html",
@@ -31,6 +33,9 @@ def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
             "total": sum(d.card_count for d in decks),
             "tags": search_service.list_tags(session),
             "mastery": mastery,
+            "counts": counts,
+            # A learner with nothing studied yet gets the "start here" steps.
+            "first_run": user is not None and not any(m.studied for m in mastery.values()),
         },
     )
 

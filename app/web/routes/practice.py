@@ -105,21 +105,33 @@ def interval_text(seconds: int, lang: str) -> tuple[str, str]:
     return t("%(n).1f y") % {"n": years}, t("in %(n).1f years") % {"n": years}
 
 
+STUDY_DECK_COOKIE = "study_deck"  # Anki's "Study now" on one deck; absent: all decks
+
+
+def study_deck(request: Request) -> str | None:
+    """The deck this learner chose to study on this device, if any."""
+    deck = (request.cookies.get(STUDY_DECK_COOKIE) or "").strip("/")
+    return deck[:200] or None
+
+
 def stage_context(
     engine: Any,
     user: UserPublic,
     *,
     card_id: str | None = None,
     notice: str | None = None,
+    deck: str | None = None,
 ) -> dict[str, Any]:
     """Everything the stage shows: the card to answer (or the done screen), counts."""
     lang = normalise(user.locale) or "en"
     with session_scope(engine) as session:
-        stage = practice.stage(session, user.id, lang, card_id=card_id)
-    return context_of(stage, lang, notice)
+        stage = practice.stage(session, user.id, lang, card_id=card_id, deck=deck)
+    return context_of(stage, lang, notice, deck)
 
 
-def context_of(stage: practice.Stage, lang: str, notice: str | None) -> dict[str, Any]:
+def context_of(
+    stage: practice.Stage, lang: str, notice: str | None, deck: str | None = None
+) -> dict[str, Any]:
     """The stage template's context for a stage the services built."""
     shown = stage.shown
     buttons = []
@@ -135,6 +147,7 @@ def context_of(stage: practice.Stage, lang: str, notice: str | None) -> dict[str
         "outlook": stage.outlook,
         "notice": notice,
         "flag": stage.flag,
+        "study_deck": deck,
         "idempotency_key": secrets.token_urlsafe(18),
         "shown_at": int(time.time() * 1000),
     }
@@ -155,17 +168,27 @@ def practice_page(
     engine: EngineDep,
     card: str | None = None,
     notice: str | None = None,
+    deck: str | None = None,
 ) -> Response:
+    """The review page. `?deck=PATH` studies that deck (and its sub-decks) from now on
+    on this device; `?deck=` (empty) goes back to all decks."""
     lang = normalise(user.locale) or "en"
     code = notice if notice in NOTICE_CODES else None
-    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang))
-    return render_stage(request, context, page=True)
+    chosen = study_deck(request) if deck is None else (deck.strip("/")[:200] or None)
+    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang), deck=chosen)
+    response = render_stage(request, context, page=True)
+    if deck is not None:
+        if chosen:
+            response.set_cookie(STUDY_DECK_COOKIE, chosen, samesite="lax", httponly=True)
+        else:
+            response.delete_cookie(STUDY_DECK_COOKIE)
+    return response
 
 
 @router.get("/practice/stage", response_class=HTMLResponse)
 def practice_stage(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """The stage alone (htmx refresh, e.g. after coming back to the tab)."""
-    return render_stage(request, stage_context(engine, user), page=False)
+    return render_stage(request, stage_context(engine, user, deck=study_deck(request)), page=False)
 
 
 def duration_of(duration_ms: str, shown_at: str) -> int | None:
@@ -191,7 +214,12 @@ def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
 
 
 def _answer(
-    engine: Any, user: UserPublic, lang: str, given: GradeIn | None, with_stage: bool
+    engine: Any,
+    user: UserPublic,
+    lang: str,
+    given: GradeIn | None,
+    with_stage: bool,
+    deck: str | None = None,
 ) -> tuple[str | None, dict[str, str], practice.Stage | None]:
     """The database side of one grade request, run in one worker thread: grade (when the
     form was complete) and, for htmx, the next stage, in one transaction."""
@@ -199,7 +227,7 @@ def _answer(
         if not with_stage:
             return "stale", {}, None
         with session_scope(engine) as session:
-            return "stale", {}, practice.stage(session, user.id, lang)
+            return "stale", {}, practice.stage(session, user.id, lang, deck=deck)
     answer: dict[str, Any] = {
         "card_id": given.card_id,
         "rating": given.rating,
@@ -209,7 +237,7 @@ def _answer(
     }
     with write_session(engine) as session:
         if with_stage:
-            result, stage = practice.answer(session, user.id, lang, **answer)
+            result, stage = practice.answer(session, user.id, lang, **answer, deck=deck)
         else:
             stage = None
             try:
@@ -246,11 +274,12 @@ async def grade(
     except ValidationError:
         answer = None
     htmx = is_htmx(request)
-    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx)
+    deck = study_deck(request)
+    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx, deck)
     if not htmx or stage is None:
         target = "/practice" + (f"?notice={code}" if code else "")
         return RedirectResponse(target, status_code=303)
-    context = context_of(stage, lang, _notice(code, lang, detail))
+    context = context_of(stage, lang, _notice(code, lang, detail), deck)
     return render_stage(request, context, page=False)
 
 
@@ -267,7 +296,9 @@ def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDe
     if not is_htmx(request):
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
-    context = stage_context(engine, user, card_id=card_id, notice=_notice(code, lang))
+    context = stage_context(
+        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+    )
     return render_stage(request, context, page=False)
 
 
@@ -282,7 +313,9 @@ def _tool_response(
     if not is_htmx(request):
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
-    context = stage_context(engine, user, card_id=card_id, notice=_notice(code, lang))
+    context = stage_context(
+        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+    )
     return render_stage(request, context, page=False)
 
 

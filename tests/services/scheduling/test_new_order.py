@@ -97,3 +97,26 @@ def test_an_interview_date_needs_minutes_on_every_door(engine, make_learner) -> 
                                   interview_minutes_per_day=30),
         )  # fmt: skip
         assert row.interview_minutes_per_day == 30
+
+
+def test_studying_one_deck_serves_and_counts_only_its_cards(engine, make_learner) -> None:  # type: ignore[no-untyped-def]
+    add(engine, SEED)
+    learner = make_learner(new_per_day=20)
+    with session_scope(engine) as s:
+        counts = service.deck_counts(s, learner.user_id, clock=learner.clock)
+    assert counts["optim"].new == 3 and counts["training"].new == 2
+    seen = []
+    for _ in range(3):
+        with session_scope(engine) as s:
+            card, queue = service.next_with_counts(
+                s, learner.user_id, clock=learner.clock, deck="optim"
+            )
+        assert card is not None
+        seen.append(card.card_id)
+        learner.grade(card, 4)
+    assert sorted(seen) == ["a-adam", "b-sgd", "c-momentum"]
+    with session_scope(engine) as s:
+        card, queue = service.next_with_counts(
+            s, learner.user_id, clock=learner.clock, deck="optim"
+        )
+    assert card is None and queue.new == 0
