@@ -10,6 +10,7 @@ reported with the file and line.
 from __future__ import annotations
 
 import ast
+import contextlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -169,3 +170,89 @@ def demo_texts(content_dir: Path, name: str, lang: str) -> LocalTexts | None:
     if not path.is_file():
         return None
     return read_texts(path).local(lang)
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One field of a demo's ``Params``, read statically: what an author may set."""
+
+    name: str
+    default: Any
+    low: Any = None
+    high: Any = None
+    choices: tuple[Any, ...] = ()
+    description: str = ""
+
+
+def _field_call(node: ast.expr | None) -> tuple[Any, dict[str, Any]]:
+    """(default, keyword literals) of ``Field(default, ge=..., description=...)``, or
+    the plain literal default."""
+    if isinstance(node, ast.Call):
+        default = None
+        if node.args:
+            with contextlib.suppress(ValueError):
+                default = ast.literal_eval(node.args[0])
+        keywords: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                continue
+            with contextlib.suppress(ValueError):
+                keywords[kw.arg] = ast.literal_eval(kw.value)
+        return keywords.pop("default", default), keywords
+    if node is None:
+        return None, {}
+    try:
+        return ast.literal_eval(node), {}
+    except ValueError:
+        return None, {}
+
+
+def _choices(annotation: ast.expr) -> tuple[Any, ...]:
+    if (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Literal"
+    ):
+        inner = annotation.slice
+        items = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        with contextlib.suppress(ValueError):
+            return tuple(ast.literal_eval(item) for item in items)
+    return ()
+
+
+def parse_params(source: str) -> list[ParamInfo]:
+    """The fields of the module's ``class Params`` (name, default, bounds, choices,
+    description), without importing it."""
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Params":
+            out = []
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    default, keywords = _field_call(item.value)
+                    out.append(
+                        ParamInfo(
+                            name=item.target.id, default=default,
+                            low=keywords.get("ge", keywords.get("gt")),
+                            high=keywords.get("le", keywords.get("lt")),
+                            choices=_choices(item.annotation),
+                            description=str(keywords.get("description", "")),
+                        )
+                    )  # fmt: skip
+            return out
+    return []
+
+
+def demo_params(content_dir: Path, path: str) -> list[ParamInfo]:
+    """The parameters of the demo at `path` (relative to content/, as a card names it)."""
+    file = content_dir / path
+    if (
+        not file.is_file()
+        or file.suffix != ".py"
+        or not file.resolve().is_relative_to(content_dir.resolve())
+    ):
+        return []
+    try:
+        return parse_params(file.read_text(encoding="utf-8"))
+    except SyntaxError:
+        return []

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from app.demos.texts import LocalTexts, demo_texts
+from app.demos.texts import LocalTexts, ParamInfo, demo_params, demo_texts
 from app.web.i18n import gettext_for, request_language
 
 
@@ -43,3 +43,8 @@ def panel_ui(request: Request) -> dict[str, Any]:
         "unreachable": _("The server could not be reached. Try again."),
         "log": _("(log)"),
     }
+
+
+def panel_params(request: Request, path: str) -> list[ParamInfo]:
+    """The parameters an author may set for the demo at `path` (the admin editor)."""
+    return demo_params(request.app.state.settings.content_dir, path)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from app.web import demo_texts, i18n
+from app.web import demo_texts, i18n, plain_problems
 from app.web.security import template_context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -22,3 +22,5 @@ i18n.install(templates.env)
 # The demo panel reads its words statically from the demo file, in the page's language.
 templates.env.globals["demo_panel_texts"] = demo_texts.panel_texts
 templates.env.globals["demo_panel_ui"] = demo_texts.panel_ui
+templates.env.globals["demo_param_list"] = demo_texts.panel_params
+templates.env.filters["plain_problem"] = plain_problems.plain
