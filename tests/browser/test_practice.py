@@ -148,8 +148,8 @@ def test_settings_switch_to_chinese_and_dark(browser_page, tmp_path) -> None:  #
     expect(page.locator(".reveal-button")).to_contain_text("显示答案")
     page.keyboard.press("Space")
     expect(page.locator(".grade-label").first).to_have_text("重来")
-    # Only in tmp: this machine's Chromium has no CJK font, so the README keeps English.
-    page.screenshot(path=str(tmp_path / "practice-dark-zh.png"))
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    shoot(page, tmp_path, "practice-dark-zh")  # Debian's Noto CJK fonts are installed now
 
 
 def test_without_javascript_the_session_still_works(browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
