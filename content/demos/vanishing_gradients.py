@@ -24,6 +24,19 @@ CLAIMS = {
         "within a factor of 10 of the last layer's."
     ),
 }
+TITLE_ZH = "深层 MLP 中的梯度范数"
+DESCRIPTION_ZH = (
+    "让一批数据在深层 MLP 中反向传播，对所选的激活函数、初始化和归一化，比较每层权重梯度范数与最"
+    "后一层的比值。"
+)
+CLAIMS_ZH = {
+    "first-layer-gradient-vanishes": (
+        "在所设激活函数和初始化下，第一层的梯度范数小于最后一层的 1e-4。"
+    ),
+    "gradient-scale-preserved": (
+        "在所设激活函数和初始化下，第一层的梯度范数与最后一层相差不超过 10 倍。"
+    ),
+}
 
 
 class Params(BaseModel):
