@@ -121,3 +121,23 @@ def test_study_now_on_one_deck_and_back_to_all(browser_page) -> None:  # type: i
     expect(page.locator(".study-scope")).to_contain_text("optimization")
     page.get_by_role("link", name="Study all decks").click()
     expect(page.locator(".study-scope")).to_have_count(0)
+
+
+def test_cram_a_deck_leaves_the_schedule_alone(browser_page) -> None:  # type: ignore[no-untyped-def]
+    page: Page = browser_page
+    sign_up(page, "cram-learner")
+    page.goto("/")
+    deck = page.locator(".deck-list li").filter(has=page.locator('a[href="/decks/evaluation"]'))
+    deck.get_by_role("link", name="Cram evaluation").click()
+    expect(page.locator(".study-scope")).to_contain_text("cramming evaluation")
+    seen = set()
+    for _ in range(2):  # the evaluation deck has two cards
+        card = current_card(page)
+        assert card and card not in seen
+        seen.add(card)
+        page.keyboard.press("Space")
+        page.keyboard.press("1")
+        page.wait_for_load_state()
+    expect(page.locator(".done")).to_contain_text("crammed every card")
+    page.goto("/practice")
+    expect(page.locator(".count-new .count-n")).to_have_text("10")  # nothing was introduced

@@ -13,15 +13,17 @@ was shown (time to answer: measured in the browser, or from the form's age witho
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -374,4 +376,81 @@ def card_info(request: Request, card_id: str, user: CurrentUser, engine: EngineD
         history = practice.card_history(session, user.id, card_id)
     return templates.TemplateResponse(
         request, "practice/_info.html", {"history": history, "card_id": card_id}
+    )
+
+
+# --- custom study: cram one deck (Anki's "Custom study", schedule untouched) ----------
+
+
+def _cram_since(since: str) -> datetime:
+    """The cram session's start (cards crammed since then do not come again)."""
+    try:
+        parsed = datetime.fromisoformat(since)
+    except ValueError:
+        return datetime.now(UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@router.get("/practice/cram", response_class=HTMLResponse)
+def cram_page(
+    request: Request,
+    user: CurrentUser,
+    engine: EngineDep,
+    deck: Annotated[str, Query(min_length=1, max_length=200)],
+    since: str = "",
+) -> Response:
+    """One card of the deck after another, whatever their due dates; the answers are
+    logged as "cram" and leave the schedule alone."""
+    if not since:
+        query = urlencode({"deck": deck, "since": datetime.now(UTC).isoformat()})
+        return RedirectResponse(f"/practice/cram?{query}", status_code=303)
+    lang = normalise(user.locale) or "en"
+    with session_scope(engine) as session:
+        shown = scheduler.next_cram_card(
+            session, user.id, deck=deck.strip("/"), since=_cram_since(since)
+        )
+        text = practice.card_text(session, shown.card_id, lang) if shown else None
+    context = {
+        "deck": deck,
+        "since": since,
+        "shown": shown,
+        "text": text,
+        "idempotency_key": secrets.token_urlsafe(18),
+        "shown_at": int(time.time() * 1000),
+    }
+    response = templates.TemplateResponse(request, "practice/cram.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/practice/cram/grade")
+def cram_grade(
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    deck: Annotated[str, Form(min_length=1, max_length=200)],
+    since: Annotated[str, Form(max_length=64)] = "",
+    card_id: Annotated[str, Form(max_length=64)] = "",
+    version: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+    rating: Annotated[str, Form()] = "",
+    duration_ms: Annotated[str, Form()] = "",
+    shown_at: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        given = GradeIn.model_validate(
+            {"card_id": card_id, "rating": rating, "version": version, "kind": "cram",
+             "idempotency_key": idempotency_key, "duration_ms": duration_of(duration_ms, shown_at)}
+        )  # fmt: skip
+    except ValidationError:
+        given = None
+    if given is not None:
+        with contextlib.suppress(scheduler.SchedulingError), write_session(engine) as session:
+            scheduler.grade(
+                session, user.id, given.card_id, given.rating,
+                idempotency_key=given.idempotency_key, expected_version=given.version,
+                duration_ms=given.duration_ms, kind="cram",
+            )  # fmt: skip
+    return RedirectResponse(
+        "/practice/cram?" + urlencode({"deck": deck, "since": since}), status_code=303
     )
