@@ -160,6 +160,10 @@ class LearnerSettings(LearnerSettingsBase, table=True):
     parameters_review_count: int | None = None
     optimize_status: str = Field(default="idle", max_length=10)  # idle running done failed
     optimize_message: str = Field(default="", max_length=500)
+    # Custom study: extra new cards allowed on one local day (Anki's "increase today's
+    # new card limit"); the next day the daily setting alone applies again.
+    extra_new_day: date | None = None
+    extra_new: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -194,6 +194,8 @@ def upgrade() -> None:
     sa.Column('parameters_review_count', sa.Integer(), nullable=True),
     sa.Column('optimize_status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('optimize_message', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('extra_new_day', sa.Date(), nullable=True),
+    sa.Column('extra_new', sa.Integer(), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')

@@ -56,3 +56,12 @@ def test_the_optimize_button_says_what_it_needs_and_starts_a_fit(
     assert response.status_code == 303 and started == [1]
     page = learner_client.get("/settings")
     assert 'id="optimize-button" disabled' in page.text  # running
+
+
+def test_custom_study_adds_new_cards_for_today(learner_client) -> None:  # type: ignore[no-untyped-def]
+    response = learner_client.post(
+        "/practice/custom/new", data={"more": "5"}, follow_redirects=False
+    )
+    assert response.status_code == 303 and "more_new" in response.headers["location"]
+    refused = learner_client.post("/practice/custom/new", data={"more": "0"})
+    assert refused.status_code == 422

@@ -495,6 +495,29 @@ _DAY_COUNTS = select(
 ).where(col(ReviewLog.user_id) == _USER, col(ReviewLog.reviewed_at) >= bindparam("since"))
 
 
+def new_limit(today: _Today) -> int:
+    """Today's new-card limit: the daily setting, plus what custom study added today."""
+    settings = today.settings
+    local = local_day(today.now, settings.time_zone, settings.day_rollover_hour)
+    extra = settings.extra_new if settings.extra_new_day == local else 0
+    return settings.new_per_day + extra
+
+
+def raise_new_limit(session: Session, user_id: int, by: int, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Custom study (Anki's "increase today's new card limit"): `by` more new cards
+    today only. Returns today's new limit."""
+    if not 1 <= by <= 9999:
+        raise SchedulingError(f"raise the new-card limit by 1 to 9999, not {by}")
+    settings = lock_learner(session, user_id)
+    now = clock.now()
+    local = local_day(now, settings.time_zone, settings.day_rollover_hour)
+    settings.extra_new = (settings.extra_new if settings.extra_new_day == local else 0) + by
+    settings.extra_new_day = local
+    session.add(settings)
+    session.flush()
+    return settings.new_per_day + settings.extra_new
+
+
 def _today(session: Session, user_id: int, settings: LearnerSettings, now: datetime) -> _Today:
     day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
     reviews_done, introduced = read_rows(
@@ -554,7 +577,7 @@ def _choose(
     def new() -> list[Any]:
         if new_rows is not None:
             return new_rows
-        left = settings.new_per_day - today.introduced
+        left = new_limit(today) - today.introduced
         if left <= 0:
             return []
         unseen = in_deck(_unseen_in_order(session, user_id, now, settings.new_card_order), deck)
@@ -1023,7 +1046,7 @@ def next_with_counts(
 
 def _new_today(session: Session, user_id: int, today: _Today) -> tuple[list[Any], int]:
     """(next_card's new candidates, how many new cards are left today)."""
-    left = max(0, today.settings.new_per_day - today.introduced)
+    left = max(0, new_limit(today) - today.introduced)
     if not left:
         return [], 0
     unseen = _unseen_in_order(session, user_id, today.now, today.settings.new_card_order)
@@ -1102,7 +1125,7 @@ def deck_counts(
         counts.setdefault(deck, [0, 0, 0])[:2] = [int(learning), int(due)]
     for deck, unseen in read_rows(session, _UNSEEN_BY_DECK, params).all():
         counts.setdefault(deck, [0, 0, 0])[2] = int(unseen)
-    new_left = max(0, settings.new_per_day - today.introduced)
+    new_left = max(0, new_limit(today) - today.introduced)
     return {
         deck: QueueCounts(learning=learn, review=due, new=min(new, new_left))
         for deck, (learn, due, new) in counts.items()
@@ -1113,7 +1136,7 @@ def _deck_queue_counts(session: Session, user_id: int, today: _Today, deck: str)
     """The stage's counts while studying one deck (and its sub-decks)."""
     per_deck = deck_counts(session, user_id, clock=FixedClock(today.now))
     mine = [c for d, c in per_deck.items() if d == deck or d.startswith(deck + "/")]
-    new_left = max(0, today.settings.new_per_day - today.introduced)
+    new_left = max(0, new_limit(today) - today.introduced)
     reviews_left = max(0, today.settings.reviews_per_day - today.reviews_done)
     return QueueCounts(
         learning=sum(c.learning for c in mine),

@@ -41,7 +41,7 @@ router = APIRouter()
 MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
 NOTICE_CODES = (
     "conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error", "buried",
-    "suspended", "flagged", "unflagged",
+    "suspended", "flagged", "unflagged", "more_new",
 )  # fmt: skip
 
 
@@ -83,6 +83,7 @@ def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -
         "suspended": _("Suspended: it will not come up until you unsuspend it on its page."),
         "flagged": _("Flagged."),
         "unflagged": _("Flag removed."),
+        "more_new": _("Today's new-card limit is raised."),
     }
     return messages.get(code or "")
 
@@ -454,3 +455,16 @@ def cram_grade(
     return RedirectResponse(
         "/practice/cram?" + urlencode({"deck": deck, "since": since}), status_code=303
     )
+
+
+@router.post("/practice/custom/new")
+def raise_new_limit(
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    more: Annotated[int, Form(ge=1, le=9999)],
+) -> Response:
+    """Custom study: `more` new cards today only (Anki's "increase today's limit")."""
+    with write_session(engine) as session:
+        scheduler.raise_new_limit(session, user.id, more)
+    return RedirectResponse("/practice?notice=more_new", status_code=303)

@@ -120,3 +120,21 @@ def test_studying_one_deck_serves_and_counts_only_its_cards(engine, make_learner
             s, learner.user_id, clock=learner.clock, deck="optim"
         )
     assert card is None and queue.new == 0
+
+
+def test_custom_study_raises_today_s_new_limit_only(engine, make_learner) -> None:  # type: ignore[no-untyped-def]
+    add(engine, SEED)
+    learner = make_learner(new_per_day=2)
+    new_order(learner, 2)
+    assert learner.next() is None  # the day's two new cards are done
+    with session_scope(engine, write=True) as s:
+        assert service.raise_new_limit(s, learner.user_id, 1, clock=learner.clock) == 3
+    assert new_order(learner, 1)
+    assert learner.next() is None
+    learner.clock.advance(days=1)  # the extra was for that day only
+    assert learner.counts().new == 2
+    with (
+        pytest.raises(service.SchedulingError, match="1 to 9999"),
+        session_scope(engine, write=True) as s,
+    ):
+        service.raise_new_limit(s, learner.user_id, 0, clock=learner.clock)
