@@ -10,12 +10,15 @@ from playwright.sync_api import Page, expect
 from tests.browser.test_practice import current_card, live_server, sign_up  # noqa: F401
 
 pytestmark = pytest.mark.browser
+# The shared machine is busy while the whole suite runs: give each swap time.
+expect.set_options(timeout=15_000)
 
 
 def test_review_controls_with_the_keyboard(browser_page) -> None:  # type: ignore[no-untyped-def]
     page: Page = browser_page
     sign_up(page, "controls-learner")
     page.goto("/practice")
+    page.bring_to_front()  # focus checks need the page to be the active one
     # No Tab through the header first: the first key already acts on the card.
     expect(page.locator(".reveal-button")).to_be_focused()
     first = current_card(page)
@@ -109,7 +112,7 @@ def test_study_now_on_one_deck_and_back_to_all(browser_page) -> None:  # type: i
     expect(page.locator(".first-run")).to_be_visible()  # a newcomer is told where to start
     deck = page.locator(".deck-list li").filter(has=page.locator('a[href="/decks/optimization"]'))
     expect(deck.locator(".count-new")).to_contain_text("New")
-    deck.get_by_role("link", name="Study optimization now").click()
+    deck.get_by_role("link", name="Study now: optimization").click()
     expect(page.locator(".study-scope")).to_contain_text("optimization")
     for _ in range(3):
         expect(page.locator(".review-deck")).to_contain_text("optimization")
@@ -128,7 +131,7 @@ def test_cram_a_deck_leaves_the_schedule_alone(browser_page) -> None:  # type: i
     sign_up(page, "cram-learner")
     page.goto("/")
     deck = page.locator(".deck-list li").filter(has=page.locator('a[href="/decks/evaluation"]'))
-    deck.get_by_role("link", name="Cram evaluation").click()
+    deck.get_by_role("link", name="Cram: evaluation").click()
     expect(page.locator(".study-scope")).to_contain_text("cramming evaluation")
     seen = set()
     for _ in range(2):  # the evaluation deck has two cards
@@ -136,8 +139,8 @@ def test_cram_a_deck_leaves_the_schedule_alone(browser_page) -> None:  # type: i
         assert card and card not in seen
         seen.add(card)
         page.keyboard.press("Space")
-        page.keyboard.press("1")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("1")
     expect(page.locator(".done")).to_contain_text("crammed every card")
     page.goto("/practice")
     expect(page.locator(".count-new .count-n")).to_have_text("10")  # nothing was introduced

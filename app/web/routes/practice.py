@@ -375,9 +375,8 @@ def card_info(request: Request, card_id: str, user: CurrentUser, engine: EngineD
     """The card's review history and FSRS state (Anki's card info), under the card."""
     with session_scope(engine) as session:
         history = practice.card_history(session, user.id, card_id)
-    return templates.TemplateResponse(
-        request, "practice/_info.html", {"history": history, "card_id": card_id}
-    )
+    page = "practice/_info.html" if is_htmx(request) else "practice/info_page.html"
+    return templates.TemplateResponse(request, page, {"history": history, "card_id": card_id})
 
 
 # --- custom study: cram one deck (Anki's "Custom study", schedule untouched) ----------

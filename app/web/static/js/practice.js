@@ -53,6 +53,13 @@
   function clickIn(selector) {
     var target = stage().querySelector(selector);
     if (!target) return false;
+    // A link that loads under the card: ask htmx directly, so a key pressed while
+    // htmx is still settling a fresh stage never turns into a page load.
+    var into = target.getAttribute("hx-target");
+    if (window.htmx && target.tagName === "A" && into) {
+      window.htmx.ajax("GET", target.getAttribute("hx-get"), { target: into, swap: "innerHTML" });
+      return true;
+    }
     target.click();
     return true;
   }
@@ -93,8 +100,7 @@
     } else if (key === "e" || key === "E") {
       handled = clickIn(".edit-link");
     } else if (key === "d" || key === "D") {
-      var demo = stage().querySelector(".demo-link");
-      if (demo) { demo.click(); handled = true; }
+      handled = clickIn(".demo-link");
     }
     if (handled) evt.preventDefault();
   });
