@@ -37,6 +37,18 @@ CLAIMS_ZH = {
         "在所设激活函数和初始化下，第一层的梯度范数与最后一层相差不超过 10 倍。"
     ),
 }
+CLAIM_SHOWN_WHEN = {
+    "first-layer-gradient-vanishes": (
+        "activation sigmoid with the PyTorch default init and 20 layers (the defaults)"
+    ),
+    "gradient-scale-preserved": (
+        "activation relu with init he, or tanh with xavier, or batchnorm on"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "first-layer-gradient-vanishes": "激活函数 sigmoid，PyTorch 默认初始化，20 层（即默认参数）",
+    "gradient-scale-preserved": "激活函数 relu 配 he 初始化，或 tanh 配 xavier，或开启 batchnorm",
+}
 
 
 class Params(BaseModel):
