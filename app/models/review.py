@@ -8,15 +8,18 @@ Scheduler.review_card), undo, bury/suspend, or a rebuild from the log.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import BaseModel, field_validator, model_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.base import JSONType, UTCDateTime, utcnow
 
 FSRS_LEARNING, FSRS_REVIEW, FSRS_RELEARNING = 1, 2, 3
+# How new cards are ordered (app.services.scheduling.new_order), as Anki's sort options.
+NEW_CARD_ORDERS = ("difficulty", "added", "random")
 REVIEW_KINDS = ("learn", "review", "relearn", "cram", "mock")
 # Kinds that move the schedule (and that replay and the optimizer read). A mock-interview
 # answer goes through the same FSRS review as a practice answer, so it is one of them;
@@ -62,6 +65,7 @@ class ReviewState(SQLModel, table=True):
     leech: bool = False
     suspended: bool = False
     buried_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    flag: int = 0  # 0 none, 1 red, 2 orange, 3 green, 4 blue (Anki's flags; not scheduling)
     version: int = 1
     introduced_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -112,6 +116,8 @@ class LearnerSettingsBase(SQLModel):
     leech_threshold: int = Field(default=8, ge=1, le=99)
     interview_on: date | None = None
     interview_minutes_per_day: int | None = Field(default=None, ge=1, le=1440)
+    # difficulty | added | random (app.services.scheduling.new_order)
+    new_card_order: str = Field(default="difficulty", max_length=12)
 
     @field_validator("learning_steps_s", "relearning_steps_s")
     @classmethod
@@ -119,6 +125,21 @@ class LearnerSettingsBase(SQLModel):
         if len(steps) > 10 or any(s < 1 or s > 86400 * 30 for s in steps):
             raise ValueError("steps are 0 to 10 durations of 1 s to 30 days, in seconds")
         return steps
+
+    @field_validator("new_card_order")
+    @classmethod
+    def _new_order(cls, order: str) -> str:
+        if order not in NEW_CARD_ORDERS:
+            raise ValueError(f"new_card_order must be one of {', '.join(NEW_CARD_ORDERS)}")
+        return order
+
+    @model_validator(mode="after")
+    def _interview_needs_minutes(self) -> LearnerSettingsBase:
+        # The one place this rule lives: the settings form and PATCH /api/settings both
+        # end in a validated LearnerSettings.
+        if self.interview_on is not None and not self.interview_minutes_per_day:
+            raise ValueError("interview_minutes_per_day: an interview date needs minutes per day")
+        return self
 
     @field_validator("time_zone")
     @classmethod
@@ -146,6 +167,10 @@ class LearnerSettings(LearnerSettingsBase, table=True):
     parameters_review_count: int | None = None
     optimize_status: str = Field(default="idle", max_length=10)  # idle running done failed
     optimize_message: str = Field(default="", max_length=500)
+    # Custom study: extra new cards allowed on one local day (Anki's "increase today's
+    # new card limit"); the next day the daily setting alone applies again.
+    extra_new_day: date | None = None
+    extra_new: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -169,3 +194,15 @@ class LearnerSettingsUpdate(SQLModel):
     leech_threshold: int | None = Field(default=None, ge=1, le=99)
     interview_on: date | None = None
     interview_minutes_per_day: int | None = Field(default=None, ge=1, le=1440)
+    new_card_order: Literal["difficulty", "added", "random"] | None = None
+
+
+class GradeIn(BaseModel):
+    """One answer, as both doors send it: the JSON API's body and the practice form."""
+
+    card_id: str = PydanticField(min_length=1, max_length=64)
+    rating: int = PydanticField(ge=1, le=4, description="1 Again, 2 Hard, 3 Good, 4 Easy")
+    version: int = PydanticField(ge=0, description="The `version` the card was shown with")
+    idempotency_key: str = PydanticField(min_length=1, max_length=64, description="One per answer")
+    duration_ms: int | None = PydanticField(default=None, ge=0, le=86_400_000)
+    kind: str | None = PydanticField(default=None, pattern="^(cram|mock)$")

@@ -61,6 +61,12 @@ def resolve_alias(session: Session, card_id: str) -> str | None:
     return alias.card_id if alias else None
 
 
+def get_card(session: Session, card_id: str) -> Card | None:
+    """A card that is not a draft (retired cards too: links keep working), or None."""
+    card = session.get(Card, card_id)
+    return None if card is None or card.status == "draft" else card
+
+
 def get_card_view(session: Session, card_id: str, lang: str = DEFAULT_LANG) -> CardView | None:
     """A card with its text in `lang` (falling back to the default language), or None.
 

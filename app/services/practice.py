@@ -29,6 +29,7 @@ from app.services.scheduling.day import day_bounds
 
 DEFAULT_LANG = "en"
 RATING_LABELS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
+STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Stage:
     text: CardText | None
     counts: scheduler.QueueCounts
     outlook: Outlook | None
+    flag: int = 0  # the learner's flag on the shown card (0: none)
 
 
 def stage(
@@ -126,16 +128,18 @@ def stage(
     settings: LearnerSettings | None = None,
     last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    deck: str | None = None,
 ) -> Stage:
     """The stage for this learner now: `card_id` if given and answerable (e.g. the card
-    just taken back by undo), else the scheduler's next card. Read-only. Pass
-    `settings` and `last` (the card and deck just answered) when the caller has them."""
+    just taken back by undo), else the scheduler's next card (of `deck` and its
+    sub-decks when given). Read-only. Pass `settings` and `last` (the card and deck just
+    answered) when the caller has them."""
     shown = show_card(session, user_id, card_id, clock=clock) if card_id else None
     if settings is None:  # read once for the next card, the counts and the outlook
         settings = scheduler.load_settings(session, user_id)
     if shown is None:
         shown, counts = scheduler.next_with_counts(
-            session, user_id, settings=settings, last=last, clock=clock
+            session, user_id, settings=settings, last=last, clock=clock, deck=deck
         )
     else:
         counts = scheduler.queue_counts(session, user_id, clock=clock)
@@ -144,6 +148,7 @@ def stage(
         text=card_text(session, shown.card_id, lang) if shown else None,
         counts=counts,
         outlook=None if shown else outlook(session, user_id, settings=settings, clock=clock),
+        flag=scheduler.flag_of(session, user_id, shown.card_id) if shown else 0,
     )
 
 
@@ -158,6 +163,7 @@ def answer(
     expected_version: int,
     duration_ms: int | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    deck: str | None = None,
 ) -> tuple[scheduler.GradeResult | scheduler.SchedulingError, Stage]:
     """Grade one card (scheduler.grade) and return the next stage, in one transaction:
     run inside `session_scope(engine, write=True)`. A refused grade (conflict, card
@@ -175,7 +181,9 @@ def answer(
     last = None
     if isinstance(result, scheduler.GradeResult) and not result.replayed:
         last = (result.card_id, result.deck)  # the answer just logged is the last one
-    return result, stage(session, user_id, lang, settings=settings, last=last, clock=clock)
+    return result, stage(
+        session, user_id, lang, settings=settings, last=last, clock=clock, deck=deck
+    )
 
 
 @dataclass(frozen=True)
@@ -263,6 +271,9 @@ class CardHistory:
     lapses: int
     suspended: bool
     recall_now: float | None
+    difficulty: float | None = None  # FSRS difficulty, 1 (easy) to 10 (hard)
+    state: str = "new"  # new | learning | review | relearning
+    flag: int = 0
 
 
 def card_history(
@@ -301,6 +312,9 @@ def card_history(
         lapses=row.lapses if row else 0,
         suspended=bool(row and row.suspended),
         recall_now=recall_now,
+        difficulty=state.difficulty if state else None,
+        state=STATE_NAMES.get(row.fsrs_state, "new") if row else "new",
+        flag=row.flag if row else 0,
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from app.web import i18n
+from app.web import demo_texts, i18n, plain_problems
 from app.web.security import template_context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -18,3 +18,9 @@ templates = Jinja2Templates(
     directory=str(TEMPLATES_DIR), context_processors=[template_context, i18n.template_context]
 )
 i18n.install(templates.env)
+
+# The demo panel reads its words statically from the demo file, in the page's language.
+templates.env.globals["demo_panel_texts"] = demo_texts.panel_texts
+templates.env.globals["demo_panel_ui"] = demo_texts.panel_ui
+templates.env.globals["demo_param_list"] = demo_texts.panel_params
+templates.env.filters["plain_problem"] = plain_problems.plain

@@ -35,6 +35,29 @@ CLAIMS = {
         "ReLU's is exactly 0."
     ),
 }
+TITLE_ZH = "激活函数及其导数"
+DESCRIPTION_ZH = (
+    "在网格上用 autograd 求 sigmoid、tanh、ReLU、Leaky ReLU、ELU、GELU 和 SiLU 的导数，并沿标量链"
+    " h <- act(w * h) 反向传播，看梯度是缩小还是增大。"
+)
+CLAIMS_ZH = {
+    "sigmoid-chain-shrinks": (
+        "经过所设层数、权重尺度为 w 的 sigmoid 层后，所有输入上最大的梯度 d h_L / d h_0 小于 1e-3"
+        "：每层最多乘以 w/4。"
+    ),
+    "tanh-chain-does-not-grow": (
+        "经过所设层数、权重尺度为 w 的 tanh 层后，所有输入上最大的梯度至多为 1：tanh' <= 1，只有"
+        "大于 1 的权重尺度才能让它增大。"
+    ),
+    "sigmoid-saturates": "在所设输入范围的边缘，sigmoid 的导数小于 0.01（饱和）。",
+    "tanh-zero-centered-sigmoid-not": (
+        "对来自 N(mean, 1)（所设均值）的输入，tanh 的平均输出与 0 相差不超过 0.05，而 sigmoid 的"
+        "平均输出约为 0.5（输出全为正）。"
+    ),
+    "leaky-relu-keeps-negative-gradient": (
+        "在所设斜率下，Leaky ReLU 对负输入的导数为正，而 ReLU 的恰好为 0。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -25,6 +25,25 @@ CLAIMS = {
         "gradient (biased towards its zero initialisation); the corrected m_hat is within 20%."
     ),
 }
+TITLE_ZH = "Adam 的偏差修正"
+DESCRIPTION_ZH = (
+    "把同一串带噪声的梯度分别交给 torch.optim.Adam 和一个不做偏差修正的手写 Adam，比较前几步的矩"
+    "估计和步长。"
+)
+CLAIMS_ZH = {
+    "corrected-first-step-is-lr": (
+        "有偏差修正（torch.optim.Adam）时，无论梯度尺度如何，每个坐标的第一次更新大小都是 lr（误"
+        "差 5% 以内），因为第 1 步时 m_hat / sqrt(v_hat) = g / |g|。"
+    ),
+    "uncorrected-first-step-off": (
+        "没有偏差修正时，第一次更新是修正后的 (1 - beta1) / sqrt(1 - beta2) 倍；在所设的 beta 下"
+        "偏离超过 1.5 倍。"
+    ),
+    "uncorrected-m-biased-to-zero": (
+        "不修正时，5 步后的一阶矩估计低于平均梯度的 60%（偏向其零初始化）；修正后的 m_hat 误差在 "
+        "20% 以内。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -21,6 +21,21 @@ CLAIMS = {
         "weights within 1%), while SGD with the same lr takes steps loss_scale times larger."
     ),
 }
+TITLE_ZH = "特征尺度悬殊时的 Adam 与 SGD"
+DESCRIPTION_ZH = (
+    "拟合一个一半特征乘以 feature_scale 的线性回归，分别用学习率为 1/lambda_max 的全批量 SGD 和 A"
+    "dam，并缩放损失检验不变性。"
+)
+CLAIMS_ZH = {
+    "adam-wins-badly-scaled": (
+        "在所设的特征尺度下，Adam 的最终训练损失离最优值至少比 SGD 近 2 倍，尽管 SGD 用的是它最大"
+        "的安全学习率 1/lambda_max。"
+    ),
+    "adam-loss-scale-invariant": (
+        "把损失乘以 loss_scale 几乎不改变 Adam 的轨迹（最终权重相差 1% 以内），而同样 lr 的 SGD "
+        "步长变为 loss_scale 倍。"
+    ),
+}
 
 
 class Params(BaseModel):

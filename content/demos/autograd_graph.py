@@ -27,6 +27,24 @@ CLAIMS = {
         "autograd records graphs of different sizes: the graph is rebuilt on every forward pass."
     ),
 }
+TITLE_ZH = "autograd 记录了什么"
+DESCRIPTION_ZH = (
+    "用含数据相关 Python 循环的 y = f(x) 建图，遍历记录下的 grad_fn 图，多次调用 backward()，并在"
+    "有无 torch.no_grad() 下计算函数。"
+)
+CLAIMS_ZH = {
+    "grad-accumulates-across-backward-calls": (
+        "在新建的图上调用所设次数（多于一次）的 backward() 后，x.grad 等于它们的和，即 k 倍的单次"
+        "梯度：.grad 会一直累加直到清零。"
+    ),
+    "no-grad-records-no-graph": (
+        "在所设的求值模式下，输出不记录计算图：grad_fn 为 None，requires_grad 为 False。"
+    ),
+    "graph-depends-on-data": (
+        "两个输入走数据相关的 Python 循环的次数不同，因此 autograd 记录的图大小不同：每次前向传播"
+        "都会重新建图。"
+    ),
+}
 
 
 class Params(BaseModel):

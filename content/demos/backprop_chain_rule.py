@@ -30,6 +30,24 @@ CLAIMS = {
         "gradient-free rule W <- W - lr * W (which only shrinks the weights)."
     ),
 }
+TITLE_ZH = "反向传播就是链式法则"
+DESCRIPTION_ZH = (
+    "对一个两层 MLP 做前向传播，用链式法则手工反向传播，与 autograd 和有限差分比较，然后做几步梯"
+    "度下降。"
+)
+CLAIMS_ZH = {
+    "manual-chain-rule-matches-autograd": (
+        "手写的反向传播（按所设的链）给出的权重梯度与 autograd 相同（最大相对误差小于 1e-6）。"
+    ),
+    "manual-chain-rule-matches-finite-differences": (
+        "手写的第一层梯度与所设步长的中心有限差分一致（最大相对误差小于 1e-4）。"
+    ),
+    "gradient-step-lowers-loss": "按所设学习率做一次 W <- W - lr * dL/dW 更新会降低损失。",
+    "gradient-descent-beats-weight-shrinking": (
+        "经过所设步数后，W <- W - lr * dL/dW 达到的损失低于不看梯度的规则 W <- W - lr * W（它只会"
+        "缩小权重）。"
+    ),
+}
 
 
 class Params(BaseModel):

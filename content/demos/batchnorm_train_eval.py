@@ -33,6 +33,25 @@ CLAIMS = {
         "samples share its batch."
     ),
 }
+TITLE_ZH = "BatchNorm：计算过程，以及训练与评估模式"
+DESCRIPTION_ZH = (
+    "手工重算 BatchNorm1d 并与 PyTorch 比较，输入来自偏移分布的批次观察运行统计量收敛，并检查一个"
+    "样本的输出是否依赖于它所在的批次。"
+)
+CLAIMS_ZH = {
+    "manual-matches-pytorch": (
+        "手写的 BatchNorm（用所设的方差估计归一化，再做 gamma * x_hat + beta；运行统计量按 (1 - m"
+        "omentum) * running + momentum * 批统计量更新，方差无偏）在训练模式下与 nn.BatchNorm1d 相"
+        "差不超过 1e-4。"
+    ),
+    "running-stats-converge": (
+        "经过所设数量的训练批次后，每个特征的运行均值与数据真实均值 (3.0) 相差不超过 0.25，运行方"
+        "差与真实方差 (4.0) 相差不超过 25%。"
+    ),
+    "output-independent-of-batch": (
+        "在所设模式下，一个样本的输出与同批的其他样本无关（相差不超过 1e-5）。"
+    ),
+}
 
 
 class Params(BaseModel):

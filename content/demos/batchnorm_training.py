@@ -27,6 +27,17 @@ CLAIMS = {
         "divides that layer's weight gradient by about 10."
     ),
 }
+TITLE_ZH = "BatchNorm 对训练有什么用"
+DESCRIPTION_ZH = (
+    "在所选学习率下训练有或没有 BatchNorm 的深层 MLP，并检查 BatchNorm 是否让一层的输出与输入权重"
+    "的尺度无关。"
+)
+CLAIMS_ZH = {
+    "trains-at-this-lr": "在所设学习率下所设网络能够训练：损失保持有限，并最终低于初始值的 30%。",
+    "output-invariant-to-weight-scale": (
+        "把第一层权重乘以 10，网络输出不变（相差不超过 1e-3），该层的权重梯度约缩小为 1/10。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -23,6 +23,19 @@ CLAIMS = {
         "the particular training set drawn."
     ),
 }
+TITLE_ZH = "实测偏差与方差"
+DESCRIPTION_ZH = (
+    "从同一分布抽取许多训练集，对每个训练集拟合各阶多项式，把期望测试误差分解为 bias^2、方差和噪"
+    "声。"
+)
+CLAIMS_ZH = {
+    "low-degree-bias-dominates": (
+        "对低阶模型，bias^2 超过方差的 2 倍：误差来自模型太简单，增加训练数据也消除不了。"
+    ),
+    "high-degree-variance-dominates": (
+        "对高阶模型，方差超过 bias^2 的 2 倍：它的预测随抽到的训练集大幅摆动。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -22,6 +22,20 @@ CLAIMS = {
         "at every position."
     ),
 }
+TITLE_ZH = "权重共享与平移等变性"
+DESCRIPTION_ZH = (
+    "比较一个 Conv2d 层和一个输入输出大小相同的全连接层，并平移图像中的图案，看各层的输出是否随之"
+    "平移。"
+)
+CLAIMS_ZH = {
+    "conv-far-fewer-params-than-dense": (
+        "在所设的图像和卷积核下，卷积层的参数比输入输出大小相同的全连接层少至少 1000 倍。"
+    ),
+    "conv-translation-equivariant": (
+        "在所设的步幅和平移下，平移输入图案会使卷积输出平移 shift / stride 个位置（最大差小于 1e-"
+        "5）：同一个检测器在每个位置上运行。"
+    ),
+}
 
 
 class Params(BaseModel):

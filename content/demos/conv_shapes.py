@@ -29,6 +29,22 @@ CLAIMS = {
         "dimension 1 as channels (N, C, H, W), so the result matches the N, C, H, W computation."
     ),
 }
+TITLE_ZH = "卷积层中的张量形状"
+DESCRIPTION_ZH = (
+    "按所选的通道数、卷积核、步幅、填充和类型构建 nn.Conv2d，检查权重形状、每个输出通道读取哪些输"
+    "入通道、输出大小和输入布局。"
+)
+CLAIMS_ZH = {
+    "kernel-depth-equals-input-channels": (
+        "在所设卷积类型下，每个卷积核覆盖所有输入通道：权重是 (C_out, C_in, k, k)，改变任一输入通"
+        "道都会改变每个输出通道。"
+    ),
+    "same-padding-keeps-size": "在所设的卷积核、步幅和填充下，输出保持输入的高和宽。",
+    "layout-is-channels-first": (
+        "所设内存布局的批次被正确读取：PyTorch 的 Conv2d 把第 1 维当作通道 (N, C, H, W)，结果与按"
+        " N, C, H, W 的计算一致。"
+    ),
+}
 
 
 class Params(BaseModel):

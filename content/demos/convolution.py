@@ -26,6 +26,20 @@ CLAIMS = {
         "outputs exactly 0 on the flat regions."
     ),
 }
+TITLE_ZH = "卷积层计算的是什么"
+DESCRIPTION_ZH = (
+    "让一个 3x3 卷积核滑过带竖直边缘的图像，把 F.conv2d 重算为图块的点积 (im2col)，与翻转卷积核的"
+    "（教科书）卷积比较，并检查输出大小。"
+)
+CLAIMS_ZH = {
+    "no-kernel-flip": (
+        "F.conv2d 等于用原样卷积核做的滑窗 图块 * 卷积核 之和，而与信号处理中翻转卷积核的卷积不同"
+        "：它是互相关。"
+    ),
+    "kernel-detects-vertical-edge": (
+        "所设的卷积核对图像的竖直边缘有响应（那里 |输出| >= 1），在平坦区域输出恰好为 0。"
+    ),
+}
 
 _KERNELS = {
     "vertical-edge": [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]],

@@ -25,6 +25,21 @@ CLAIMS = {
         "this task and these patterns a flip turns an example of one class into the other class."
     ),
 }
+TITLE_ZH = "数据增强：平移有帮助，破坏标签的翻转有害"
+DESCRIPTION_ZH = (
+    "按短图案的形状对带噪一维信号分类。训练样本只在开头附近出现图案，测试样本可出现在任何位置。分"
+    "别不做增强、随机平移和随机左右翻转训练同一个 MLP。"
+)
+CLAIMS_ZH = {
+    "shift-augmentation-improves-test": (
+        "随机平移增强使测试准确率比不增强至少高 10 个百分点：对这个任务平移保留标签，平移后的副本"
+        "教会了少量训练样本没有展示的位置不变性。"
+    ),
+    "label-breaking-augmentation-hurts": (
+        "翻转增强使测试准确率低于 65% 且低于不增强的模型：对这个任务和这些图案，翻转会把一类样本"
+        "变成另一类。"
+    ),
+}
 
 
 class Params(BaseModel):

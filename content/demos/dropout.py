@@ -29,6 +29,24 @@ CLAIMS = {
         "exact ensemble average."
     ),
 }
+TITLE_ZH = "训练与评估模式下的 Dropout"
+DESCRIPTION_ZH = (
+    "让同一批数据通过一个 dropout 层和一个带 dropout 的小型 ReLU 网络，分别在训练模式（随机掩码）"
+    "和评估模式（恒等）下，使用反向 dropout（PyTorch 按 1/(1-p) 缩放）或不缩放。"
+)
+CLAIMS_ZH = {
+    "train-random-eval-deterministic": (
+        "训练模式下同一输入的两次前向传播输出不同（每次新的随机掩码）；评估模式下完全相同。"
+    ),
+    "expected-activation-preserved": (
+        "在所设缩放下，训练模式 dropout 后的平均激活与评估模式的均值相差不超过 2%，下一层在训练和"
+        "测试时看到相同的尺度。"
+    ),
+    "eval-is-not-mc-average": (
+        "对 ReLU 网络，评估模式的输出与 200 次训练模式前向的平均相差超过 1%：评估模式是对掩码平均"
+        "的廉价近似，而不是精确的集成平均。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -23,6 +23,20 @@ CLAIMS = {
         "are still dead after 100 more training steps: plain gradient descent never revives them."
     ),
 }
+TITLE_ZH = "ReLU 死亡"
+DESCRIPTION_ZH = (
+    "用 SGD 训练一个单隐层网络，跟踪在整个训练集上输入权重梯度恰好为零的隐藏单元（死单元）所占比"
+    "例。"
+)
+CLAIMS_ZH = {
+    "many-units-die": (
+        "在所设的激活函数、学习率和输入下，训练使至少 30% 的隐藏单元死亡，多于初始化时的死单元。"
+    ),
+    "dead-units-stay-dead": (
+        "训练后死亡的单元在每个训练输入上梯度都恰好为零，再训练 100 步后仍然是死的：普通梯度下降"
+        "无法让它们复活。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -23,6 +23,19 @@ CLAIMS = {
         "the model at the end of training."
     ),
 }
+TITLE_ZH = "早停"
+DESCRIPTION_ZH = (
+    "在一个带部分翻转标签的小型二维分类集上训练 MLP，观察留出验证集上的损失，并恢复验证最好的那一"
+    "轮的权重。"
+)
+CLAIMS_ZH = {
+    "val-loss-turns-up": (
+        "验证损失先达到最小值，到训练结束时又上升超过 20%，而训练损失仍在下降：网络开始拟合噪声了。"
+    ),
+    "early-stopped-model-generalizes-better": (
+        "从早停轮恢复的模型测试损失比训练结束时的模型至少低 10%。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -29,6 +29,18 @@ CLAIMS = {
         "Plain SGD diverges: the loss becomes NaN/inf or ends above 10 x its initial value."
     ),
 }
+TITLE_ZH = "权重过大导致的梯度爆炸"
+DESCRIPTION_ZH = (
+    "以临界尺度（ReLU 用 He，其他用 1/sqrt(fan_in)）的 gain 倍初始化深层 MLP，测量每层的梯度范数"
+    "，然后用普通 SGD 训练并记录损失和梯度范数。"
+)
+CLAIMS_ZH = {
+    "backward-signal-explodes": (
+        "初始化时，第一隐藏层反传得到的梯度 dL/dh 是最后一个隐藏层的 1000 倍以上。"
+    ),
+    "grad-norm-spikes": "记录的全局梯度范数在某一步超过 1000，而此时损失仍是有限的。",
+    "loss-diverges": "普通 SGD 发散：损失变为 NaN/inf，或最终超过初始值的 10 倍。",
+}
 
 
 def _finite(value: float, cap: float = 1e30) -> float:

@@ -25,6 +25,20 @@ CLAIMS = {
         "log(1 - D(G(z)))."
     ),
 }
+TITLE_ZH = "一维数据上的 GAN"
+DESCRIPTION_ZH = (
+    "对抗地训练一个小生成器和判别器，使 G(z)（z ~ N(0, 1)）模仿 N(mean, std) 的样本；先在一个自信"
+    "的判别器上比较两种生成器损失。"
+)
+CLAIMS_ZH = {
+    "generator-matches-target-mean": (
+        "经过所设的对抗训练后，生成样本的均值与真实数据均值相差不超过 0.3。"
+    ),
+    "non-saturating-loss-keeps-gradient": (
+        "面对预训练了所设步数的判别器，非饱和生成器损失 -log D(G(z)) 的梯度至少是极小极大损失 log"
+        "(1 - D(G(z))) 的 10 倍。"
+    ),
+}
 
 
 class Params(BaseModel):

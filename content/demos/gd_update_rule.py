@@ -22,6 +22,21 @@ CLAIMS = {
         "gradient rule, because it only shrinks W towards zero and never looks at the data."
     ),
 }
+TITLE_ZH = "梯度下降的更新规则"
+DESCRIPTION_ZH = (
+    "用更新 W <- W - lr * dL/dW（梯度来自 autograd）和错误规则 W <- W - lr * W 拟合线性回归，并检"
+    "查稳定性界 lr < 2 / lambda_max。"
+)
+CLAIMS_ZH = {
+    "gradient-rule-converges": (
+        "在所设学习率下，W <- W - lr * dL/dW 每一步都降低损失，并把超出最优值的损失降到起始值的 1"
+        "% 以下；在这个二次损失上这要求 lr < Hessian 的 2 / lambda_max。"
+    ),
+    "weight-rule-ignores-data": (
+        "规则 W <- W - lr * W 最终离最优值的损失至少是梯度规则的 10 倍，因为它只把 W 往零缩，从不"
+        "看数据。"
+    ),
+}
 
 
 class Params(BaseModel):

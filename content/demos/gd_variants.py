@@ -24,6 +24,20 @@ CLAIMS = {
         "given the same number of updates (up to 3000) gets at least 10x closer to the optimum."
     ),
 }
+TITLE_ZH = "批量、小批量和随机梯度下降"
+DESCRIPTION_ZH = (
+    "用全批量梯度下降和所设大小的小批量，对同一个线性回归训练相同的轮数，测量损失和梯度噪声。"
+)
+CLAIMS_ZH = {
+    "minibatch-lower-loss-per-epoch": (
+        "相同轮数（遍历数据的次数）后，用所设批大小训练的损失离最优值至少比全批量梯度下降近 2 倍"
+        "，因为每轮做 N/B 次更新而不是一次。"
+    ),
+    "minibatch-noise-floor": (
+        "学习率恒定时，用所设批大小训练会停在噪声底：最终损失比最小二乘最优值高 1% 以上，而给同样"
+        "更新次数（至多 3000）的全批量 GD 至少近 10 倍。"
+    ),
+}
 
 
 class Params(BaseModel):

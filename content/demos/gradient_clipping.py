@@ -37,6 +37,27 @@ CLAIMS = {
         "1e-4 of the last layer's: clipping only ever scales gradients down."
     ),
 }
+TITLE_ZH = "梯度裁剪：梯度爆炸与梯度消失"
+DESCRIPTION_ZH = (
+    "用全局范数裁剪和不裁剪分别训练一个初始化超过临界尺度的深层 ReLU MLP，比较按值裁剪与原始梯度"
+    "，并把同样的裁剪用在梯度消失的 sigmoid MLP 上。"
+)
+CLAIMS_ZH = {
+    "unclipped-diverges": (
+        "不裁剪时，过大尺度网络上的 SGD 发散：损失变为 NaN/inf，或最终超过初始值的 10 倍。"
+    ),
+    "clipped-converges": (
+        "以 max_norm 做全局范数裁剪时，同样的 SGD 保持有限，并最终低于初始损失的 10%。"
+    ),
+    "value-clipping-changes-direction": (
+        "把每个梯度分量裁到 [-clip_value, clip_value] 会改变更新方向：第 0 步原始梯度与按值裁剪梯"
+        "度的余弦小于 0.99。"
+    ),
+    "clipping-does-not-fix-vanishing": (
+        "在同样深度的 sigmoid MLP 上，范数裁剪后第一层的梯度仍小于最后一层的 1e-4：裁剪只会把梯度"
+        "缩小。"
+    ),
+}
 
 
 class Params(BaseModel):

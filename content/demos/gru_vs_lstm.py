@@ -25,6 +25,18 @@ CLAIMS = {
         "training steps."
     ),
 }
+TITLE_ZH = "GRU 与 LSTM"
+DESCRIPTION_ZH = (
+    "数一数 GRU 层和 LSTM 层的参数，然后用 Adam 分别训练它们，记住带噪序列第一步给出的类别。"
+)
+CLAIMS_ZH = {
+    "gru-three-quarters-params": (
+        "在所设大小下，GRU 层的参数恰好是 LSTM 层的 3/4（每层 3 个权重块而不是 4 个）。"
+    ),
+    "both-gated-cells-remember": (
+        "在记忆任务上，GRU 和 LSTM 都在所设训练步数内达到至少 90% 的测试准确率。"
+    ),
+}
 
 
 class Params(BaseModel):

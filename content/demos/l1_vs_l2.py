@@ -28,6 +28,21 @@ CLAIMS = {
         "the subgradient makes weights jitter around zero instead of landing on it."
     ),
 }
+TITLE_ZH = "L1 与 L2 正则化"
+DESCRIPTION_ZH = (
+    "拟合一个真实权重大多为零的线性回归，分别用 L1 惩罚（近端梯度，即软阈值）、L2 惩罚（岭回归）"
+    "以及用普通 autograd 梯度下降最小化的 L1 惩罚，并数一数恰好为零的系数。"
+)
+CLAIMS_ZH = {
+    "l1-exact-zeros": "在所设 L1 强度下，L1 解至少把一半系数设为恰好为零。",
+    "l2-shrinks-without-zeros": (
+        "在所设 L2 强度下，岭回归把权重范数比无正则最小二乘缩小至少 10%，但没有任何系数恰好为零。"
+    ),
+    "autograd-l1-not-sparse": (
+        "在损失上加 lambda * |w|_1 并做普通梯度下降，恰好为零的系数少于 10%，即使近端 L1 解把至少"
+        "一半置零：次梯度让权重在零附近抖动，而不是落在零上。"
+    ),
+}
 
 
 class Params(BaseModel):

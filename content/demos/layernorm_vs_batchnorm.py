@@ -33,6 +33,22 @@ CLAIMS = {
         "across its features (within 1e-3)."
     ),
 }
+TITLE_ZH = "序列上的 LayerNorm 与 BatchNorm"
+DESCRIPTION_ZH = (
+    "对一批带填充的词向量 (batch, time, features) 做 LayerNorm（每个词元，在特征上）或训练模式的 "
+    "BatchNorm（每个特征，在批次和时间上），检查各自的输出依赖什么。"
+)
+CLAIMS_ZH = {
+    "output-independent-of-batch": (
+        "在所设归一化下，替换批中其他序列时，一个序列的输出不变（相差不超过 1e-5）。"
+    ),
+    "real-tokens-unaffected-by-padding": (
+        "在所设归一化下，向批次添加额外的填充位置不改变真实词元的输出（相差不超过 1e-5）。"
+    ),
+    "per-token-normalized": (
+        "在所设归一化下，每个词元的输出向量在其特征上均值为 0、标准差为 1（误差 1e-3 以内）。"
+    ),
+}
 
 
 class Params(BaseModel):

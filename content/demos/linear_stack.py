@@ -23,6 +23,20 @@ CLAIMS = {
         "better than a single linear layer's (within 2 percentage points)."
     ),
 }
+TITLE_ZH = "不加激活函数堆叠的线性层"
+DESCRIPTION_ZH = (
+    "用所选激活函数（或不用）在 XOR 型数据上训练深层 MLP，把权重矩阵乘起来，并与单层逻辑回归比较。"
+)
+CLAIMS_ZH = {
+    "collapses-to-one-linear-map": (
+        "在所设激活函数下，训练好的深层网络恰好计算一个仿射映射 x -> W x + b，W 是其权重矩阵之积"
+        "（最大差小于 1e-4）。"
+    ),
+    "no-better-than-one-linear-layer": (
+        "在所设激活函数下，深层网络在 XOR 型数据上的准确率不比单个线性层好（相差不超过 2 个百分点"
+        "）。"
+    ),
+}
 
 
 class Params(BaseModel):

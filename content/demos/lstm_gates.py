@@ -29,6 +29,19 @@ CLAIMS = {
         "the whole sequence."
     ),
 }
+TITLE_ZH = "LSTM 单元内部：sigmoid 门，tanh 值"
+DESCRIPTION_ZH = (
+    "用所选的门激活和值激活运行手写 LSTM 单元，并与权重相同的 torch.nn.LSTM 对照，记录序列上的门"
+    "值和隐藏状态大小。"
+)
+CLAIMS_ZH = {
+    "matches-torch-lstm": "用所设激活的手写单元与 torch.nn.LSTM 的输出相差不超过 1e-5。",
+    "gates-in-unit-interval": (
+        "在所设门激活下，每个输入门、遗忘门和输出门的值都在 [0, 1] 内，所以门只会缩小信号，不会翻"
+        "转符号。"
+    ),
+    "hidden-state-bounded": "在所设激活下，整个序列上隐藏状态 h_t 的每个分量都在 [-1, 1] 内。",
+}
 
 
 class Params(BaseModel):

@@ -24,6 +24,20 @@ CLAIMS = {
         "of ROC AUC at a 50% rate, while average precision is more than 0.1 lower."
     ),
 }
+TITLE_ZH = "类别不平衡下的分类指标"
+DESCRIPTION_ZH = (
+    "负样本分数取自 N(0, 1)，正样本取自 N(separation, 1)，按所设正样本比例计算阈值类指标、ROC AUC"
+    " 和平均精度，并在相同分数分布、50% 正样本比例下重算排序类指标。"
+)
+CLAIMS_ZH = {
+    "accuracy-misleading-imbalanced": (
+        "在所设正样本比例下，一个永远预测“负”的模型准确率至少 90%，而召回率和 F1 为 0。"
+    ),
+    "auc-ignores-prevalence-ap-does-not": (
+        "分数分布相同时，所设正样本比例下的 ROC AUC 与 50% 比例下相差不超过 0.02，而平均精度低 0."
+        "1 以上。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -22,6 +22,20 @@ CLAIMS = {
         "of its remaining loss lies along the low-curvature axis."
     ),
 }
+TITLE_ZH = "病态山谷上的动量"
+DESCRIPTION_ZH = (
+    "用 torch.optim.SGD 在同一学习率下、带和不带动量，最小化 f(x) = 0.5 * (x1^2 / kappa + x2^2)，"
+    "数一数各自需要的步数。"
+)
+CLAIMS_ZH = {
+    "momentum-fewer-steps": (
+        "在所设条件数的这个二次函数上，带动量的 SGD 达到起始损失的 1e-6 所需步数至少比同学习率的"
+        "普通梯度下降少一半。"
+    ),
+    "flat-direction-bottleneck": (
+        "普通梯度下降被平坦方向拖住：50 步后剩余损失的 90% 以上在低曲率轴上。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -28,6 +28,24 @@ CLAIMS = {
         "curvature is positive everywhere (convex)."
     ),
 }
+TITLE_ZH = "分类中的 MSE 与交叉熵"
+DESCRIPTION_ZH = (
+    "取一个目标 y = 1、初始 logit 可调的样本，比较 sigmoid + MSE 和 sigmoid + 交叉熵的 autograd "
+    "梯度，在两种损失下用梯度下降训练 logit，并检查沿途两种损失的曲率。"
+)
+CLAIMS_ZH = {
+    "mse-gradient-vanishes-when-wrong": (
+        "在所设初始 logit（目标为 1）下，交叉熵梯度为 p - y，大小仍超过 0.5，而 MSE 梯度 2 (p - y"
+        ") p (1 - p) 不到它的十分之一（sigmoid 的导数已饱和）。"
+    ),
+    "ce-fixes-wrong-prediction-faster": (
+        "在所设学习率下，交叉熵上的梯度下降让预测变对（p >= 0.5）所需步数至多是 MSE 的四分之一。"
+    ),
+    "mse-sigmoid-non-convex": (
+        "从初始 logit 到目标一侧的路径上（z 从 z0 到 4），sigmoid + MSE 在某处曲率为负（对 logit "
+        "非凸），而交叉熵处处曲率为正（凸）。"
+    ),
+}
 
 
 class Params(BaseModel):

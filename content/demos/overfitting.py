@@ -26,6 +26,20 @@ CLAIMS = {
         "Training the max-degree model on 10x more samples cuts its test error by more than half."
     ),
 }
+TITLE_ZH = "多项式回归中的欠拟合与过拟合"
+DESCRIPTION_ZH = (
+    "对少量带噪样本拟合从 1 阶到 max_degree 阶的最小二乘多项式（Legendre 特征，可选岭惩罚），比较"
+    "训练误差和测试误差。"
+)
+CLAIMS_ZH = {
+    "high-degree-overfits": (
+        "最高阶模型的训练误差在所有阶中最低，但测试误差超过最佳阶测试误差的 2 倍：它拟合了噪声。"
+    ),
+    "low-degree-underfits": (
+        "1 阶模型欠拟合：训练误差和测试误差都超过噪声方差（完美模型的误差）的 2 倍。"
+    ),
+    "more-data-reduces-overfitting": "用 10 倍的样本训练最高阶模型，测试误差降低一半以上。",
+}
 
 
 class Params(BaseModel):

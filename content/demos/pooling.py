@@ -27,6 +27,21 @@ CLAIMS = {
         "with no learnable parameters."
     ),
 }
+TITLE_ZH = "池化：前向与反向"
+DESCRIPTION_ZH = (
+    "对经典的 4x4 示例和一个随机特征图做最大池化或平均池化，再反传全为 1 的梯度，看哪些输入收到梯"
+    "度。"
+)
+CLAIMS_ZH = {
+    "classic-example-gives-6-8-3-4": (
+        "对 4x4 图 [[1,1,2,4],[5,6,7,8],[3,2,1,0],[1,2,3,4]] 做所设池化得到 [[6,8],[3,4]]（这是步"
+        "幅 2 的 2x2 最大池化）。"
+    ),
+    "gradient-goes-to-one-input-per-window": (
+        "在所设池化中，每个输出窗口把梯度只传给一个输入位置（最大值），而不是分散到整个窗口。"
+    ),
+    "pooling-halves-resolution": "所设池化把 16x16 特征图的高和宽至少减半，且没有可学习参数。",
+}
 
 
 class Params(BaseModel):

@@ -24,6 +24,17 @@ CLAIMS = {
         "Within the configured SGD steps the training loss falls below half its initial value."
     ),
 }
+TITLE_ZH = "残差连接与梯度流动"
+DESCRIPTION_ZH = (
+    "用块 h -> act(W h + b) 构建深层 MLP，带或不带跳连 h -> h + act(W h + b)，测量每个块的梯度范"
+    "数，并用 SGD 简短训练。"
+)
+CLAIMS_ZH = {
+    "early-block-gradient-survives": (
+        "在所设网络中，第一个块的权重梯度范数至少是最后一个块的 0.1 倍。"
+    ),
+    "loss-halves": "在所设的 SGD 步数内，训练损失降到初始值的一半以下。",
+}
 
 
 class Params(BaseModel):

@@ -26,6 +26,24 @@ CLAIMS = {
         "its first step is lr / sqrt(1 - alpha) per coordinate, more than 3x the lr."
     ),
 }
+TITLE_ZH = "RMSprop：逐参数的步长"
+DESCRIPTION_ZH = (
+    "用最大合理学习率的 torch.optim.SGD 和 torch.optim.RMSprop 最小化 f(x) = 0.5 * (x1^2 + x2^2 /"
+    " scale_ratio)，比较两个坐标上的步长。"
+)
+CLAIMS_ZH = {
+    "rmsprop-balances-steps": (
+        "20 步后，RMSprop 在两个坐标上的步长相差不超过 3 倍，尽管梯度相差所设的尺度比，因为每一步"
+        "都除以该坐标自身梯度的滑动 RMS。"
+    ),
+    "rmsprop-beats-sgd-badly-scaled": (
+        "步数用完后，RMSprop 的损失低于 lr = 1 / (最大曲率) 的普通 SGD，后者在低曲率坐标上爬行。"
+    ),
+    "rmsprop-early-steps-inflated": (
+        "由于 PyTorch 的 RMSprop 的平方平均从零开始且没有偏差修正，它的第一步在每个坐标上是 lr / "
+        "sqrt(1 - alpha)，超过 lr 的 3 倍。"
+    ),
+}
 
 
 class Params(BaseModel):

@@ -33,6 +33,60 @@ CLAIMS = {
     ),
 }
 
+TITLE_ZH = "随时间反传的梯度：RNN、LSTM 与 GRU"
+DESCRIPTION_ZH = (
+    "让一个序列通过循环层，只在最后一个隐藏状态上计算损失，并测量损失对每个更早时间步输入的梯度。"
+)
+CLAIMS_ZH = {
+    "long-range-gradient-vanishes": (
+        "对所选的循环单元，到达第一个时间步的梯度小于最后一步梯度的 1e-3。"
+    ),
+    "long-range-gradient-survives": (
+        "对所选的循环单元，到达第一个时间步的梯度与最后一步的梯度相差不超过 100 倍。"
+    ),
+    "long-range-gradient-explodes": (
+        "对所选的循环单元，到达第一个时间步的梯度超过最后一步梯度的 1000 倍。"
+    ),
+}
+CLAIM_SHOWN_WHEN = {
+    "long-range-gradient-vanishes": (
+        "cell rnn with recurrent gain 1 and 50 steps (or lstm with forget bias 1)"
+    ),
+    "long-range-gradient-survives": "cell lstm with forget bias 3 and recurrent gain 1",
+    "long-range-gradient-explodes": "recurrent gain 8 (any cell)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "long-range-gradient-vanishes": "单元选 rnn，循环增益 1，50 步（或 lstm 且遗忘门偏置为 1）",
+    "long-range-gradient-survives": "单元选 lstm，遗忘门偏置 3，循环增益 1",
+    "long-range-gradient-explodes": "循环增益 8（任何单元）",
+}
+TEXT_ZH = {
+    "||dL/dx_t|| for a loss on the last step (recurrent gain {})": (
+        "只在最后一步计算损失时的 ||dL/dx_t||（循环增益 {}）"
+    ),
+    "time step t": "时间步 t",
+    "gradient norm": "梯度范数",
+    "First-step / last-step gradient ratio": "第一步与最后一步的梯度之比",
+    "cell": "循环单元",
+    "ratio": "比值",
+    "first_over_last": "第一步/最后一步",
+    "rnn_first_over_last": "RNN 第一步/最后一步",
+    "lstm_first_over_last": "LSTM 第一步/最后一步",
+    "gru_first_over_last": "GRU 第一步/最后一步",
+    "Recurrent cell the claims are checked on": "检验结论所用的循环单元",
+    "Sequence length (time steps)": "序列长度（时间步数）",
+    "Hidden units": "隐藏单元数",
+    "Multiplier on the hidden-to-hidden weights (PyTorch default init x gain)": (
+        "隐藏到隐藏权重的乘数（PyTorch 默认初始化 × 增益）"
+    ),
+    "LSTM forget-gate bias at init (sigmoid(b) is the initial forget gate)": (
+        "LSTM 遗忘门的初始偏置（sigmoid(b) 即初始遗忘门）"
+    ),
+    "rnn done": "rnn 完成",
+    "lstm done": "lstm 完成",
+    "gru done": "gru 完成",
+}
+
 CELLS = ("rnn", "lstm", "gru")
 
 
@@ -140,6 +194,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
             f"{params.cell.upper()}, {t_len} steps, recurrent gain {params.recurrent_gain:g}: the "
             "gradient at "
             f"step 1 is {shown:.2e} x the gradient at step {t_len}."
+        ),
+        summary_zh=(
+            f"{params.cell.upper()}，{t_len} 步，循环增益 {params.recurrent_gain:g}："
+            f"第 1 步的梯度是第 {t_len} 步梯度的 {shown:.2e} 倍。"
         ),
         metrics={f"{cell}_first_over_last": min(ratio(profiles[cell]), cap) for cell in CELLS},
         tables=[table],

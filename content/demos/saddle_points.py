@@ -27,6 +27,23 @@ CLAIMS = {
         "positive definite: a random critical point is almost never a minimum."
     ),
 }
+TITLE_ZH = "鞍点与平台"
+DESCRIPTION_ZH = (
+    "在 f(x, y) = x^2/2 + y^4/4 - y^2/2 上做梯度下降（原点是鞍点，(0, ±1) 是极小值），带或不带梯"
+    "度噪声；再数一数随机对称 Hessian 中正定的有多少。"
+)
+CLAIMS_ZH = {
+    "gd-stalls-at-saddle": (
+        "从 y0 = init_offset 出发，普通梯度下降在鞍点附近至少有 20 步梯度范数小于 1e-2（看起来像"
+        "收敛的平台），至少需要 50 步才能逃离。"
+    ),
+    "noise-escapes-faster": (
+        "在所设梯度噪声下，带噪梯度下降逃离鞍点所需步数至多是普通梯度下降的一半。"
+    ),
+    "random-critical-points-mostly-saddles": (
+        "在所设维度下，随机对称 Hessian (GOE) 中正定的不到 1%：随机临界点几乎从来不是极小值。"
+    ),
+}
 
 
 class Params(BaseModel):

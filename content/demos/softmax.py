@@ -32,6 +32,28 @@ CLAIMS = {
         "below 0.5."
     ),
 }
+TITLE_ZH = "实践中的 softmax"
+DESCRIPTION_ZH = (
+    "在平移后的 logits 上朴素地和稳定地计算 softmax，改变温度，检查交叉熵梯度是否等于 p - y，并测"
+    "量注意力权重有多尖锐。"
+)
+CLAIMS_ZH = {
+    "softmax-shift-invariant": (
+        "在所设实现下，对所设平移 c，softmax(z + c) 等于 softmax(z)，用 float64 计算（最大差小于 "
+        "1e-9，无溢出）。"
+    ),
+    "temperature-sharpens": (
+        "在所设温度下，分布 softmax(z / T) 比 T = 1 时更尖锐：熵更低，最大概率更大。"
+    ),
+    "ce-gradient-is-p-minus-y": (
+        "在所设标签平滑下，平均交叉熵对 logits 的梯度为 (softmax(z) - onehot(y)) / N（最大差小于 "
+        "1e-6）。"
+    ),
+    "unscaled-attention-saturates": (
+        "在所设头维度 d 下，不带 1/sqrt(d) 缩放的注意力 softmax(q k^T) 平均把超过 0.75 的权重放在"
+        "一个键上，而缩放后的版本低于 0.5。"
+    ),
+}
 
 
 class Params(BaseModel):

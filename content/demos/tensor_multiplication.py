@@ -27,6 +27,25 @@ CLAIMS = {
         "dimensions k and n differ), while * works on them element-wise."
     ),
 }
+TITLE_ZH = "PyTorch 中的乘法"
+DESCRIPTION_ZH = (
+    "用 *、torch.mul、torch.dot、torch.mm、torch.matmul、@ 和 torch.bmm 乘同样的张量，记录哪些结"
+    "果一致、哪些会广播、哪些会报错。"
+)
+CLAIMS_ZH = {
+    "star-differs-from-matmul": (
+        "对所设的 n x n 矩阵，a * b（逐元素，同 torch.mul）不同于 a @ b（矩阵乘积，同 torch.matmu"
+        "l 和 torch.mm）。"
+    ),
+    "matmul-broadcasts-mm-does-not": (
+        "在所设批维度下，torch.matmul（和 @）把每个 n x n 切片乘以共享矩阵，而 torch.mm 拒绝三维"
+        "输入。"
+    ),
+    "matmul-needs-matching-inner-dims": (
+        "用 @ 把一个 n x k 矩阵乘以另一个 n x k 矩阵会报形状错误（内维 k 与 n 不同），而 * 可以逐"
+        "元素相乘。"
+    ),
+}
 
 
 class Params(BaseModel):

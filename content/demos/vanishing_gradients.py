@@ -24,6 +24,31 @@ CLAIMS = {
         "within a factor of 10 of the last layer's."
     ),
 }
+TITLE_ZH = "深层 MLP 中的梯度范数"
+DESCRIPTION_ZH = (
+    "让一批数据在深层 MLP 中反向传播，对所选的激活函数、初始化和归一化，比较每层权重梯度范数与最"
+    "后一层的比值。"
+)
+CLAIMS_ZH = {
+    "first-layer-gradient-vanishes": (
+        "在所设激活函数和初始化下，第一层的梯度范数小于最后一层的 1e-4。"
+    ),
+    "gradient-scale-preserved": (
+        "在所设激活函数和初始化下，第一层的梯度范数与最后一层相差不超过 10 倍。"
+    ),
+}
+CLAIM_SHOWN_WHEN = {
+    "first-layer-gradient-vanishes": (
+        "activation sigmoid with the PyTorch default init and 20 layers (the defaults)"
+    ),
+    "gradient-scale-preserved": (
+        "activation relu with init he, or tanh with xavier, or batchnorm on"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "first-layer-gradient-vanishes": "激活函数 sigmoid，PyTorch 默认初始化，20 层（即默认参数）",
+    "gradient-scale-preserved": "激活函数 relu 配 he 初始化，或 tanh 配 xavier，或开启 batchnorm",
+}
 
 
 class Params(BaseModel):

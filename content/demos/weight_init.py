@@ -27,6 +27,17 @@ CLAIMS = {
         "(max difference between rows above 1e-6)."
     ),
 }
+TITLE_ZH = "权重初始化与信号传播"
+DESCRIPTION_ZH = (
+    "在四种初始化下让一批数据通过深层 MLP，跟踪每层预激活的标准差，并检查几步 SGD 是否打破隐藏单"
+    "元之间的对称性。"
+)
+CLAIMS_ZH = {
+    "activation-scale-preserved": (
+        "在所设激活函数和初始化下，最后一个隐藏层预激活的标准差与第一层相差不超过 2 倍。"
+    ),
+    "symmetry-broken": "5 步 SGD 后，第一层隐藏单元的权重向量各不相同（行之间的最大差超过 1e-6）。",
+}
 
 
 def _finite(value: float, cap: float = 1e30) -> float:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 16:47:58.203298
+Create Date: 2026-12-04 19:22:39.820259
 """
 
 from collections.abc import Sequence
@@ -198,12 +198,15 @@ def upgrade() -> None:
     sa.Column('leech_threshold', sa.Integer(), nullable=False),
     sa.Column('interview_on', sa.Date(), nullable=True),
     sa.Column('interview_minutes_per_day', sa.Integer(), nullable=True),
+    sa.Column('new_card_order', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('parameters', sa.JSON(), nullable=True),
     sa.Column('parameters_fitted_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('parameters_review_count', sa.Integer(), nullable=True),
     sa.Column('optimize_status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('optimize_message', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('extra_new_day', sa.Date(), nullable=True),
+    sa.Column('extra_new', sa.Integer(), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
@@ -239,6 +242,7 @@ def upgrade() -> None:
     sa.Column('leech', sa.Boolean(), nullable=False),
     sa.Column('suspended', sa.Boolean(), nullable=False),
     sa.Column('buried_until', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('flag', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('introduced_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['card_id'], ['card.id'], ),

@@ -162,3 +162,23 @@ def test_admin_creates_a_card_and_a_learner_practises_it(
     learner.goto(f"/practice?card={CARD_ID}")
     expect(learner.get_by_text("why do early layers learn slowly", exact=False)).to_be_visible()
     expect(learner.locator(".katex").first).to_be_visible()
+
+
+def test_a_new_card_starts_without_problems_and_lists_the_demo_s_parameters(page_for) -> None:  # type: ignore[no-untyped-def]
+    page = page_for("editor")
+    page.goto("/")
+    expect(page.get_by_role("link", name="Admin")).to_be_visible()  # admins find /admin
+    page.goto("/admin/cards/new")
+    page.wait_for_timeout(800)  # longer than the preview's debounce
+    expect(page.locator("#preview-problems")).to_have_count(0)  # not "4 problems" in red
+    page.select_option("#f-demo", "demos/rnn_gradients.py")
+    table = page.locator('.demo-claims[data-demo="demos/rnn_gradients.py"] .demo-param-list')
+    expect(table).to_be_visible()
+    expect(table).to_contain_text("forget_bias")
+    expect(table).to_contain_text("rnn, lstm, gru")
+    assert "depth" not in (page.get_attribute("#f-params", "placeholder") or "")
+    page.fill("#f-title", "A test title")
+    problems = page.locator("#preview-problems li")
+    expect(problems.first).to_be_visible()
+    # Plain words, not a regular expression.
+    assert "^[a-z0-9]" not in page.locator("#preview-problems").inner_text()

@@ -47,6 +47,8 @@ def test_five_question_interview_with_the_keyboard_reload_and_report(  # type: i
     browser_page, tmp_path
 ) -> None:
     page = browser_page
+    refused: list[str] = []  # a draft sent after its answer was handed in gets 409
+    page.on("response", lambda r: refused.append(r.url) if r.status == 409 else None)
     sign_up(page, "mock-learner")
     page.goto("/interview")
     page.focus("#length")
@@ -98,6 +100,7 @@ def test_five_question_interview_with_the_keyboard_reload_and_report(  # type: i
 
     main_questions = 5
     assert step >= main_questions
+    assert not refused, refused
     rows = page.locator("#question-table tbody tr")
     expect(rows).to_have_count(len(confirmed))
     for i, (ticked, total) in enumerate(confirmed):
@@ -143,6 +146,27 @@ It normalizes each feature over the mini-batch, then applies a learned scale and
 ## Key points
 - Normalizes each feature over the mini-batch
 - A learned scale and shift
+
+## Follow-ups
+- Why does He initialization use a variance of $2/n_{in}$? [[init-scale]]
+"""
+
+LINKED_CARD = """---
+id: init-scale
+title: How should weights be initialized for ReLU networks?
+deck: initialization
+difficulty: easy
+demo: none
+answer_time_s: 60
+---
+## Question
+How should weights be initialized for ReLU networks?
+
+## Answer
+With He initialization: variance $2/n_{in}$.
+
+## Key points
+- Variance 2 over fan-in
 """
 
 
@@ -153,20 +177,39 @@ def test_the_countdown_runs_out_and_hands_the_answer_in(  # type: ignore[no-unty
     (content / "cards" / "training").mkdir(parents=True)
     (content / "demos").mkdir()
     (content / "cards" / "training" / "short-question.md").write_text(SHORT_CARD)
+    (content / "cards" / "initialization").mkdir()
+    (content / "cards" / "initialization" / "init-scale.md").write_text(LINKED_CARD)
     server = live_server_factory(content, env={"BACKPROP_DEMO_WORKERS": "0"})
     context = browser.new_context(base_url=server.base_url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    requests: list[str] = []  # the interview's API and form requests, in order
+    page.on(
+        "request",
+        lambda r: requests.append(f"{r.method} {r.url}") if "interview" in r.url else None,
+    )
+    refused: list[str] = []
+    page.on(
+        "response", lambda r: refused.append(f"{r.status} {r.url}") if r.status == 409 else None
+    )
     try:
         sign_up(page, "timer-learner")
         page.goto("/interview")
         page.focus("#length")
         page.keyboard.press("Control+A")
         page.keyboard.type("1")
+        page.check('input[name="decks"][value="training"]')  # the short card asks first
+        page.focus("#length")
         page.keyboard.press("Enter")
         expect(page.locator("#countdown")).to_be_visible()
         page.keyboard.type("BN normalizes each feature over the minibatch")
+        # Still typing when the clock reaches zero: a draft save is pending at the hand-in.
+        for _ in range(60):
+            if page.locator("#interview[data-phase=reviewing]").count():
+                break
+            page.keyboard.type(" x")
+            page.wait_for_timeout(100)
         # No key pressed: at zero the page hands the typed answer in by itself.
         expect(page.locator("#interview")).to_have_attribute(
             "data-phase", "reviewing", timeout=10_000
@@ -175,7 +218,29 @@ def test_the_countdown_runs_out_and_hands_the_answer_in(  # type: ignore[no-unty
         boxes = page.locator("#confirm-form .iv-tick")
         expect(boxes.nth(0)).to_be_checked()  # matched: batch normalization = BN
         expect(boxes.nth(1)).not_to_be_checked()
-        expect(page.locator(".notice")).to_have_count(0)  # on time (within the grace)
+        # The learner's own words that matched the point, marked beside it.
+        expect(page.locator(".iv-points li").nth(0).locator(".iv-your-words mark")).to_contain_text(
+            ["normalizes", "feature", "minibatch"]
+        )
+        # On time (within the grace), and told why it was handed in.
+        expect(page.locator(".notice")).to_have_count(1)
+        expect(page.locator(".notice.iv-time-up")).to_contain_text("Time is up")
+        # No draft after the hand-in (the server would refuse it with 409).
+        handed_in = max(
+            i for i, r in enumerate(requests) if r.startswith("POST") and "/answer" in r
+        )
+        assert not [r for r in requests[handed_in:] if r.startswith("PUT")], requests
+        assert not refused, refused
+
+        # The follow-up asks its own question, with its math rendered, and without the
+        # linked card's title appended.
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        heading = page.locator("#iv-heading")
+        expect(heading).to_contain_text("Why does He initialization use a variance of")
+        expect(heading.locator(".katex")).to_have_count(1)
+        assert "$" not in heading.inner_text() and "n_{in}" not in heading.inner_text()
+        assert "How should weights be initialized" not in heading.inner_text()
     finally:
         context.close()
     assert not errors

@@ -67,6 +67,8 @@ def test_review_five_cards_with_the_keyboard_undo_one_and_see_progress(  # type:
         page.keyboard.press("Space")
         expect(page.locator(".review-answer")).to_be_visible()
         expect(page.locator(".grade-buttons .grade")).to_have_count(4)
+        intervals = page.locator(".grade-buttons .grade-interval").all_inner_texts()
+        assert intervals[2] != intervals[3], intervals  # Good and Easy never tie
         if i == 0:
             shoot(page, tmp_path, "practice-answer")
         url_before = page.url
@@ -146,8 +148,8 @@ def test_settings_switch_to_chinese_and_dark(browser_page, tmp_path) -> None:  #
     expect(page.locator(".reveal-button")).to_contain_text("显示答案")
     page.keyboard.press("Space")
     expect(page.locator(".grade-label").first).to_have_text("重来")
-    # Only in tmp: this machine's Chromium has no CJK font, so the README keeps English.
-    page.screenshot(path=str(tmp_path / "practice-dark-zh.png"))
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    shoot(page, tmp_path, "practice-dark-zh")  # Debian's Noto CJK fonts are installed now
 
 
 def test_without_javascript_the_session_still_works(browser, live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -166,3 +168,25 @@ def test_without_javascript_the_session_still_works(browser, live_server, tmp_pa
         page.screenshot(path=str(tmp_path / "no-js.png"))
     finally:
         context.close()
+
+
+def test_settings_take_the_browser_time_zone_and_an_interview_date_alone(  # type: ignore[no-untyped-def]
+    browser, live_server
+) -> None:
+    context = browser.new_context(base_url=live_server.base_url, timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_up(page, "tz-learner")
+        page.goto("/settings")
+        expect(page.locator("#time_zone")).to_have_value("Asia/Shanghai")
+        expect(page.locator("#time_zone-hint")).to_contain_text("Asia/Shanghai")
+        page.fill("#interview_on", "2030-01-15")  # minutes left at their default
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator(".notice.ok")).to_be_visible()
+        expect(page.locator("#time_zone")).to_have_value("Asia/Shanghai")
+        expect(page.locator("#interview_minutes_per_day")).to_have_value("30")
+    finally:
+        context.close()
+    assert not errors, errors

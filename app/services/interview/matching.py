@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 THRESHOLD = 0.5  # share of a key point's terms the answer must hold
 
@@ -82,6 +83,29 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("escape", "escapes", "逃离", "逃出"),
     ("slow", "slowly", "slows", "慢", "缓慢"),
     ("plateau", "plateaus", "平台"),
+    ("ema", "exponential moving average", "exponentially weighted average",
+     "exponentially weighted moving average", "exponentially decaying average",
+     "moving average", "running average", "running mean", "decaying average",
+     "指数加权平均", "指数移动平均", "指数加权", "滑动平均", "移动平均"),
+    ("squared gradient", "squared gradients", "gradient squared", "gradients squared",
+     "square of the gradient", "squares of the gradients", "梯度平方", "平方梯度", "梯度的平方"),
+    ("element wise", "elementwise", "per parameter", "per-parameter", "each parameter",
+     "every parameter", "each weight", "every weight", "per weight", "per coordinate",
+     "逐元素", "每个参数", "逐参数"),
+    ("precondition", "preconditioner", "preconditioning", "preconditioned", "预条件"),
+    ("oscillation", "oscillations", "oscillate", "oscillates", "oscillating", "zigzag",
+     "zig-zag", "bounce", "bounces", "震荡", "振荡", "来回"),
+    ("accumulate", "accumulates", "accumulated", "accumulating", "build up", "builds up",
+     "累积", "累加", "积累"),
+    ("velocity", "速度"),
+    ("ill conditioned", "ill-conditioned", "poorly conditioned", "condition number",
+     "病态", "条件数"),
+    ("bias correction", "bias-corrected", "bias corrected", "debias", "偏差修正", "偏差校正"),
+    ("first moment", "一阶矩"),
+    ("second moment", "二阶矩"),
+    ("overshoot", "overshoots", "overshooting", "冲过头", "越过"),
+    ("cancel", "cancels", "cancel out", "cancels out", "抵消"),
+    ("square root", "sqrt", "root mean square", "rms", "平方根", "均方根"),
 )  # fmt: skip
 
 _STOPWORD_TEXT = (
@@ -130,6 +154,7 @@ _SYNONYM_PATTERNS = _build_synonyms()
 _CANON_RE = re.compile(r"⟦\w+⟧")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stemmer (plural, -ing, -ed, -ly, -ation): enough that
     "normalizing", "normalized" and "normalizes" meet."""
@@ -150,48 +175,233 @@ def stem(word: str) -> str:
     return word.rstrip("e") if len(word) > 4 else word
 
 
-def terms(text: str) -> set[str]:
-    """The normalised terms of a text: canonical synonyms, English stems, numbers, and
-    bigrams of Chinese characters (single characters for a run of one)."""
+def _analyse(text: str) -> tuple[set[str], list[str]]:
+    """(canonical synonyms, English stems and numbers; the leftover Chinese runs)."""
     folded = " " + _fold(text) + " "
     for pattern, canon in _SYNONYM_PATTERNS:
         folded = pattern.sub(f" {canon} ", folded)
-    found = set(_CANON_RE.findall(folded))
+    words = set(_CANON_RE.findall(folded))
     rest = _CANON_RE.sub(" ", folded)
+    runs = []
     for token in _TOKEN_RE.findall(rest):
         if _CJK_RE.match(token):
-            if len(token) == 1:
-                if token not in CJK_STOP:
-                    found.add(token)
-                continue
-            for i in range(len(token) - 1):
-                pair = token[i : i + 2]
-                if not (pair[0] in CJK_STOP or pair[1] in CJK_STOP):
-                    found.add(pair)
+            runs.append(token)
         elif token not in STOPWORDS and (len(token) > 1 or token.isdigit()):
-            found.add(stem(token))
-    return found
+            words.add(stem(token))
+    return words, runs
+
+
+def _bigrams(run: str) -> set[str]:
+    if len(run) == 1:
+        return set() if run in CJK_STOP else {run}
+    return {
+        run[i : i + 2]
+        for i in range(len(run) - 1)
+        if not (run[i] in CJK_STOP or run[i + 1] in CJK_STOP)
+    }
+
+
+@lru_cache(maxsize=65536)
+def terms(text: str) -> frozenset[str]:
+    """The normalised terms of a text: canonical synonyms, English stems, numbers, and
+    bigrams of Chinese characters (single characters for a run of one). Cached: the
+    same pieces come back for every key point."""
+    words, runs = _analyse(text)
+    for run in runs:
+        words |= _bigrams(run)
+    return frozenset(words)
+
+
+_MATH_RE = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.S)
+_TEX_COMMAND_RE = re.compile(r"\\[a-zA-Z]+")
+CJK_CHAR_WEIGHT = 0.5  # two characters make about one word
+
+
+def _same_word(wanted: str, found: str) -> bool:
+    """Stems of one word family ("precondition" / "preconditioner", "differ" /
+    "different"): one a prefix of the other, or the first six letters alike."""
+    if wanted.startswith("⟦") or found.startswith("⟦") or not wanted.isalpha():
+        return False
+    if not found.isalpha():
+        return False
+    short, long_ = sorted((wanted, found), key=len)
+    return (len(short) >= 5 and long_.startswith(short)) or (
+        len(short) >= 6 and short[:6] == long_[:6]
+    )
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    words: frozenset[str]  # English stems and canonical terms of the prose
+    chars: tuple[tuple[str, frozenset[str]], ...]  # each Chinese character, its bigrams
+    math: frozenset[str]  # terms inside $...$: credited when present, never required
+
+
+@lru_cache(maxsize=4096)
+def _wanted(point: str) -> _Wanted:
+    # Math is optional to say aloud: $...$, TeX commands (a key point's plain text keeps
+    # "\\eta" without its dollars) and bare numbers are credited, never required.
+    prose = _MATH_RE.sub(" ", point)
+    math = " ".join(_MATH_RE.findall(point) + _TEX_COMMAND_RE.findall(prose))
+    math = _TEX_COMMAND_RE.sub(lambda m: " " + m.group()[1:] + " ", math)
+    prose = _TEX_COMMAND_RE.sub(" ", prose)
+    words, runs = _analyse(prose)
+    numbers = {w for w in words if not w.isalpha() and not w.startswith("⟦")}
+    words -= numbers
+    chars: list[tuple[str, frozenset[str]]] = []
+    for run in runs:
+        grams = _bigrams(run)
+        for i, char in enumerate(run):
+            if char in CJK_STOP:
+                continue
+            around = {g for g in (run[max(i - 1, 0) : i + 1], run[i : i + 2]) if g in grams}
+            chars.append((char, frozenset(around or {char})))
+    math_terms = frozenset((terms(math) | numbers) - words)
+    return _Wanted(frozenset(words), tuple(chars), math_terms)
+
+
+class _Answer:
+    """An answer's terms, indexed by their first five letters for word-family lookups."""
+
+    def __init__(self, found: frozenset[str] | set[str]) -> None:
+        self.terms = frozenset(found)
+        self.by_prefix: dict[str, set[str]] = {}
+        for term in self.terms:
+            if len(term) >= 5 and term.isalpha():
+                self.by_prefix.setdefault(term[:5], set()).add(term)
+
+    def family(self, word: str) -> set[str]:
+        """The answer's terms that are `word` or of its word family."""
+        same = {word} if word in self.terms else set()
+        if len(word) >= 5:
+            same |= {t for t in self.by_prefix.get(word[:5], ()) if _same_word(word, t)}
+        return same
+
+
+def _share(wanted: _Wanted, answer: _Answer) -> tuple[float, set[str]]:
+    """(share of the point covered, the answer terms that covered it)."""
+    hit: set[str] = set()
+    have = need = 0.0
+    for word in wanted.words:
+        need += 1
+        family = answer.family(word)
+        if family:
+            have += 1
+            hit |= family
+    for _char, grams in wanted.chars:
+        need += CJK_CHAR_WEIGHT
+        covered = grams & answer.terms
+        if covered:
+            have += CJK_CHAR_WEIGHT
+            hit |= covered
+    for term in wanted.math:  # a bonus: counts on both sides only when the answer has it
+        if term in answer.terms:
+            have += 1
+            need += 1
+            hit.add(term)
+    return (have / need if need else 0.0), hit
+
+
+# --- which parts of an answer count -------------------------------------------------
+
+_CLAUSE_RE = re.compile(r"[.;!?\n。；！？]+(?:\s|$)|[;\n。；！？]")
+_RELATION_RE = re.compile(r"[=<>→←≈∝]|->|<-")
+EXPLAINED_SHARE = 0.08  # function words per token in a clause that explains something
+
+
+def clauses(answer: str) -> list[str]:
+    return [c for c in _CLAUSE_RE.split(answer or "") if c.strip()]
+
+
+def explains(clause: str) -> bool:
+    """Whether a clause says something (function words or a relation), rather than
+    listing keywords: only such clauses count towards key points."""
+    if _RELATION_RE.search(clause):
+        return True
+    folded = _fold(clause)
+    function = content = 0.0
+    for token in _TOKEN_RE.findall(folded):
+        if _CJK_RE.match(token):
+            stops = sum(1 for ch in token if ch in CJK_STOP)
+            function += stops
+            content += (len(token) - stops) * CJK_CHAR_WEIGHT
+        elif token in STOPWORDS:
+            function += 1
+        else:
+            content += 1
+    return function >= 1 and function / (function + content) >= EXPLAINED_SHARE
+
+
+_ENGLISH_WORD_RE = re.compile(r"[A-Za-z0-9]+(?:\.[0-9]+)?")
+
+
+def _build_canon_patterns() -> dict[str, list[re.Pattern[str]]]:
+    by_canon: dict[str, list[re.Pattern[str]]] = {}
+    for group in SYNONYMS:
+        canon = "⟦" + re.sub(r"\W+", "_", group[0]) + "⟧"
+        by_canon[canon] = [re.compile(_phrase_pattern(p)) for p in group]
+    return by_canon
+
+
+_CANON_PATTERNS = _build_canon_patterns()
+
+
+def _spans(clause: str, hit: set[str] | frozenset[str]) -> list[tuple[int, int]]:
+    """Where in `clause` the terms in `hit` come from: the synonym phrases of a
+    canonical term, the English words of a stem, the Chinese characters of a bigram."""
+    spans: list[tuple[int, int]] = []
+    folded = _fold(clause)
+    if len(folded) == len(clause):  # NFKC kept the positions (it nearly always does)
+        for canon in (t for t in hit if t.startswith("⟦")):
+            for pattern in _CANON_PATTERNS.get(canon, []):
+                spans += [m.span() for m in pattern.finditer(folded)]
+    stems = {t for t in hit if not t.startswith("⟦") and not _CJK_RE.match(t)}
+    for word in _ENGLISH_WORD_RE.finditer(clause):
+        lowered = word.group().lower()
+        if lowered in STOPWORDS:
+            continue
+        root = stem(lowered)
+        if root in stems or any(_same_word(t, root) for t in stems):
+            spans.append(word.span())
+    for piece in (t for t in hit if _CJK_RE.match(t)):
+        at = clause.find(piece)
+        while at >= 0:
+            spans.append((at, at + len(piece)))
+            at = clause.find(piece, at + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 @dataclass(frozen=True)
 class PointMatch:
     index: int
     covered: bool
-    score: float  # share of the key point's terms found in the answer
-    matched: tuple[str, ...]
+    score: float  # share of the key point found in the answer
+    matched: tuple[str, ...]  # the normalised terms that matched
+    words: tuple[str, ...] = ()  # the learner's own words that matched, in answer order
 
 
-def match_point(answer_terms: set[str], point: str, keywords: Sequence[str] = ()) -> float:
-    """Share of `point`'s terms in the answer; with `keywords`, 1.0 when any keyword
-    (all of its terms) is in the answer, else the plain share."""
+def match_point(
+    answer_terms: set[str] | frozenset[str], point: str, keywords: Sequence[str] = ()
+) -> float:
+    """Share of `point` in the answer (its prose terms; Chinese by character; its math
+    only as a bonus); with `keywords`, 1.0 when any keyword (all of its terms) is in
+    the answer, else the plain share."""
+    return _score(_Answer(answer_terms), point, keywords)[0]
+
+
+def _score(answer: _Answer, point: str, keywords: Sequence[str]) -> tuple[float, set[str]]:
     for keyword in keywords:
         wanted = terms(keyword)
-        if wanted and wanted <= answer_terms:
-            return 1.0
-    wanted = terms(point)
-    if not wanted:
-        return 0.0
-    return len(wanted & answer_terms) / len(wanted)
+        if wanted and wanted <= answer.terms:
+            return 1.0, set(wanted)
+    return _share(_wanted(point), answer)
 
 
 def match(
@@ -204,17 +414,35 @@ def match(
     """One PointMatch per key point, in order. `points` are the card's key points
     ({"text": ..., optional "keywords": [...]}) in the interview's language;
     `alternates` the same key points in other languages (same order), so an answer
-    written in either language is recognised. An empty answer covers nothing."""
-    answer_terms = terms(answer or "")
+    written in either language is recognised. An empty answer covers nothing; only
+    clauses that explain (not bare keyword lists) count."""
+    counted = [c for c in clauses(answer) if explains(c)]
+    clause_terms = [terms(c) for c in counted]
+    answer_terms: set[str] = set().union(*clause_terms) if clause_terms else set()
+    indexed = _Answer(answer_terms)
     others = [list(alt) for alt in alternates if len(alt) == len(points)]
     out = []
     for i, point in enumerate(points):
-        best = 0.0
+        best, best_hit = 0.0, set[str]()
         for version in [point, *(alt[i] for alt in others)]:
             text = str(version.get("text", ""))
             raw_keywords = version.get("keywords") or []
             keywords = [str(k) for k in raw_keywords] if isinstance(raw_keywords, list) else []
-            best = max(best, match_point(answer_terms, text, keywords) if answer_terms else 0.0)
-        matched = tuple(sorted(terms(str(point.get("text", ""))) & answer_terms))
-        out.append(PointMatch(i, best >= threshold and best > 0, round(best, 3), matched))
+            if not answer_terms:
+                continue
+            score, hit = _score(indexed, text, keywords)
+            if score > best or (score == best and len(hit) > len(best_hit)):
+                best, best_hit = score, hit
+        words = tuple(
+            clause[start:end]
+            for clause, found in zip(counted, clause_terms, strict=True)
+            if found & best_hit
+            for start, end in _spans(clause, best_hit & found)
+        )
+        out.append(
+            PointMatch(
+                i, best >= threshold and best > 0, round(best, 3), tuple(sorted(best_hit)),
+                tuple(dict.fromkeys(words)),
+            )
+        )  # fmt: skip
     return out

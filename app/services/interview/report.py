@@ -42,6 +42,7 @@ class QuestionLine:
     skipped: bool
     rating: int | None
     scheduled: bool  # recorded in the review log (kind mock)
+    title_html: str = ""  # a follow-up's wording as HTML (its math rendered by the page)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,9 @@ def build(session: Session, user_id: int, interview_id: int) -> Report:
                 skipped=q.skipped,
                 rating=q.rating,
                 scheduled=q.review_log_id is not None,
+                title_html=(
+                    service.prompt_html(session, q, interview.lang) if q.kind == "follow_up" else ""
+                ),
             )
         )
         per_deck[q.deck].append(q.score or 0.0)

@@ -12,6 +12,7 @@ inside ``session_scope(engine, write=True)``.
 
 from __future__ import annotations
 
+import html
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,12 +26,16 @@ from app.models.card import Card, CardTranslation
 from app.models.interview import MockInterview, MockQuestion
 from app.models.review import ReviewState
 from app.services.errors import ServiceError
+from app.services.interview import follow_ups as follow_ups_text
 from app.services.interview import matching, selection
 from app.services.scheduling import service as scheduler
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 
 DEFAULT_LANG = "en"
 LATE_GRACE = timedelta(seconds=3)  # network and the auto-submit at zero are not "late"
+# The page's countdown runs from the page load, a little after the server's clock: an
+# answer this close to the deadline was handed in by the clock reaching zero.
+TIMER_SLACK = timedelta(milliseconds=500)
 FOLLOW_UP_MIN_S = 45
 UNLINKED_FOLLOW_UP_S = 60
 MAX_ANSWER_CHARS = 20_000
@@ -97,6 +102,7 @@ class Point:
     text: str
     suggested: bool
     ticked: bool
+    words: tuple[str, ...] = ()  # the learner's own words that matched this point
 
 
 @dataclass
@@ -115,6 +121,8 @@ class Step:
     points: list[Point] = field(default_factory=list)
     self_check: bool = False  # no key points: one "covered the model answer" item
     demo_name: str | None = None
+    prompt_html: str = ""  # a follow-up's wording as HTML (math, no linked card title)
+    timed_out: bool = False  # handed in when the clock reached zero (not late: in the grace)
 
 
 def _translations(session: Session, card_id: str) -> dict[str, CardTranslation]:
@@ -188,6 +196,8 @@ def step(session: Session, user_id: int, interview_id: int, *, clock: Clock = SY
     now = clock.now()
     remaining = int((q.deadline_at - now).total_seconds() * 1000) if phase == "answering" else 0
     view = Step(interview, q, phase, main_index, main_total, remaining)
+    if q.answered_at is not None and not q.skipped:
+        view.timed_out = q.answered_at >= q.deadline_at - TIMER_SLACK
     lang = interview.lang
     if q.card_id is not None:
         by_lang = _translations(session, q.card_id)
@@ -199,20 +209,27 @@ def step(session: Session, user_id: int, interview_id: int, *, clock: Clock = SY
             view.question_html = text.question_html
         if card is not None and card.demo_path:
             view.demo_name = card.demo_path.rsplit("/", 1)[-1].removesuffix(".py")
-    points, _others = key_points(session, q.card_id, lang)
+    points, others = key_points(session, q.card_id, lang)
     if q.kind == "follow_up":
         view.question_html = ""  # the follow-up's own wording is the question
+        view.prompt_html = prompt_html(session, q, lang)
     if not points:
         view.self_check = True
         points = [{"html": "", "text": ""}]
     ticks = q.ticks or q.suggested or [False] * len(points)
     suggested = q.suggested or [False] * len(points)
+    # Which of the learner's words matched each point, shown beside it (as Interview
+    # Warmup highlights talking points); computed again, the answer is short.
+    words: list[tuple[str, ...]] = [()] * len(points)
+    if phase == "reviewing" and q.answer and not view.self_check:
+        words = [m.words for m in matching.match(q.answer, points, alternates=others)]
     view.points = [
         Point(
             str(p.get("html", "")),
             str(p.get("text", "")),
             bool(suggested[i]) if i < len(suggested) else False,
             bool(ticks[i]) if i < len(ticks) else False,
+            words[i] if i < len(words) else (),
         )
         for i, p in enumerate(points)
     ]
@@ -383,6 +400,17 @@ def answer(
     return q
 
 
+def prompt_html(session: Session, q: MockQuestion, lang: str) -> str:
+    """A follow-up's wording as HTML from its asking card, else its stored text escaped."""
+    if q.parent_card_id:
+        by_lang = _translations(session, q.parent_card_id)
+        for text in (_text(by_lang, lang), by_lang.get(DEFAULT_LANG)):
+            found = follow_ups_text.find_html(list(text.follow_ups or []) if text else [], q.prompt)
+            if found is not None:
+                return found
+    return html.escape(q.prompt)
+
+
 def _follow_up(
     session: Session, interview: MockInterview, q: MockQuestion, now: datetime
 ) -> MockQuestion | None:
@@ -421,7 +449,7 @@ def _follow_up(
         card_id=linked.id if linked else None,
         parent=q.card_id,
         deck=deck,
-        prompt=str(chosen.get("text", "")),
+        prompt=follow_ups_text.wording_text(chosen),
         budget_s=budget,
         now=now,
     )

@@ -13,7 +13,7 @@ import hashlib
 import math
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from fsrs import Rating, State
@@ -153,6 +153,11 @@ def review(
         today = local_day(now, context.time_zone, context.rollover_hour)
         interval_d = max(1, (card.due - now).days)
         cap_d = interview_last_day(today, context.interview_on)
+        # As Anki: a better answer is never scheduled sooner than a worse one, and Easy
+        # (Good) lands at least a day after Good (Hard) when that also graduates.
+        below = _review_days(previous, rating - 1, now, context) if rating >= 3 else None
+        floor_d = below + 1 if below is not None else 1
+        interval_d = max(interval_d, floor_d)
         if fuzz:
             interval_d = choose_interval(
                 interval_d,
@@ -162,6 +167,7 @@ def review(
                 load=load,
                 cap_d=cap_d,
             )
+            interval_d = max(interval_d, floor_d) if cap_d is None else interval_d
         elif cap_d is not None:
             interval_d = min(interval_d, cap_d)
         due = day_start(
@@ -192,6 +198,19 @@ def review(
         interval=due - now,
         became_leech=became_leech,
     )
+
+
+def _review_days(
+    previous: MemoryState | None, rating: int, now: datetime, context: GradingContext
+) -> int | None:
+    """Days until the review `rating` would schedule (unfuzzed, uncapped), or None when
+    that rating keeps the card in (re)learning."""
+    outcome = review(previous, rating, now, replace(context, interview_on=None), seed=0, fuzz=False)
+    if outcome.state.fsrs_state != int(State.Review):
+        return None
+    today = local_day(now, context.time_zone, context.rollover_hour)
+    due_day = local_day(outcome.state.due, context.time_zone, context.rollover_hour)
+    return (due_day - today).days
 
 
 def preview(

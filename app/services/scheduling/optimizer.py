@@ -94,6 +94,30 @@ def user_answers(session: Session, user_id: int) -> list[Answer]:
     return [Answer(c, r, local_day(t, tz, hour)) for c, r, t in rows]
 
 
+@dataclass(frozen=True)
+class FitReadiness:
+    """What the settings page says about fitting: how many usable reviews there are,
+    how many are needed, and the last run's status and message."""
+
+    usable_reviews: int
+    needed: int
+    status: str  # idle | running | done | failed
+    message: str
+    fitted_at: datetime | None
+    fitted_on: int | None  # reviews the current personal parameters were fitted to
+
+
+def readiness(session: Session, user_id: int) -> FitReadiness:
+    from app.services.scheduling.service import load_settings
+
+    settings = load_settings(session, user_id)
+    usable = len(fsrs_items(card_histories(user_answers(session, user_id))))
+    return FitReadiness(
+        usable, MIN_REVIEWS_TO_FIT, settings.optimize_status, settings.optimize_message,
+        settings.parameters_fitted_at, settings.parameters_review_count,
+    )  # fmt: skip
+
+
 def optimize_user(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> FitReport:
     """Fit and store the learner's parameters, or keep the defaults and say why.
     Run inside session_scope(engine, write=True); takes seconds at most."""

@@ -48,8 +48,8 @@ from app.models.review import (
     ReviewState,
 )
 from app.services.errors import ServiceError
-from app.services.scheduling import grading, interview
-from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
+from app.services.scheduling import grading, interview, new_order
+from app.services.scheduling.clock import SYSTEM_CLOCK, Clock, FixedClock
 from app.services.scheduling.day import day_bounds, day_start, local_day
 from app.services.scheduling.fsrs_bridge import (
     DEFAULT_PARAMS,
@@ -440,24 +440,28 @@ _STARTED = exists().where(
         ~_not_buried(_NOW),
     ),
 )
-_UNSEEN = (
-    select(Card.id, Card.deck)
-    .where(col(Card.status) == "active", ~_STARTED)
-    .order_by(col(Card.id))
-    .limit(bindparam("limit", type_=Integer))
-)
-# The first `shown` of the first `limit` unseen cards, each with how many of those
-# `limit` there are: candidates and count in one statement.
-_UNSEEN_SUB = _UNSEEN.subquery()
-_NEW_WITH_COUNT = (
-    select(_UNSEEN_SUB.c.id, _UNSEEN_SUB.c.deck, func.count().over().label("available"))
-    .order_by(_UNSEEN_SUB.c.id)
-    .limit(bindparam("shown", type_=Integer))
+_UNSEEN = select(Card.id, Card.deck, Card.difficulty, Card.created_at).where(
+    col(Card.status) == "active", ~_STARTED
 )
 
 
-def _new_candidates(session: Session, user_id: int, now: datetime, limit: int) -> list[Any]:
-    return list(read_rows(session, _UNSEEN, {"user_id": user_id, "now": now, "limit": limit}).all())
+def _unseen_in_order(session: Session, user_id: int, now: datetime, order: str) -> list[Any]:
+    """Every active card this learner has not started, in their new-card order."""
+    rows = read_rows(session, _UNSEEN, {"user_id": user_id, "now": now}).all()
+    return new_order.order_new(rows, order, user_id)
+
+
+def _new_candidates(
+    session: Session, user_id: int, now: datetime, limit: int, order: str = "difficulty"
+) -> list[Any]:
+    return _unseen_in_order(session, user_id, now, order)[:limit]
+
+
+def in_deck(rows: list[Any], deck: str | None) -> list[Any]:
+    """The rows (each with a `deck`) of `deck` and its sub-decks; all when None."""
+    if deck is None:
+        return rows
+    return [r for r in rows if r.deck == deck or r.deck.startswith(deck + "/")]
 
 
 def _pick(candidates: list[Any], last_card: str | None, last_deck: str | None) -> Any | None:
@@ -507,6 +511,29 @@ _DAY_COUNTS = select(
 ).where(col(ReviewLog.user_id) == _USER, col(ReviewLog.reviewed_at) >= bindparam("since"))
 
 
+def new_limit(today: _Today) -> int:
+    """Today's new-card limit: the daily setting, plus what custom study added today."""
+    settings = today.settings
+    local = local_day(today.now, settings.time_zone, settings.day_rollover_hour)
+    extra = settings.extra_new if settings.extra_new_day == local else 0
+    return settings.new_per_day + extra
+
+
+def raise_new_limit(session: Session, user_id: int, by: int, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Custom study (Anki's "increase today's new card limit"): `by` more new cards
+    today only. Returns today's new limit."""
+    if not 1 <= by <= 9999:
+        raise SchedulingError(f"raise the new-card limit by 1 to 9999, not {by}")
+    settings = lock_learner(session, user_id)
+    now = clock.now()
+    local = local_day(now, settings.time_zone, settings.day_rollover_hour)
+    settings.extra_new = (settings.extra_new if settings.extra_new_day == local else 0) + by
+    settings.extra_new_day = local
+    session.add(settings)
+    session.flush()
+    return settings.new_per_day + settings.extra_new
+
+
 def _today(session: Session, user_id: int, settings: LearnerSettings, now: datetime) -> _Today:
     day_begin, day_end = day_bounds(now, settings.time_zone, settings.day_rollover_hour)
     reviews_done, introduced = read_rows(
@@ -537,13 +564,15 @@ def _choose(
     with_buttons: bool,
     new_rows: list[Any] | None,
     last: tuple[str, str] | None = None,
+    deck: str | None = None,
 ) -> NextCard | None:
     """next_card's body; `new_rows`: the new candidates, `last`: the (card, deck) of the
-    learner's last answer, when the caller has them."""
+    learner's last answer, when the caller has them; `deck`: study only that deck and
+    its sub-decks (Anki's "Study now" on one deck)."""
     settings, now = today.settings, today.now
     last_card, last_deck = last if last is not None else _last_answered(session, user_id)
 
-    learning = _learning_rows(session, user_id, now + LEARN_AHEAD, now)
+    learning = in_deck(_learning_rows(session, user_id, now + LEARN_AHEAD, now), deck)
     learning_due = [r for r in learning if r.due <= now]
     ahead = [r for r in learning if r.due > now]
 
@@ -553,14 +582,21 @@ def _choose(
         if left <= 0:
             return []
         if interview.active(settings, now):
-            return interview.review_candidates(session, settings, now, done)[:left]
+            return in_deck(interview.review_candidates(session, settings, now, done), deck)[:left]
+        if deck is not None:  # the deck's reviews among the whole due window
+            return in_deck(_due_review_rows(session, user_id, now, REVIEW_WINDOW), deck)[
+                : min(left, REVIEW_CANDIDATES)
+            ]
         return _due_review_rows(session, user_id, now, min(left, REVIEW_CANDIDATES))
 
     def new() -> list[Any]:
         if new_rows is not None:
             return new_rows
-        left = settings.new_per_day - today.introduced
-        return _new_candidates(session, user_id, now, min(left, NEW_CANDIDATES)) if left > 0 else []
+        left = new_limit(today) - today.introduced
+        if left <= 0:
+            return []
+        unseen = in_deck(_unseen_in_order(session, user_id, now, settings.new_card_order), deck)
+        return unseen[: min(left, NEW_CANDIDATES)]
 
     tiers: list[tuple[str, Any]] = [
         ("learning", lambda: learning_due),
@@ -966,6 +1002,29 @@ def set_suspended(
     return row.version
 
 
+FLAGS = (0, 1, 2, 3, 4)  # none, red, orange, green, blue
+
+
+def set_flag(
+    session: Session, user_id: int, card_id: str, flag: int, *, clock: Clock = SYSTEM_CLOCK
+) -> int:
+    """Flag a card for oneself (Anki's Ctrl+1..4; 0 clears). Leaves the schedule and the
+    version alone: a flag never invalidates the card being answered. Returns the flag."""
+    if flag not in FLAGS:
+        raise SchedulingError(f"flag must be 0 (none) to 4, got {flag}")
+    lock_learner(session, user_id)
+    row = _state_row_for_flags(session, user_id, card_id, clock.now())
+    row.flag = flag
+    session.add(row)
+    session.flush()
+    return flag
+
+
+def flag_of(session: Session, user_id: int, card_id: str) -> int:
+    row = session.get(ReviewState, (user_id, card_id))
+    return row.flag if row is not None else 0
+
+
 # --- counts and statistics -----------------------------------------------------------------
 
 
@@ -984,6 +1043,7 @@ def next_with_counts(
     settings: LearnerSettings | None = None,
     last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    deck: str | None = None,
 ) -> tuple[NextCard | None, QueueCounts]:
     """next_card and queue_counts at one instant, sharing their reads (the learner's
     settings, the day's answer counts, the new cards). Pass `settings` and `last` (the
@@ -991,6 +1051,9 @@ def next_with_counts(
     Read-only."""
     settings = settings if settings is not None else load_settings(session, user_id)
     today = _today(session, user_id, settings, clock.now())
+    if deck is not None:
+        shown = _choose(session, user_id, today, True, None, last, deck=deck)
+        return shown, _deck_queue_counts(session, user_id, today, deck)
     new_rows, new_available = _new_today(session, user_id, today)
     shown = _choose(session, user_id, today, True, new_rows, last)
     return shown, _counts(session, user_id, today, new_available)
@@ -998,17 +1061,11 @@ def next_with_counts(
 
 def _new_today(session: Session, user_id: int, today: _Today) -> tuple[list[Any], int]:
     """(next_card's new candidates, how many new cards are left today)."""
-    left = max(0, today.settings.new_per_day - today.introduced)
+    left = max(0, new_limit(today) - today.introduced)
     if not left:
         return [], 0
-    params = {
-        "user_id": user_id,
-        "now": today.now,
-        "limit": left,
-        "shown": min(left, NEW_CANDIDATES),
-    }
-    rows = list(read_rows(session, _NEW_WITH_COUNT, params).all())
-    return rows, (rows[0].available if rows else 0)
+    unseen = _unseen_in_order(session, user_id, today.now, today.settings.new_card_order)
+    return unseen[: min(left, NEW_CANDIDATES)], min(left, len(unseen))
 
 
 # One pass over the learner's states due today for both counts.
@@ -1039,6 +1096,68 @@ def _counts(session: Session, user_id: int, today: _Today, new_available: int) -
         due = len(interview.review_candidates(session, settings, now, today.reviews_done))
     review_left = max(0, min(int(due), settings.reviews_per_day - today.reviews_done))
     return QueueCounts(learning=int(learning), review=review_left, new=new_available)
+
+
+_STATES_BY_DECK = (
+    select(
+        Card.deck,
+        func.count(case((fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING), 1))),
+        func.count(
+            case(
+                (and_(col(ReviewState.fsrs_state) == FSRS_REVIEW, col(ReviewState.due) <= _NOW), 1)
+            )
+        ),
+    )
+    .select_from(ReviewState)
+    .join(Card, col(Card.id) == col(ReviewState.card_id))
+    .where(
+        col(ReviewState.user_id) == _USER,
+        col(ReviewState.suspended).is_(False),
+        _not_buried(_NOW),
+        col(Card.status) == "active",
+        fsrs_state_in(FSRS_LEARNING, FSRS_RELEARNING, FSRS_REVIEW),
+        col(ReviewState.due) < bindparam("day_end"),
+    )
+    .group_by(Card.deck)
+)
+_UNSEEN_BY_DECK = (
+    select(Card.deck, func.count())
+    .where(col(Card.status) == "active", ~_STARTED)
+    .group_by(Card.deck)
+)
+
+
+def deck_counts(
+    session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, QueueCounts]:
+    """Per deck (its own cards, not sub-decks): learning cards due today, reviews due
+    now, unseen cards (new ones are also capped by the day's new limit). Two queries."""
+    settings = load_settings(session, user_id)
+    today = _today(session, user_id, settings, clock.now())
+    params = {"user_id": user_id, "now": today.now, "day_end": today.day_end}
+    counts: dict[str, list[int]] = {}
+    for deck, learning, due in read_rows(session, _STATES_BY_DECK, params).all():
+        counts.setdefault(deck, [0, 0, 0])[:2] = [int(learning), int(due)]
+    for deck, unseen in read_rows(session, _UNSEEN_BY_DECK, params).all():
+        counts.setdefault(deck, [0, 0, 0])[2] = int(unseen)
+    new_left = max(0, new_limit(today) - today.introduced)
+    return {
+        deck: QueueCounts(learning=learn, review=due, new=min(new, new_left))
+        for deck, (learn, due, new) in counts.items()
+    }
+
+
+def _deck_queue_counts(session: Session, user_id: int, today: _Today, deck: str) -> QueueCounts:
+    """The stage's counts while studying one deck (and its sub-decks)."""
+    per_deck = deck_counts(session, user_id, clock=FixedClock(today.now))
+    mine = [c for d, c in per_deck.items() if d == deck or d.startswith(deck + "/")]
+    new_left = max(0, new_limit(today) - today.introduced)
+    reviews_left = max(0, today.settings.reviews_per_day - today.reviews_done)
+    return QueueCounts(
+        learning=sum(c.learning for c in mine),
+        review=min(reviews_left, sum(c.review for c in mine)),
+        new=min(new_left, sum(c.new for c in mine)),
+    )
 
 
 _DUE_BEFORE = (

@@ -7,25 +7,16 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from app.db import session_scope
-from app.models.review import LearnerSettingsPublic, LearnerSettingsUpdate
+from app.models.review import GradeIn, LearnerSettingsPublic, LearnerSettingsUpdate
 from app.services.scheduling import interview, service
 from app.services.scheduling.optimize_jobs import OptimizeJobs
 from app.web.deps import REQUIRE_CSRF, CurrentUser, EngineDep
 from app.web.errors import refusal
 
 router = APIRouter(prefix="/api/review", tags=["review"], dependencies=[REQUIRE_CSRF])
-
-
-class GradeIn(BaseModel):
-    card_id: str = Field(max_length=64)
-    rating: int = Field(ge=1, le=4, description="1 Again, 2 Hard, 3 Good, 4 Easy")
-    version: int = Field(ge=0, description="The `version` the card was shown with")
-    idempotency_key: str = Field(min_length=1, max_length=64, description="One per answer")
-    duration_ms: int | None = Field(default=None, ge=0, le=86_400_000)
-    kind: str | None = Field(default=None, pattern="^(cram|mock)$")
 
 
 class NextOut(BaseModel):

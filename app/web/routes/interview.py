@@ -48,6 +48,7 @@ class PointOut(BaseModel):
     html: str
     suggested: bool
     ticked: bool
+    words: list[str] = []  # the learner's words that matched this point
 
 
 class StepOut(BaseModel):
@@ -131,7 +132,9 @@ def step_out(step: service.Step) -> StepOut:
         late=bool(q and q.late),
         skipped=bool(q and q.skipped),
         self_check=step.self_check,
-        points=[PointOut(**vars(p)) for p in step.points] if step.phase == "reviewing" else [],
+        points=[PointOut(**{**vars(p), "words": list(p.words)}) for p in step.points]
+        if step.phase == "reviewing"
+        else [],
         demo_name=step.demo_name,
     )
 

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from app.services import deck as deck_service
 from app.services import practice as practice_service
 from app.services import search as search_service
+from app.services.scheduling import service as scheduler
 from app.web.deps import OptionalUser, SessionDep, SettingsDep
 from app.web.i18n import LANGUAGES, normalise, request_language
 from app.web.routes.demos import demo_panel
@@ -23,6 +24,7 @@ LANGUAGE_NAMES = LANGUAGES
 def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
     decks = deck_service.list_decks(session)
     mastery = search_service.mastery_by_deck(session, user.id) if user else {}
+    counts = scheduler.deck_counts(session, user.id) if user else {}
     return templates.TemplateResponse(
         request,
         "home.html",
@@ -31,6 +33,9 @@ def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
             "total": sum(d.card_count for d in decks),
             "tags": search_service.list_tags(session),
             "mastery": mastery,
+            "counts": counts,
+            # A learner with nothing studied yet gets the "start here" steps.
+            "first_run": user is not None and not any(m.studied for m in mastery.values()),
         },
     )
 
@@ -96,6 +101,25 @@ def card_page(
             "history": history,
             "demo": demo,
         },
+    )
+
+
+@router.get("/cards/{card_id}/demo", response_class=HTMLResponse)
+def card_demo(request: Request, card_id: str, session: SessionDep) -> Response:
+    """The card's demo with the card's parameters and "this card relies on it" flags:
+    the panel alone for htmx (the practice page shows it under the card), else a page
+    with a link back to the card."""
+    card = deck_service.get_card(session, card_id)
+    if card is None or not card.demo_path:
+        raise HTTPException(status_code=404, detail=f"no demo for card {card_id!r}")
+    demo = demo_panel(request, card.demo_path, card.demo_params, card.demo_proves)
+    if demo is None:
+        raise HTTPException(status_code=404, detail=f"the demo of card {card_id!r} is missing")
+    fragment = request.headers.get("HX-Request") == "true"
+    return templates.TemplateResponse(
+        request,
+        "demo/_card_demo.html" if fragment else "demo/card_demo.html",
+        {"demo": demo, "card_id": card_id},
     )
 
 

@@ -4,7 +4,7 @@ Without JavaScript it is plain forms: the answer is a <details> the learner open
 grade buttons submit a form, the server redirects back (POST/redirect/GET). With
 JavaScript (static/js/practice.js) htmx posts the same forms and swaps in the next
 card's stage, so there is no page load between cards; keys: Space shows the answer,
-1-4 grade, U undoes, E opens the card's demo.
+1-4 grade, U undoes, D opens the card's demo (with the card's parameters) under the card.
 
 Each shown card carries its idempotency key (a double submit records one answer), its
 version (a card answered in another tab is refused by the scheduler), and the time it
@@ -13,18 +13,22 @@ was shown (time to answer: measured in the browser, or from the form's age witho
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from app.db import session_scope
+from app.models.review import GradeIn
 from app.models.user import UserPublic
 from app.services import practice
 from app.services.scheduling import service as scheduler
@@ -35,8 +39,10 @@ from app.web.templating import templates
 router = APIRouter()
 
 MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
-RATINGS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
-NOTICE_CODES = ("conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error")
+NOTICE_CODES = (
+    "conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error", "buried",
+    "suspended", "flagged", "unflagged", "more_new",
+)  # fmt: skip
 
 
 # SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
@@ -73,6 +79,11 @@ def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -
         "nothing_to_undo": _("There is no answer to take back."),
         "stale": _("The form was incomplete; nothing was recorded."),
         "error": _("Nothing was recorded: %(message)s") % {"message": detail.get("message", "")},
+        "buried": _("Buried until tomorrow. Here is your next card."),
+        "suspended": _("Suspended: it will not come up until you unsuspend it on its page."),
+        "flagged": _("Flagged."),
+        "unflagged": _("Flag removed."),
+        "more_new": _("Today's new-card limit is raised."),
     }
     return messages.get(code or "")
 
@@ -97,21 +108,33 @@ def interval_text(seconds: int, lang: str) -> tuple[str, str]:
     return t("%(n).1f y") % {"n": years}, t("in %(n).1f years") % {"n": years}
 
 
+STUDY_DECK_COOKIE = "study_deck"  # Anki's "Study now" on one deck; absent: all decks
+
+
+def study_deck(request: Request) -> str | None:
+    """The deck this learner chose to study on this device, if any."""
+    deck = (request.cookies.get(STUDY_DECK_COOKIE) or "").strip("/")
+    return deck[:200] or None
+
+
 def stage_context(
     engine: Any,
     user: UserPublic,
     *,
     card_id: str | None = None,
     notice: str | None = None,
+    deck: str | None = None,
 ) -> dict[str, Any]:
     """Everything the stage shows: the card to answer (or the done screen), counts."""
     lang = normalise(user.locale) or "en"
     with session_scope(engine) as session:
-        stage = practice.stage(session, user.id, lang, card_id=card_id)
-    return context_of(stage, lang, notice)
+        stage = practice.stage(session, user.id, lang, card_id=card_id, deck=deck)
+    return context_of(stage, lang, notice, deck)
 
 
-def context_of(stage: practice.Stage, lang: str, notice: str | None) -> dict[str, Any]:
+def context_of(
+    stage: practice.Stage, lang: str, notice: str | None, deck: str | None = None
+) -> dict[str, Any]:
     """The stage template's context for a stage the services built."""
     shown = stage.shown
     buttons = []
@@ -126,6 +149,8 @@ def context_of(stage: practice.Stage, lang: str, notice: str | None) -> dict[str
         "counts": stage.counts,
         "outlook": stage.outlook,
         "notice": notice,
+        "flag": stage.flag,
+        "study_deck": deck,
         "idempotency_key": secrets.token_urlsafe(18),
         "shown_at": int(time.time() * 1000),
     }
@@ -146,17 +171,27 @@ def practice_page(
     engine: EngineDep,
     card: str | None = None,
     notice: str | None = None,
+    deck: str | None = None,
 ) -> Response:
+    """The review page. `?deck=PATH` studies that deck (and its sub-decks) from now on
+    on this device; `?deck=` (empty) goes back to all decks."""
     lang = normalise(user.locale) or "en"
     code = notice if notice in NOTICE_CODES else None
-    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang))
-    return render_stage(request, context, page=True)
+    chosen = study_deck(request) if deck is None else (deck.strip("/")[:200] or None)
+    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang), deck=chosen)
+    response = render_stage(request, context, page=True)
+    if deck is not None:
+        if chosen:
+            response.set_cookie(STUDY_DECK_COOKIE, chosen, samesite="lax", httponly=True)
+        else:
+            response.delete_cookie(STUDY_DECK_COOKIE)
+    return response
 
 
 @router.get("/practice/stage", response_class=HTMLResponse)
 def practice_stage(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """The stage alone (htmx refresh, e.g. after coming back to the tab)."""
-    return render_stage(request, stage_context(engine, user), page=False)
+    return render_stage(request, stage_context(engine, user, deck=study_deck(request)), page=False)
 
 
 def duration_of(duration_ms: str, shown_at: str) -> int | None:
@@ -182,18 +217,30 @@ def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
 
 
 def _answer(
-    engine: Any, user: UserPublic, lang: str, answer: dict[str, Any] | None, with_stage: bool
+    engine: Any,
+    user: UserPublic,
+    lang: str,
+    given: GradeIn | None,
+    with_stage: bool,
+    deck: str | None = None,
 ) -> tuple[str | None, dict[str, str], practice.Stage | None]:
     """The database side of one grade request, run in one worker thread: grade (when the
     form was complete) and, for htmx, the next stage, in one transaction."""
-    if answer is None:  # nothing to record
+    if given is None:  # nothing to record
         if not with_stage:
             return "stale", {}, None
         with session_scope(engine) as session:
-            return "stale", {}, practice.stage(session, user.id, lang)
+            return "stale", {}, practice.stage(session, user.id, lang, deck=deck)
+    answer: dict[str, Any] = {
+        "card_id": given.card_id,
+        "rating": given.rating,
+        "idempotency_key": given.idempotency_key,
+        "expected_version": given.version,
+        "duration_ms": given.duration_ms,
+    }
     with write_session(engine) as session:
         if with_stage:
-            result, stage = practice.answer(session, user.id, lang, **answer)
+            result, stage = practice.answer(session, user.id, lang, **answer, deck=deck)
         else:
             stage = None
             try:
@@ -221,25 +268,21 @@ async def grade(
     # take a pool thread per dependency as well, and the threads would queue for the
     # SQLite writer lock anyway.
     lang = normalise(user.locale) or "en"
-    try:
-        grade_value, version_value = int(rating), int(version)
-    except ValueError:
-        grade_value = version_value = -1
-    answer: dict[str, Any] | None = None
-    if grade_value in RATINGS and version_value >= 0 and card_id and idempotency_key:
-        answer = {
-            "card_id": card_id,
-            "rating": grade_value,
-            "idempotency_key": idempotency_key,
-            "expected_version": version_value,
-            "duration_ms": duration_of(duration_ms, shown_at),
-        }
+    answer: GradeIn | None = None
+    try:  # the same typed model as the JSON API's body; an incomplete form is "stale"
+        answer = GradeIn.model_validate(
+            {"card_id": card_id, "rating": rating, "version": version,
+             "idempotency_key": idempotency_key, "duration_ms": duration_of(duration_ms, shown_at)}
+        )  # fmt: skip
+    except ValidationError:
+        answer = None
     htmx = is_htmx(request)
-    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx)
+    deck = study_deck(request)
+    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx, deck)
     if not htmx or stage is None:
         target = "/practice" + (f"?notice={code}" if code else "")
         return RedirectResponse(target, status_code=303)
-    context = context_of(stage, lang, _notice(code, lang, detail))
+    context = context_of(stage, lang, _notice(code, lang, detail), deck)
     return render_stage(request, context, page=False)
 
 
@@ -256,5 +299,171 @@ def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDe
     if not is_htmx(request):
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
-    context = stage_context(engine, user, card_id=card_id, notice=_notice(code, lang))
+    context = stage_context(
+        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+    )
     return render_stage(request, context, page=False)
+
+
+# --- the card's tools: bury, suspend, flag, info (Anki's -, @, Ctrl+1..4, I) ---------
+
+
+def _tool_response(
+    request: Request, engine: Any, user: UserPublic, code: str, card_id: str | None = None
+) -> Response:
+    """The next stage (or the same card, after a flag) with the tool's notice."""
+    lang = normalise(user.locale) or "en"
+    if not is_htmx(request):
+        query = {"notice": code, **({"card": card_id} if card_id else {})}
+        return RedirectResponse("/practice?" + urlencode(query), status_code=303)
+    context = stage_context(
+        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+    )
+    return render_stage(request, context, page=False)
+
+
+def _card_tool(engine: Any, user: UserPublic, action: Any) -> str | None:
+    """Runs one write; the scheduler's refusal as a notice code, else None."""
+    try:
+        with write_session(engine) as session:
+            action(session)
+    except scheduler.SchedulingError as exc:
+        return _refusal(exc)[0]
+    return None
+
+
+@router.post("/practice/bury", response_class=HTMLResponse)
+def bury_card(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    refused = _card_tool(engine, user, lambda s: scheduler.bury(s, user.id, card_id))
+    return _tool_response(request, engine, user, refused or "buried")
+
+
+@router.post("/practice/suspend", response_class=HTMLResponse)
+def suspend_card(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    refused = _card_tool(engine, user, lambda s: scheduler.set_suspended(s, user.id, card_id, True))
+    return _tool_response(request, engine, user, refused or "suspended")
+
+
+@router.post("/practice/flag", response_class=HTMLResponse)
+def flag_card(
+    request: Request,
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    card_id: Annotated[str, Form(min_length=1, max_length=64)],
+    flag: Annotated[int, Form(ge=0, le=4)],
+) -> Response:
+    refused = _card_tool(engine, user, lambda s: scheduler.set_flag(s, user.id, card_id, flag))
+    code = refused or ("flagged" if flag else "unflagged")
+    return _tool_response(request, engine, user, code, card_id=None if refused else card_id)
+
+
+@router.get("/practice/info/{card_id}", response_class=HTMLResponse)
+def card_info(request: Request, card_id: str, user: CurrentUser, engine: EngineDep) -> Response:
+    """The card's review history and FSRS state (Anki's card info), under the card."""
+    with session_scope(engine) as session:
+        history = practice.card_history(session, user.id, card_id)
+    page = "practice/_info.html" if is_htmx(request) else "practice/info_page.html"
+    return templates.TemplateResponse(request, page, {"history": history, "card_id": card_id})
+
+
+# --- custom study: cram one deck (Anki's "Custom study", schedule untouched) ----------
+
+
+def _cram_since(since: str) -> datetime:
+    """The cram session's start (cards crammed since then do not come again)."""
+    try:
+        parsed = datetime.fromisoformat(since)
+    except ValueError:
+        return datetime.now(UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@router.get("/practice/cram", response_class=HTMLResponse)
+def cram_page(
+    request: Request,
+    user: CurrentUser,
+    engine: EngineDep,
+    deck: Annotated[str, Query(min_length=1, max_length=200)],
+    since: str = "",
+) -> Response:
+    """One card of the deck after another, whatever their due dates; the answers are
+    logged as "cram" and leave the schedule alone."""
+    if not since:
+        query = urlencode({"deck": deck, "since": datetime.now(UTC).isoformat()})
+        return RedirectResponse(f"/practice/cram?{query}", status_code=303)
+    lang = normalise(user.locale) or "en"
+    with session_scope(engine) as session:
+        shown = scheduler.next_cram_card(
+            session, user.id, deck=deck.strip("/"), since=_cram_since(since)
+        )
+        text = practice.card_text(session, shown.card_id, lang) if shown else None
+    context = {
+        "deck": deck,
+        "since": since,
+        "shown": shown,
+        "text": text,
+        "idempotency_key": secrets.token_urlsafe(18),
+        "shown_at": int(time.time() * 1000),
+    }
+    response = templates.TemplateResponse(request, "practice/cram.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/practice/cram/grade")
+def cram_grade(
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    deck: Annotated[str, Form(min_length=1, max_length=200)],
+    since: Annotated[str, Form(max_length=64)] = "",
+    card_id: Annotated[str, Form(max_length=64)] = "",
+    version: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+    rating: Annotated[str, Form()] = "",
+    duration_ms: Annotated[str, Form()] = "",
+    shown_at: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        given = GradeIn.model_validate(
+            {"card_id": card_id, "rating": rating, "version": version, "kind": "cram",
+             "idempotency_key": idempotency_key, "duration_ms": duration_of(duration_ms, shown_at)}
+        )  # fmt: skip
+    except ValidationError:
+        given = None
+    if given is not None:
+        with contextlib.suppress(scheduler.SchedulingError), write_session(engine) as session:
+            scheduler.grade(
+                session, user.id, given.card_id, given.rating,
+                idempotency_key=given.idempotency_key, expected_version=given.version,
+                duration_ms=given.duration_ms, kind="cram",
+            )  # fmt: skip
+    return RedirectResponse(
+        "/practice/cram?" + urlencode({"deck": deck, "since": since}), status_code=303
+    )
+
+
+@router.post("/practice/custom/new")
+def raise_new_limit(
+    user: CurrentUser,
+    _: CsrfProtected,
+    engine: EngineDep,
+    more: Annotated[int, Form(ge=1, le=9999)],
+) -> Response:
+    """Custom study: `more` new cards today only (Anki's "increase today's limit")."""
+    with write_session(engine) as session:
+        scheduler.raise_new_limit(session, user.id, more)
+    return RedirectResponse("/practice?notice=more_new", status_code=303)

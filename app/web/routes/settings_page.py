@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from app.db import session_scope
 from app.models.review import LearnerSettingsUpdate
 from app.services import practice
+from app.services.scheduling import optimizer
 from app.services.scheduling import service as scheduler
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, SessionDep
 from app.web.i18n import (
@@ -40,12 +41,19 @@ def time_zones() -> list[str]:
 
 
 def _render(
-    request: Request, values: dict[str, Any], errors: dict[str, str], *, saved: bool, status: int
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    *,
+    saved: bool,
+    status: int,
+    fit: optimizer.FitReadiness | None = None,
 ) -> Response:
     return templates.TemplateResponse(
         request,
         "settings/page.html",
         {
+            "fit": fit,
             "values": values,
             "errors": errors,
             "saved": saved,
@@ -70,10 +78,25 @@ def settings_page(
         "day_rollover_hour": str(row.day_rollover_hour),
         "time_zone": row.time_zone,
         "interview_on": row.interview_on.isoformat() if row.interview_on else "",
-        "interview_minutes_per_day": str(row.interview_minutes_per_day or ""),
+        # A default, so setting only a date saves at once (the model needs both).
+        "interview_minutes_per_day": str(
+            row.interview_minutes_per_day or DEFAULT_INTERVIEW_MINUTES
+        ),
+        "new_card_order": row.new_card_order,
     }
-    return _render(request, values, {}, saved=bool(saved), status=200)
+    fit = optimizer.readiness(session, user.id)
+    return _render(request, values, {}, saved=bool(saved), status=200, fit=fit)
 
+
+@router.post("/settings/optimize")
+def optimize(user: CurrentUser, _: CsrfProtected, engine: EngineDep) -> Response:
+    """Fit personal FSRS parameters in another process; the page shows its status."""
+    with session_scope(engine, write=True) as session:
+        optimizer.start_optimize_job(session, user.id)
+    return RedirectResponse("/settings#fsrs-h", status_code=303)
+
+
+DEFAULT_INTERVIEW_MINUTES = 30
 
 FIELD_NAMES = {
     "desired_retention": "desired_retention",
@@ -82,6 +105,7 @@ FIELD_NAMES = {
     "time_zone": "time_zone",
     "interview_on": "interview_on",
     "interview_minutes_per_day": "interview_minutes_per_day",
+    "new_card_order": "new_card_order",
 }
 
 
@@ -99,6 +123,7 @@ def save_settings(
     time_zone: FormStr = "",
     interview_on: FormStr = "",
     interview_minutes_per_day: FormStr = "",
+    new_card_order: FormStr = "",
 ) -> Response:
     values = {
         "language": language,
@@ -109,6 +134,7 @@ def save_settings(
         "time_zone": time_zone.strip(),
         "interview_on": interview_on.strip(),
         "interview_minutes_per_day": interview_minutes_per_day.strip(),
+        "new_card_order": new_card_order.strip(),
     }
     lang = normalise(language)
     t = gettext_for(lang or normalise(user.locale) or "en")
@@ -125,6 +151,7 @@ def save_settings(
         # Empty clears the interview date and its minutes.
         "interview_on": values["interview_on"] or None,
         "interview_minutes_per_day": values["interview_minutes_per_day"] or None,
+        "new_card_order": values["new_card_order"] or None,
     }
     data = {k: v for k, v in data.items() if v is not None or k.startswith("interview")}
     changes: LearnerSettingsUpdate | None = None
@@ -138,15 +165,20 @@ def save_settings(
             }
     if values["time_zone"] and values["time_zone"] not in time_zones():
         errors["time_zone"] = t("Choose a time zone from the list.")
-    if values["interview_on"] and not values["interview_minutes_per_day"]:
-        errors["interview_minutes_per_day"] = t(
-            "Say how many minutes a day you can practise until the interview."
-        )
     if errors or changes is None:
         return _render(request, values, errors, saved=False, status=422)
-    with session_scope(engine, write=True) as session:
-        scheduler.update_settings(session, user.id, changes)
-        practice.set_locale(session, user.id, lang or "en")
+    try:
+        with session_scope(engine, write=True) as session:
+            scheduler.update_settings(session, user.id, changes)
+            practice.set_locale(session, user.id, lang or "en")
+    except ValidationError as exc:  # a rule across fields, checked on the model
+        if "interview_minutes_per_day" in str(exc):
+            errors["interview_minutes_per_day"] = t(
+                "Say how many minutes a day you can practise until the interview."
+            )
+        else:
+            errors["form"] = t("Check this value: %(problem)s") % {"problem": str(exc)}
+        return _render(request, values, errors, saved=False, status=422)
     response = RedirectResponse("/settings?saved=1", status_code=303)
     response.set_cookie(LANG_COOKIE, lang or "en", max_age=COOKIE_MAX_AGE_S, samesite="lax")
     response.set_cookie(THEME_COOKIE, theme, max_age=COOKIE_MAX_AGE_S, samesite="lax")

@@ -43,7 +43,9 @@
     }
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
-    refresh();
+    // A new, empty card is not "4 problems" in red: its preview waits for the first edit.
+    if (!isNew) refresh();
+    else if (state) state.textContent = target.dataset.msgWaiting || "";
   }
 
   function setupDemoPicker(form) {

@@ -14,9 +14,14 @@
     return m + ":" + (s < 10 ? "0" : "") + s;
   }
 
+  // Set once the answer is handed in: no draft may follow it (the server refuses a
+  // draft for an answered question with 409).
+  var handedIn = false;
+
   function submitAnswer(action) {
     var form = document.getElementById("answer-form");
     if (!form || form.dataset.sent) return;
+    stopDrafts();
     var button = form.querySelector('button[name="action"][value="' + action + '"]');
     form.dataset.sent = "1";
     if (button) button.click(); else form.submit();
@@ -40,7 +45,14 @@
 
   var draftTimer = null;
   var lastSaved = null;
+  function stopDrafts() {
+    handedIn = true;
+    if (draftTimer) window.clearTimeout(draftTimer);
+    draftTimer = null;
+  }
+
   function saveDraft() {
+    if (handedIn) return;
     var root = stage();
     var area = document.getElementById("answer");
     if (!root || !area || !window.backprop || area.value === lastSaved) return;
@@ -61,7 +73,7 @@
   }
 
   function onInput(evt) {
-    if (evt.target.id !== "answer") return;
+    if (evt.target.id !== "answer" || handedIn) return;
     if (draftTimer) window.clearTimeout(draftTimer);
     draftTimer = window.setTimeout(saveDraft, 600);
   }
@@ -101,6 +113,10 @@
   });
 
   document.addEventListener("input", onInput);
+  // Done or Skip clicked (or Enter in the form): the answer goes with the form itself.
+  document.addEventListener("submit", function (evt) {
+    if (evt.target && evt.target.id === "answer-form") stopDrafts();
+  }, true);
   document.addEventListener("DOMContentLoaded", function () {
     var area = document.getElementById("answer");
     if (area) {

@@ -1,5 +1,7 @@
 // The review session's keyboard flow and time-to-answer measurement.
-// Space shows the answer, 1-4 grade, U undoes, E opens the card's demo. The forms work
+// Space (or Enter) shows the answer and then grades Good, 1-4 grade, U undoes, - buries,
+// @ suspends, Ctrl+1..4 flag, I shows card info, E edits (admins), D opens the card's
+// demo under the card: Anki's keys where Anki has one. The forms work
 // without this script (and without htmx); with htmx, each answer swaps in the next stage.
 (function () {
   "use strict";
@@ -48,23 +50,57 @@
     return true;
   }
 
+  function clickIn(selector) {
+    var target = stage().querySelector(selector);
+    if (!target) return false;
+    // A link that loads under the card: ask htmx directly, so a key pressed while
+    // htmx is still settling a fresh stage never turns into a page load.
+    var into = target.getAttribute("hx-target");
+    if (window.htmx && target.tagName === "A" && into) {
+      window.htmx.ajax("GET", target.getAttribute("hx-get"), { target: into, swap: "innerHTML" });
+      return true;
+    }
+    target.click();
+    return true;
+  }
+
+  function answerShown() {
+    var details = document.getElementById("reveal");
+    return !!(details && details.open);
+  }
+
   document.addEventListener("keydown", function (evt) {
-    if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.isComposing) return;
-    if (typingInto(evt.target) || !stage()) return;
+    if (evt.isComposing || typingInto(evt.target) || !stage()) return;
     var key = evt.key;
     var handled = false;
-    if (key === " " || key === "Spacebar") {
-      // A focused button or link keeps its own Space; elsewhere Space shows the answer.
-      var focused = evt.target && evt.target.closest && evt.target.closest("button, a, summary");
-      if (!focused || focused.tagName === "SUMMARY") handled = reveal();
+    if (evt.ctrlKey && !evt.altKey && !evt.metaKey && key >= "1" && key <= "4") {
+      // Anki's flags: Ctrl+1..4 (the same again clears it).
+      handled = clickIn('.flag-form button.flag-' + key);
+      if (handled) evt.preventDefault();
+      return;
+    }
+    if (evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    var focused = evt.target && evt.target.closest && evt.target.closest("button, a, summary, select");
+    var onControl = focused && focused.tagName !== "SUMMARY";
+    if (key === " " || key === "Spacebar" || key === "Enter") {
+      // A focused button or link keeps its own Space and Enter; elsewhere they show the
+      // answer, and once it is shown they grade Good, as in Anki.
+      if (!onControl) handled = answerShown() ? grade("3") : reveal();
     } else if (key >= "1" && key <= "4") {
       handled = grade(key);
     } else if (key === "u" || key === "U") {
       var undo = stage().querySelector(".undo-form");
       if (undo) { submitWith(undo, null); handled = true; }
+    } else if (key === "-") {
+      handled = clickIn(".bury-form button");
+    } else if (key === "@") {
+      handled = clickIn(".suspend-form button");
+    } else if (key === "i" || key === "I") {
+      handled = clickIn(".info-link");
     } else if (key === "e" || key === "E") {
-      var demo = stage().querySelector(".demo-link");
-      if (demo) { demo.click(); handled = true; }
+      handled = clickIn(".edit-link");
+    } else if (key === "d" || key === "D") {
+      handled = clickIn(".demo-link");
     }
     if (handled) evt.preventDefault();
   });
@@ -79,17 +115,38 @@
 
   document.addEventListener("toggle", onToggle, true);
 
+  // Keyboard focus starts on "Show answer" (no Tab through the header first); the
+  // heading is not focused, so no focus box lands on each new card's title.
+  function focusStart(root) {
+    var button = root && root.querySelector(".reveal-button");
+    if (button) button.focus({ preventScroll: true });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { focusStart(stage()); });
+  } else focusStart(stage());
+
   document.addEventListener("htmx:afterSwap", function (evt) {
+    if (evt.target.id === "practice-info") {
+      var title = evt.target.querySelector("#card-info-h");
+      if (title) { title.scrollIntoView({ block: "start" }); title.focus({ preventScroll: true }); }
+      return;
+    }
+    if (evt.target.id === "practice-demo") {
+      // The demo opened under the card: take the reader to it.
+      var heading = evt.target.querySelector(".demo-heading");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.scrollIntoView({ block: "start" });
+        heading.focus({ preventScroll: true });
+      }
+      return;
+    }
     if (evt.target.id !== "stage" && !(evt.detail && evt.detail.target && evt.detail.target.id === "stage")) return;
     shownAt = performance.now();
     var fresh = stage();
     if (!fresh) return;
     // Keep keyboard focus inside the stage (the old focused button is gone).
-    var heading = fresh.querySelector("#stage-heading");
-    if (heading) {
-      heading.setAttribute("tabindex", "-1");
-      heading.focus({ preventScroll: true });
-    }
+    focusStart(fresh);
     window.scrollTo({ top: 0 });
   });
 
