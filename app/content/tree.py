@@ -24,6 +24,7 @@ from app.content.parse import ParsedFile, Section, parse_bytes, read_file
 from app.content.problems import Problem
 from app.content.schema import ID_PATTERN, LANG_PATTERN, CardMeta, DemoRef, TranslationMeta
 from app.demos.registry import DemoError, load_demo
+from app.exercises.links import check_exercise_links
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -257,6 +258,7 @@ def _load_deck(content_dir: Path, progress: Progress | None, cache_path: Path | 
     _check_aliases(deck, known_ids)
     _check_links_and_images(deck, known_ids)
     _check_demos(deck)
+    deck.problems.extend(check_exercise_links(deck))
     for card in deck.cards.values():
         card.content_hash = content_hash(card)
     deck.problems.sort()
