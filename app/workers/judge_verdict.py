@@ -37,7 +37,8 @@ def verdict_from_result(prepared: Prepared, result: Any) -> Verdict:
         return Verdict(False, "crashed", "The submission's process sent a malformed result.")
     stdout = str(result.get("stdout") or "")[:4096]
     if "error" in result:
-        reason = result.get("reason") if result.get("reason") in ("forbidden", "error") else "error"
+        known = ("forbidden", "error", "memory", "output")
+        reason = result.get("reason") if result.get("reason") in known else "error"
         return Verdict(False, str(reason), str(result["error"])[:2000], stdout=stdout)
     outputs = result.get("outputs")
     if not isinstance(outputs, list) or len(outputs) != len(prepared.cases):
