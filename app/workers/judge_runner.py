@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import selectors
 import signal
 import subprocess
@@ -104,6 +105,15 @@ class Judge:
                     _kill(process)
                     return
                 self._spares.append(process)
+
+    def ready_spares(self) -> int:
+        """Spares that have finished starting (their ready byte waits to be read)."""
+        with self._lock:
+            streams = [p.stdout for p in self._spares if p.stdout is not None]
+        if not streams:
+            return 0
+        readable, _, _ = select.select(streams, [], [], 0)
+        return len(readable)
 
     def warm_up(self) -> None:
         """Starts the spares now (they take a second or two to import torch)."""
