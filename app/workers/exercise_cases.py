@@ -7,6 +7,7 @@ to build the inputs; results are cached by the file's hash.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ class Prepared:
 
 
 _PREPARED: dict[str, Prepared] = {}
+_PREPARING = threading.Lock()
 
 
 def load_cases(exercise: Exercise) -> list[Case]:
@@ -52,9 +54,16 @@ def load_cases(exercise: Exercise) -> list[Case]:
 def prepare(exercise: Exercise) -> Prepared:
     """Inputs and reference outputs, computed once per file version. Raises
     ExerciseSetupError when the reference fails on its own inputs."""
-    cached = _PREPARED.get(exercise.sha256)
-    if cached is not None:
-        return cached
+    # One at a time: the reference runs in this process, where the harness swaps
+    # process-wide things (forbidden callables, sys.stdout) while it runs.
+    with _PREPARING:
+        cached = _PREPARED.get(exercise.sha256)
+        if cached is not None:
+            return cached
+        return _prepare(exercise)
+
+
+def _prepare(exercise: Exercise) -> Prepared:
     meta = exercise.meta
     cases = load_cases(exercise)
     result = run_submission(

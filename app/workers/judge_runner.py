@@ -64,6 +64,7 @@ class Judge:
         self._spare_count = spares
         self._lock = threading.Lock()
         self._closed = False
+        self._refilling = threading.Lock()
 
     # --- processes -------------------------------------------------------------
 
@@ -93,6 +94,16 @@ class Judge:
         return self._start()
 
     def _refill(self) -> None:
+        # One refill at a time: a burst of verdicts must not start a burst of processes
+        # all importing torch at once (each would then take minutes to get ready).
+        if not self._refilling.acquire(blocking=False):
+            return
+        try:
+            self._refill_now()
+        finally:
+            self._refilling.release()
+
+    def _refill_now(self) -> None:
         with self._lock:
             missing = 0 if self._closed else self._spare_count - len(self._spares)
         for _ in range(missing):
