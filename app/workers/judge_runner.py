@@ -341,6 +341,8 @@ def _zombie(pid: int) -> bool:
 
 
 def _no_result(status: int | None, stderr: bytes, limits: JudgeLimits) -> Verdict:
+    if status is not None and 128 < status < 128 + 65:
+        status = 128 - status  # bwrap exits 128 + N when its child dies of signal N
     if status is not None and status < 0:
         sig = -status
         if sig == signal.SIGXCPU:
