@@ -300,7 +300,14 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     """
     group = _GROUPS.pop(process.pid, None)
     if group is not None:
+        # Exact: the group holds this run's processes and nothing else. (A namespace's
+        # inode number is reused as soon as it is freed, so killing "by namespace" could
+        # hit the next run's sandbox; that path is only the fallback below.)
         group.kill_all()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+        _close_streams(process)
+        return
     own = _pid_namespace(os.getpid())
     namespaces = (
         set()
@@ -326,6 +333,10 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
             time.sleep(0.02)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
+    _close_streams(process)
+
+
+def _close_streams(process: subprocess.Popen[bytes]) -> None:
     for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
             with contextlib.suppress(OSError):
