@@ -65,6 +65,11 @@ class Judge:
         self._lock = threading.Lock()
         self._closed = False
         self._refilling = threading.Lock()
+        # Spares are started from this one long-lived thread: bwrap's --die-with-parent
+        # is tied to the *thread* that forked it, so a short-lived thread's spares would
+        # be killed as soon as it ended.
+        self._wake = threading.Event()
+        threading.Thread(target=self._refill_loop, daemon=True).start()
 
     # --- processes -------------------------------------------------------------
 
@@ -92,6 +97,13 @@ class Judge:
                 if process.poll() is None:
                     return process
         return self._start()
+
+    def _refill_loop(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            self._wake.clear()
+            if not self._closed:
+                self._refill()
 
     def _refill(self) -> None:
         # One refill at a time: a burst of verdicts must not start a burst of processes
@@ -128,11 +140,13 @@ class Judge:
 
     def warm_up(self) -> None:
         """Starts the spares now (they take a second or two to import torch)."""
-        self._refill()
+        self._wake.set()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
+        self._wake.set()
+        with self._lock:
             spares, self._spares = list(self._spares), deque()
         for process in spares:
             _kill(process)
@@ -144,7 +158,7 @@ class Judge:
         with self._slots:
             started = time.perf_counter()
             verdict = self._run(prepared, code)
-        threading.Thread(target=self._refill, daemon=True).start()
+        self._wake.set()
         return replace(verdict, seconds=time.perf_counter() - started)
 
     def _run(self, prepared: Prepared, code: str) -> Verdict:
