@@ -51,6 +51,22 @@ def check(directory: DirArgument = None) -> None:
         raise typer.Exit(1)
     translations = sum(len(c.files) - 1 for c in deck.cards.values())
     typer.echo(f"OK: {len(deck.cards)} cards, {translations} translations in {content_dir}")
+    _check_exercises(content_dir)
+
+
+def _check_exercises(content_dir: Path) -> None:
+    """Runs each exercise's reference and wrong solutions (reviewed code, in this process)."""
+    if not (content_dir / "exercises").is_dir():
+        return
+    from app.workers.exercise_check import check_exercises
+
+    count, problems = check_exercises(content_dir)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"{len(problems)} exercise problem{'s' if len(problems) != 1 else ''}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"OK: {count} exercises")
 
 
 def import_(

@@ -32,6 +32,14 @@ class DemoRef(BaseModel):
     proves: list[ClaimId] = Field(default_factory=list)
 
 
+class ExerciseRef(BaseModel):
+    """A write-the-code exercise for this card: ``exercises/<name>.py`` under content/."""
+
+    model_config = _STRICT
+
+    path: Annotated[str, StringConstraints(pattern=r"^exercises/[a-z][a-z0-9_]{0,63}\.py$")]
+
+
 class CardMeta(BaseModel):
     """The default-language file's front matter: the card's shared metadata."""
 
@@ -47,6 +55,7 @@ class CardMeta(BaseModel):
     aliases: list[CardId] = Field(default_factory=list)
     answer_time_s: Annotated[int, Field(gt=0, le=3600)] | None = None
     source: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
+    exercise: ExerciseRef | None = None
 
     @field_validator("demo", mode="before")
     @classmethod

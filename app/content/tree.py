@@ -25,6 +25,7 @@ from app.content.schema import ID_PATTERN, LANG_PATTERN, CardMeta, DemoRef, Tran
 from app.demos.metadata import read_metadata
 from app.demos.params import SchemaUnavailable, describe_one, model_from_schema
 from app.demos.registry import DemoError
+from app.exercises.links import check_exercise_links
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -258,6 +259,7 @@ def _load_deck(content_dir: Path, progress: Progress | None, cache_path: Path | 
     _check_aliases(deck, known_ids)
     _check_links_and_images(deck, known_ids)
     _check_demos(deck)
+    deck.problems.extend(check_exercise_links(deck))
     for card in deck.cards.values():
         card.content_hash = content_hash(card)
     deck.problems.sort()

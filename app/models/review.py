@@ -20,11 +20,12 @@ from app.models.base import JSONType, UTCDateTime, utcnow
 FSRS_LEARNING, FSRS_REVIEW, FSRS_RELEARNING = 1, 2, 3
 # How new cards are ordered (app.services.scheduling.new_order), as Anki's sort options.
 NEW_CARD_ORDERS = ("difficulty", "added", "random")
-REVIEW_KINDS = ("learn", "review", "relearn", "cram", "mock")
+REVIEW_KINDS = ("learn", "review", "relearn", "cram", "mock", "exercise")
 # Kinds that move the schedule (and that replay and the optimizer read). A mock-interview
 # answer goes through the same FSRS review as a practice answer, so it is one of them;
-# cram is logged but leaves the state alone.
-SCHEDULED_KINDS = ("learn", "review", "relearn", "mock")
+# cram is logged but leaves the state alone. "exercise": a confirmed rating of the card's
+# write-the-code exercise, reviewed like a mock answer.
+SCHEDULED_KINDS = ("learn", "review", "relearn", "mock", "exercise")
 
 
 class ReviewState(SQLModel, table=True):

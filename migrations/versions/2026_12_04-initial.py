@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 19:22:39.820259
+Create Date: 2026-12-04 19:22:46.535908
 """
 
 from collections.abc import Sequence

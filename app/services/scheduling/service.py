@@ -826,7 +826,8 @@ def grade(
     `kind` "cram" logs the answer without moving the schedule. `kind` "mock" (a
     mock-interview answer) moves it through the same FSRS review as a practice answer
     and is logged as kind "mock" with the state before it, so undo and replay are exact;
-    it does not count against the day's review limit.
+    it does not count against the day's review limit. `kind` "exercise" (the learner's
+    confirmed rating of the card's write-the-code exercise) is handled like "mock".
     """
     return grade_with_settings(
         session, user_id, card_id, rating, idempotency_key=idempotency_key,
@@ -852,8 +853,8 @@ def grade_with_settings(
         raise SchedulingError(f"rating must be 1 (Again) to 4 (Easy), got {rating}")
     if not idempotency_key or len(idempotency_key) > 64:
         raise SchedulingError("idempotency_key must be 1 to 64 characters")
-    if kind not in (None, "cram", "mock"):
-        raise SchedulingError(f"kind must be cram or mock (or left out), got {kind!r}")
+    if kind not in (None, "cram", "mock", "exercise"):
+        raise SchedulingError(f"kind must be cram, mock or exercise (or left out), got {kind!r}")
     settings = _locked_settings(session, user_id)
     params = {"user_id": user_id, "card_id": card_id, "key": idempotency_key}
     facts = read_rows(session, _GRADE_FACTS, params).one()
@@ -924,7 +925,7 @@ def grade_with_settings(
         )
     _forget_loaded_state(session, user_id, card_id)
     log.update(
-        kind="mock" if kind == "mock" else outcome.kind, was_new=outcome.was_new,
+        kind=kind if kind in ("mock", "exercise") else outcome.kind, was_new=outcome.was_new,
         due_after=outcome.state.due, interview_on=cap, state_before=snapshot(row),
     )  # fmt: skip
     log_id = _insert_log(session, log)
