@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from app.content import parse, schema
 from app.content.parse import ParsedFile
-from app.content.schema import DemoRef
+from app.content.schema import DemoRef, ExerciseRef
 
 # (front matter, links, images, validated by: schema model name or "", its fields)
 _Record = tuple[dict[str, Any], list[tuple[str, int]], list[tuple[str, int]], str, dict[str, Any]]
@@ -91,6 +91,8 @@ class ParseCache:
         fields = dict(record[4])
         if fields.get("demo") is not None:
             fields["demo"] = DemoRef.model_construct(**fields["demo"])
+        if fields.get("exercise") is not None:
+            fields["exercise"] = ExerciseRef.model_construct(**fields["exercise"])
         return model.model_construct(**fields)
 
     def put_validated(self, digest: bytes, meta: BaseModel) -> None:

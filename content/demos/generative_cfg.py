@@ -45,7 +45,10 @@ CLAIM_SHOWN_WHEN = {
     "guidance-raises-confidence": "guidance >= 1",
     "guidance-reduces-diversity": "guidance >= 1",
 }
-CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
+CLAIM_SHOWN_WHEN_ZH = {
+    "guidance-raises-confidence": "guidance >= 1",
+    "guidance-reduces-diversity": "guidance >= 1",
+}
 TEXT_ZH = {
     "Guidance weight w": "引导权重 w",
     "Samples": "样本数",

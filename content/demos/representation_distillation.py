@@ -52,7 +52,11 @@ CLAIM_SHOWN_WHEN = {
     "soft-targets-beat-hard-labels": "temperature >= 2",
     "t-squared-restores-gradient-scale": "temperature >= 2",
 }
-CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
+CLAIM_SHOWN_WHEN_ZH = {
+    "high-temperature-transfers-dark-knowledge": "temperature >= 3",
+    "soft-targets-beat-hard-labels": "temperature >= 2",
+    "t-squared-restores-gradient-scale": "temperature >= 2",
+}
 TEXT_ZH = {
     "Distillation temperature T": "蒸馏温度 T",
     "Examples in the transfer set": "迁移集样本数",

@@ -56,7 +56,10 @@ CLAIM_SHOWN_WHEN = {
     "lower-temperature-sharpens": "temperature <= 0.2",
     "low-temperature-focuses-on-hard-negatives": "temperature <= 0.1",
 }
-CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
+CLAIM_SHOWN_WHEN_ZH = {
+    "lower-temperature-sharpens": "temperature <= 0.2",
+    "low-temperature-focuses-on-hard-negatives": "temperature <= 0.1",
+}
 TEXT_ZH = {
     "Softmax temperature tau": "softmax 温度 tau",
     "Batch size N": "批大小 N",

@@ -42,7 +42,9 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {"random-triplets-mostly-easy": "separation >= 3"}
-CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
+CLAIM_SHOWN_WHEN_ZH = {
+    "random-triplets-mostly-easy": "separation >= 3",
+}
 TEXT_ZH = {
     "Distance between class centres": "类中心之间的距离",
     "Margin of the triplet loss": "三元组损失的间隔",

@@ -55,7 +55,11 @@ CLAIM_SHOWN_WHEN = {
     "focal-shifts-loss-to-hard": "gamma >= 2",
     "focal-shifts-gradient-to-hard": "gamma >= 2",
 }
-CLAIM_SHOWN_WHEN_ZH = CLAIM_SHOWN_WHEN
+CLAIM_SHOWN_WHEN_ZH = {
+    "easy-examples-dominate-ce": "negatives_per_positive >= 100",
+    "focal-shifts-loss-to-hard": "gamma >= 2",
+    "focal-shifts-gradient-to-hard": "gamma >= 2",
+}
 TEXT_ZH = {
     "Easy negatives per positive": "每个正样本对应的容易负样本数",
     "Focusing parameter gamma": "聚焦参数 gamma",
