@@ -59,6 +59,9 @@ class CardText:
         return str(self.path.relative_to(CONTENT))
 
 
+TAGS: dict[str, frozenset[str]] = {}  # card id -> its tags (from the English file)
+
+
 @cache
 def all_cards() -> tuple[CardText, ...]:
     found = []
@@ -77,6 +80,10 @@ def all_cards() -> tuple[CardText, ...]:
             )
         )
     decks = {card.card_id: card.deck for card in found if card.deck}
+    for path in card_files(CONTENT):
+        meta = parse_file(path).meta
+        if "tags" in meta:
+            TAGS[str(meta["id"])] = frozenset(str(t) for t in meta["tags"] or [])
     return tuple(
         CardText(c.path, c.card_id, c.lang, decks.get(c.card_id, ""), c.title, c.sections)
         for c in found
@@ -158,14 +165,20 @@ def holds_formula(source: str) -> bool:
 
 def prose_answer(card: CardText) -> str:
     """The card's key points said as a plain answer: TeX dropped, Markdown marks and
-    links unwrapped, one sentence per point."""
+    links unwrapped, one sentence per point, each said as a point is said aloud."""
     sentences = []
     for source in key_point_sources(card):
         text = _INLINE_MATH.sub(" ", _DISPLAY_MATH.sub(" ", source))
         text = re.sub(r"\[\[([a-z0-9-]+)\]\]", lambda m: m.group(1).replace("-", " "), text)
         text = re.sub(r"[`*_]", "", text)
         text = " ".join(text.split()).rstrip(" .;:,。；：，")
-        sentences.append(text + ("。" if card.lang == "zh" else "."))
+        text = text.replace("；", "，").replace(";", ",")  # one spoken sentence per point
+        # Said as a sentence, as a candidate would: the matcher credits clauses that
+        # explain something, not bare keyword lists.
+        if card.lang == "zh":
+            sentences.append(f"其中一点是：{text}。")
+        else:
+            sentences.append(f"One point is that {text}.")
     return " ".join(sentences)
 
 
@@ -176,7 +189,7 @@ def coverage(answer: str, points: list[dict[str, object]], **kwargs: object) -> 
 
 def unrelated_card(card: CardText) -> CardText:
     """A card on another topic in the same language: the next one, in file order, from
-    another top-level deck that neither card links to."""
+    another top-level deck that neither card links to and that shares no tag with it."""
     same_lang = [c for c in all_cards() if c.lang == card.lang and "Key points" in c.sections]
     start = same_lang.index(card)
     top = card.deck.split("/")[0]
@@ -184,7 +197,8 @@ def unrelated_card(card: CardText) -> CardText:
         linked = f"[[{other.card_id}]]" in "".join(card.sections.values()) or (
             f"[[{card.card_id}]]" in "".join(other.sections.values())
         )
-        if other.deck.split("/")[0] != top and not linked:
+        shared = TAGS.get(card.card_id, frozenset()) & TAGS.get(other.card_id, frozenset())
+        if other.deck.split("/")[0] != top and not linked and not shared:
             return other
     raise AssertionError(f"{card.name}: no unrelated card to compare with")
 
@@ -276,5 +290,7 @@ def test_spoken_length_stops_at_evidence_and_counts_chinese_characters() -> None
 
 def test_prose_answer_drops_tex_and_keywords_bullets() -> None:
     card = _card(key_points="- Sigmoid derivative $\\le 1/4$ at most\n  - keywords: quarter\n- B\n")
-    assert prose_answer(card) == "Sigmoid derivative at most. B."
+    assert (
+        prose_answer(card) == "One point is that Sigmoid derivative at most. One point is that B."
+    )
     assert holds_formula(key_point_sources(card)[0])
