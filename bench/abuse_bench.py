@@ -273,7 +273,10 @@ async def run(base: str, only: str | None, tmp: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="run the baseline and this abuse only")
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): large bodies only")
     args = parser.parse_args()
+    if args.quick:
+        args.only = "large-bodies"
     with open("/proc/loadavg") as f:
         print(f"load before: {f.read().split()[:3]}")
     with tempfile.TemporaryDirectory(prefix="backprop-abuse-") as tmp_name:

@@ -122,7 +122,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--reference", default="vanishing_gradients")
+    parser.add_argument("--quick", action="store_true", help="smoke run (CI): two demos, 3 runs")
     args = parser.parse_args()
+    if args.quick:
+        args.demos, args.repeats, args.runs = "softmax,vanishing_gradients", 1, 3
     names = [n for n in args.demos.split(",") if n] or sorted(
         p.stem for p in (CONTENT / "demos").glob("*.py") if not p.name.startswith("_")
     )
