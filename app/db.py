@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,3 +126,21 @@ def configured_engine(database_url: str | None = None) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+# SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
+# SQLite's busy handler (1, 2, 5 ... 100 ms steps) instead of waking when it is free.
+# Within this process, answers wait on a Python lock instead: handed over at once.
+# (PostgreSQL needs none of this: the learner's row lock orders their answers.)
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A writer session; on SQLite, writers of this process queue on one lock first."""
+    if engine.dialect.name != "sqlite":
+        with session_scope(engine, write=True) as session:
+            yield session
+        return
+    with _SQLITE_WRITER, session_scope(engine, write=True) as session:
+        yield session

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -89,7 +88,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interview.router)
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(message)s")

@@ -13,7 +13,7 @@ def serve(
     """Start the web server."""
     import uvicorn
 
-    from app.main import configure_logging
+    from app.logging_setup import configure_logging
 
     settings = get_settings()
     configure_logging()

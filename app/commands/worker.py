@@ -33,8 +33,8 @@ def worker(
 ) -> None:
     """Run demos from the queue: preloads torch, picks its GPU, reports its device and
     demos, then serves until SIGTERM (finishing the runs in hand)."""
-    from app.main import configure_logging
-    from app.workers.queue_worker import WorkerError, alive_here, serve
+    from app.logging_setup import configure_logging
+    from app.services.demo_queue_worker import WorkerError, alive_here, serve
 
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu  # before the zygote starts torch

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from app.db import session_scope
+from app.db import session_scope, write_session
 from app.models.user import UserPublic
 from app.services.interview import report as reports
 from app.services.interview import service
@@ -23,7 +23,6 @@ from app.web import charts
 from app.web.deps import REQUIRE_CSRF, CsrfProtected, CurrentUser, EngineDep
 from app.web.errors import refusal
 from app.web.i18n import LANGUAGES, normalise
-from app.web.routes.practice import write_session
 from app.web.templating import templates
 
 router = APIRouter(tags=["interview"])

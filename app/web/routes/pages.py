@@ -10,9 +10,9 @@ from app.services import deck as deck_service
 from app.services import practice as practice_service
 from app.services import search as search_service
 from app.services.scheduling import service as scheduler
+from app.web.demo_panel import demo_panel
 from app.web.deps import OptionalUser, SessionDep, SettingsDep
 from app.web.i18n import LANGUAGES, normalise, request_language
-from app.web.routes.demos import demo_panel
 from app.web.templating import templates
 
 router = APIRouter()

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -27,7 +24,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from app.db import session_scope
+from app.db import session_scope, write_session
 from app.models.review import GradeIn
 from app.models.user import UserPublic
 from app.services import practice
@@ -43,23 +40,6 @@ NOTICE_CODES = (
     "conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error", "buried",
     "suspended", "flagged", "unflagged", "more_new",
 )  # fmt: skip
-
-
-# SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
-# SQLite's busy handler (1, 2, 5 ... 100 ms steps) instead of waking when it is free.
-# Within this process, answers wait on a Python lock instead: handed over at once.
-# (PostgreSQL needs none of this: the learner's row lock orders their answers.)
-_SQLITE_WRITER = threading.Lock()
-
-
-@contextmanager
-def write_session(engine: Any) -> Iterator[Any]:
-    if engine.dialect.name != "sqlite":
-        with session_scope(engine, write=True) as session:
-            yield session
-        return
-    with _SQLITE_WRITER, session_scope(engine, write=True) as session:
-        yield session
 
 
 def is_htmx(request: Request) -> bool:
