@@ -23,7 +23,7 @@ RUN apt-get update \
 
 WORKDIR /app
 # Dependencies first, for the layer cache; the same `make setup` the README uses.
-COPY pyproject.toml README.md Makefile ./
+COPY pyproject.toml requirements.lock README.md Makefile ./
 COPY app/__init__.py app/__init__.py
 RUN make setup TORCH_SPEC="${TORCH_SPEC}" TORCH_PIP_ARGS="${TORCH_PIP_ARGS}" PROJECT_SPEC=.
 COPY . .

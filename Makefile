@@ -10,15 +10,15 @@ TORCH_PIP_ARGS ?=
 PROJECT_SPEC ?= .[dev]
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup run sandbox worker test lint browser demo-check bench-smoke clean
+.PHONY: setup run sandbox worker test lint browser demo-check bench-smoke lock clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet -e '$(PROJECT_SPEC)'
+	$(BIN)/pip install --quiet -c requirements.lock -e '$(PROJECT_SPEC)'
 	touch $@
 
 run: setup sandbox
@@ -61,6 +61,11 @@ demo-check: setup
 # Every benchmark with --quick: checks they run, not their figures (CI).
 bench-smoke: setup
 	$(BIN)/python bench/smoke.py
+
+# Pin every dependency (and the dev tools) to the versions the tests ran on.
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --no-header -q -o requirements.lock
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
