@@ -53,6 +53,7 @@ test: setup browser
 
 lint: setup
 	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy app
 
 demo-check: setup

@@ -191,9 +191,9 @@ _BOUNDS = {
 
 def _field(prop: dict[str, Any]) -> tuple[Any, Any]:
     if "enum" in prop:
-        annotation: Any = Literal[tuple(prop["enum"])]  # type: ignore[valid-type]
+        annotation: Any = Literal[tuple(prop["enum"])]
     elif "const" in prop:
-        annotation = Literal[prop["const"]]  # type: ignore[valid-type]
+        annotation = Literal[prop["const"]]
     else:
         annotation = _TYPES.get(str(prop.get("type")), Any)
     bounds = {key: prop[name] for name, key in _BOUNDS.items() if name in prop}
@@ -207,4 +207,4 @@ def model_from_schema(name: str, schema: dict[str, Any]) -> type[BaseModel]:
     """A pydantic model that accepts what the demo's ``Params`` accepts, for the types
     demos use (numbers with bounds, booleans, strings, Literal choices)."""
     fields = {key: _field(prop) for key, prop in schema.get("properties", {}).items()}
-    return create_model(f"Params_{name}", **fields)  # type: ignore[call-overload, no-any-return]
+    return create_model(f"Params_{name}", **fields)

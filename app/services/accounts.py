@@ -297,9 +297,7 @@ def authenticate(
         return None
     if new_hash:
         begin_write(session)
-        session.exec(  # type: ignore[call-overload]
-            update(User).where(col(User.id) == user.id).values(password_hash=new_hash)
-        )
+        session.exec(update(User).where(col(User.id) == user.id).values(password_hash=new_hash))
         session.commit()
         session.refresh(user)
     return user
@@ -350,7 +348,7 @@ def set_password(
     statement = update(User).where(col(User.id) == user.id)
     if expected_hash is not None:
         statement = statement.where(col(User.password_hash) == expected_hash)
-    changed = session.exec(statement.values(**values)).rowcount  # type: ignore[call-overload]
+    changed = session.exec(statement.values(**values)).rowcount
     if not changed:
         session.rollback()
         raise AccountError(
@@ -365,7 +363,7 @@ def end_all_sessions(session: Session, user: User) -> User:
     """ "Log out everywhere": every cookie issued so far stops working. Commits."""
     session.rollback()
     begin_write(session)
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(User).where(col(User.id) == user.id).values(session_version=User.session_version + 1)
     )
     session.commit()
@@ -381,7 +379,7 @@ def revoke_session(
     now = now or utcnow()
     session.rollback()
     begin_write(session)
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(RevokedSession).where(
             col(RevokedSession.revoked_at) < now - timedelta(seconds=max_age_s)
         )
@@ -512,13 +510,13 @@ def _lock_address(session: Session, purpose: str, address: str) -> None:
         return
     digest = hashlib.blake2b(f"{purpose}:{address}".encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=key))  # type: ignore[call-overload]
+    session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=key))
 
 
 def _add_attempt(
     session: Session, username: str, address: str, succeeded: bool, now: datetime
 ) -> LoginAttempt:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < now - ATTEMPT_RETENTION)
     )
     attempt = LoginAttempt(
@@ -594,13 +592,13 @@ def log_in(
     if not ok or user is None:
         return LoginResult()
     begin_write(session)
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(LoginAttempt).where(col(LoginAttempt.id) == attempt.id).values(succeeded=True)
     )
     values: dict[str, object] = {"last_login_at": now}
     if new_hash:
         values["password_hash"] = new_hash
-    session.exec(update(User).where(col(User.id) == user.id).values(**values))  # type: ignore[call-overload]
+    session.exec(update(User).where(col(User.id) == user.id).values(**values))
     session.commit()
     session.refresh(user)
     return LoginResult(user=user)

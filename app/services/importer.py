@@ -149,9 +149,7 @@ def _import_tree(
     existing = {
         row.id: _Existing(*row)
         for row in session.execute(
-            select(  # type: ignore[call-overload]
-                col(Card.id), Card.status, Card.content_hash, Card.file_path, Card.revision
-            )
+            select(col(Card.id), Card.status, Card.content_hash, Card.file_path, Card.revision)
         )
     }
     recorded_aliases: dict[str, str] = {
@@ -298,7 +296,7 @@ def _database_holds(session: Session, known: KnownTree) -> bool:
     active = {
         card_id: (content_hash, file_path)
         for card_id, status, content_hash, file_path in session.execute(
-            select(col(Card.id), Card.status, Card.content_hash, Card.file_path)  # type: ignore[call-overload]
+            select(col(Card.id), Card.status, Card.content_hash, Card.file_path)
         )
         if status == "active"
     }

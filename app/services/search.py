@@ -38,8 +38,8 @@ def list_tags(session: Session) -> list[TagCount]:
     """Tags of active cards with their card counts, most used first."""
     rows = session.execute(
         select(CardTag.tag, func.count())
-        .join(Card, Card.id == CardTag.card_id)  # type: ignore[arg-type]
-        .where(Card.status == "active")  # type: ignore[arg-type]
+        .join(Card, Card.id == CardTag.card_id)
+        .where(Card.status == "active")
         .group_by(CardTag.tag)
         .order_by(func.count().desc(), CardTag.tag)
     ).all()
@@ -50,11 +50,11 @@ def cards_with_tag(session: Session, tag: str) -> list[tuple[str, str, str, str]
     """(id, title, deck, difficulty) of active cards carrying `tag`, by deck then title."""
     rows = session.execute(
         select(Card.id, Card.title, Card.deck, Card.difficulty)
-        .join(CardTag, CardTag.card_id == Card.id)  # type: ignore[arg-type]
-        .where(CardTag.tag == tag, Card.status == "active")  # type: ignore[arg-type]
+        .join(CardTag, CardTag.card_id == Card.id)
+        .where(CardTag.tag == tag, Card.status == "active")
         .order_by(Card.deck, Card.title)
     ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 def mastery_by_deck(session: Session, user_id: int) -> dict[str, scheduler.DeckRecall]:

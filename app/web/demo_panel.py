@@ -13,7 +13,7 @@ from app.web.templating import templates
 
 
 def _service(request: Request) -> DemoRunService:
-    return request.app.state.demo_service  # type: ignore[no-any-return]
+    return request.app.state.demo_service
 
 
 def _number_field(name: str, prop: dict[str, Any], value: Any, label: str) -> dict[str, Any]:

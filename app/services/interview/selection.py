@@ -54,7 +54,7 @@ def candidates(
     # The scheduler's own recall curve for this learner's parameters.
     recall = scheduler._recall_fn(scheduler.config_for(settings))
     rows = session.execute(
-        select(  # type: ignore[call-overload]
+        select(
             Card.id,
             Card.deck,
             Card.difficulty,
@@ -69,17 +69,17 @@ def candidates(
             and_(ReviewState.card_id == Card.id, ReviewState.user_id == user_id),  # type: ignore[arg-type]
         )
         .where(
-            Card.status == "active",  # type: ignore[arg-type]
+            Card.status == "active",
             or_(ReviewState.suspended.is_(None), ReviewState.suspended.is_(False)),  # type: ignore[attr-defined]
         )
     ).all()
     past: dict[str, list[float]] = defaultdict(list)
     for card_id, score in session.execute(
-        select(MockQuestion.card_id, MockQuestion.score)  # type: ignore[call-overload]
-        .join(MockInterview, MockInterview.id == MockQuestion.interview_id)  # type: ignore[arg-type]
+        select(MockQuestion.card_id, MockQuestion.score)
+        .join(MockInterview, MockInterview.id == MockQuestion.interview_id)
         .where(
-            MockInterview.user_id == user_id,  # type: ignore[arg-type]
-            MockInterview.status == "finished",  # type: ignore[arg-type]
+            MockInterview.user_id == user_id,
+            MockInterview.status == "finished",
             MockQuestion.score.is_not(None),  # type: ignore[union-attr]
             MockQuestion.card_id.is_not(None),  # type: ignore[union-attr]
         )

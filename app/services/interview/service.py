@@ -547,7 +547,7 @@ def discard(
 
 def deck_choices(session: Session) -> list[str]:
     """Top-level decks with active cards, for the start screen."""
-    decks = session.execute(select(Card.deck).where(Card.status == "active").distinct()).scalars()  # type: ignore[arg-type, call-overload]
+    decks = session.execute(select(Card.deck).where(Card.status == "active").distinct()).scalars()
     return sorted({d.split("/")[0] for d in decks})
 
 

@@ -109,7 +109,7 @@ def seconds_per_review(session: Session, user_id: int) -> float:
         d
         for d in session.execute(
             select(ReviewLog.duration_ms)
-            .where(ReviewLog.user_id == user_id, ReviewLog.duration_ms.is_not(None))  # type: ignore[arg-type, union-attr]
+            .where(ReviewLog.user_id == user_id, ReviewLog.duration_ms.is_not(None))  # type: ignore[union-attr]
             .order_by(ReviewLog.reviewed_at.desc())  # type: ignore[attr-defined]
             .limit(200)
         ).scalars()
@@ -133,13 +133,13 @@ def review_candidates(
     rs = ReviewState
     rows = session.execute(
         select(rs.card_id, Card.deck, rs.stability, rs.difficulty, rs.last_review_at, rs.due)
-        .join(Card, Card.id == rs.card_id)  # type: ignore[arg-type]
+        .join(Card, Card.id == rs.card_id)
         .where(
-            rs.user_id == user_id,  # type: ignore[arg-type]
-            rs.fsrs_state == FSRS_REVIEW,  # type: ignore[arg-type]
+            rs.user_id == user_id,
+            rs.fsrs_state == FSRS_REVIEW,
             rs.suspended.is_(False),  # type: ignore[attr-defined]
             _not_buried(now),
-            Card.status == "active",  # type: ignore[arg-type]
+            Card.status == "active",
             or_(rs.due <= now, rs.last_review_at < day_begin),  # type: ignore[operator, arg-type]
         )
     ).all()

@@ -87,8 +87,8 @@ def user_answers(session: Session, user_id: int) -> list[Answer]:
     settings = load_settings(session, user_id)
     rows = session.execute(
         select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at)
-        .where(ReviewLog.user_id == user_id, ReviewLog.kind.in_(SCHEDULED_KINDS))  # type: ignore[arg-type, attr-defined]
-        .order_by(ReviewLog.reviewed_at, ReviewLog.id)  # type: ignore[arg-type]
+        .where(ReviewLog.user_id == user_id, ReviewLog.kind.in_(SCHEDULED_KINDS))  # type: ignore[attr-defined]
+        .order_by(ReviewLog.reviewed_at, ReviewLog.id)
     ).all()
     tz, hour = settings.time_zone, settings.day_rollover_hour
     return [Answer(c, r, local_day(t, tz, hour)) for c, r, t in rows]

@@ -82,8 +82,8 @@ def replay(
 def logged_answers(session: Session, user_id: int) -> list[LoggedAnswer]:
     rows = session.execute(
         select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at, ReviewLog.interview_on)
-        .where(ReviewLog.user_id == user_id, ReviewLog.kind.in_(SCHEDULED_KINDS))  # type: ignore[arg-type, attr-defined]
-        .order_by(ReviewLog.reviewed_at, ReviewLog.id)  # type: ignore[arg-type]
+        .where(ReviewLog.user_id == user_id, ReviewLog.kind.in_(SCHEDULED_KINDS))  # type: ignore[attr-defined]
+        .order_by(ReviewLog.reviewed_at, ReviewLog.id)
     ).all()
     return [LoggedAnswer(*r) for r in rows]
 

@@ -326,7 +326,7 @@ def _count_today(session: Session, user_id: int, start: datetime, *conditions: A
         session.execute(
             select(func.count())
             .select_from(ReviewLog)
-            .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start, *conditions)  # type: ignore[arg-type, operator]
+            .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start, *conditions)  # type: ignore[arg-type]
         ).scalar_one()
     )
 
@@ -1208,8 +1208,8 @@ def reviews_per_day(
     first = today - timedelta(days=days - 1)
     rows = session.execute(
         select(ReviewLog.reviewed_at).where(
-            ReviewLog.user_id == user_id,  # type: ignore[arg-type]
-            ReviewLog.reviewed_at >= day_start(first, tz, hour),  # type: ignore[arg-type, operator]
+            ReviewLog.user_id == user_id,
+            ReviewLog.reviewed_at >= day_start(first, tz, hour),
         )
     ).scalars()
     counts = Counter(local_day(t, tz, hour) for t in rows)
@@ -1223,7 +1223,7 @@ def true_retention(
     retention": learning and relearning steps left out), in the last `days` or ever."""
     conditions: list[Any] = [ReviewLog.user_id == user_id, ReviewLog.kind == "review"]
     if days is not None:
-        conditions.append(ReviewLog.reviewed_at >= clock.now() - timedelta(days=days))  # type: ignore[operator]
+        conditions.append(ReviewLog.reviewed_at >= clock.now() - timedelta(days=days))
     total, passed = session.execute(
         select(func.count(), func.sum(case((col(ReviewLog.rating) > 1, 1), else_=0))).where(
             *conditions
@@ -1252,7 +1252,7 @@ def predicted_recall(
             ReviewState,
             and_(ReviewState.card_id == Card.id, ReviewState.user_id == user_id),  # type: ignore[arg-type]
         )
-        .where(Card.status == "active")  # type: ignore[arg-type]
+        .where(Card.status == "active")
     ).all()
     per: dict[str, list[float | None]] = {}
     for deck, stability, last in rows:
@@ -1300,7 +1300,7 @@ def next_cram_card(
         ReviewLog.user_id == user_id,  # type: ignore[arg-type]
         ReviewLog.card_id == Card.id,  # type: ignore[arg-type]
         ReviewLog.kind == "cram",  # type: ignore[arg-type]
-        ReviewLog.reviewed_at >= since,  # type: ignore[arg-type, operator]
+        ReviewLog.reviewed_at >= since,  # type: ignore[arg-type]
     )
     q = (
         select(Card.id, Card.deck, ReviewState.stability, ReviewState.last_review_at)
@@ -1310,13 +1310,13 @@ def next_cram_card(
             and_(ReviewState.card_id == Card.id, ReviewState.user_id == user_id),  # type: ignore[arg-type]
         )
         .where(
-            Card.status == "active",  # type: ignore[arg-type]
+            Card.status == "active",
             ~crammed,
             or_(ReviewState.suspended.is_(None), ReviewState.suspended.is_(False)),  # type: ignore[attr-defined]
         )
     )
     if deck is not None:
-        q = q.where(Card.deck == deck)  # type: ignore[arg-type]
+        q = q.where(Card.deck == deck)
     else:
         q = q.where(exists().where(CardTag.card_id == Card.id, CardTag.tag == tag))  # type: ignore[arg-type]
     rows = session.execute(q).all()

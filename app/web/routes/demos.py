@@ -210,8 +210,6 @@ def _learner_key(request: Request) -> str:
 # --- panel context (for the card page and the demo page) ------------------------------
 
 
-
-
 # --- API -----------------------------------------------------------------------------
 
 
