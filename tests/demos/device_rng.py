@@ -57,9 +57,14 @@ class DeviceRngSimulation(TorchFunctionMode):
         leaves, _ = tree_flatten((args, kwargs))
         on_device = any(self._marked(leaf) for leaf in leaves)
         name = getattr(func, "__name__", "")
+        dropout_p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
         draws = name in RANDOM_OPS and not (
-            "dropout" in name and not kwargs.get("training", args[2] if len(args) > 2 else True)
-        )  # dropout in eval mode draws nothing
+            "dropout" in name
+            and (
+                not kwargs.get("training", args[2] if len(args) > 2 else True)
+                or (isinstance(dropout_p, (int, float)) and dropout_p == 0)
+            )
+        )  # dropout in eval mode, or with p = 0, draws nothing
         if on_device and draws:
             self.device_draws += 1
             with torch.random.fork_rng(devices=[]):
@@ -67,9 +72,24 @@ class DeviceRngSimulation(TorchFunctionMode):
                 out = func(*args, **kwargs)
         else:
             out = func(*args, **kwargs)
-        if on_device:
+        back = on_device and self._back_to_the_cpu(name, args, kwargs)
+        if back and args and out is args[0]:
+            out = out.clone()  # on CUDA this is a new CPU tensor, not the device one
+        if on_device and not back:
             for leaf in tree_flatten(out)[0]:
                 self._mark(leaf)
             if name.endswith("_") and args:  # an in-place op keeps its tensor on the device
                 self._mark(args[0])
         return out
+
+    @staticmethod
+    def _back_to_the_cpu(name: str, args: Any, kwargs: Any) -> bool:
+        """``.cpu()`` or ``.to("cpu")``: the result is a CPU tensor, as on CUDA."""
+        if name == "cpu":
+            return True
+        if name != "to":
+            return False
+        target = kwargs.get("device", args[1] if len(args) > 1 else None)
+        if isinstance(target, str):
+            return target == "cpu"
+        return isinstance(target, torch.device) and target.type == "cpu" and target.index is None

@@ -196,7 +196,8 @@ def test_production_without_bubblewrap_refuses_demo_runs_with_a_clear_message(
         secret_key="a-real-production-secret-for-this-test",
     )  # fmt: skip
     app = create_app(settings)
-    with TestClient(app) as client:
+    # Production cookies are Secure: the client talks HTTPS, as a browser would there.
+    with TestClient(app, base_url="https://testserver") as client:
         logged_in(client)
         started = time.monotonic()
         response = client.post("/api/demos/quick/runs", json={"a": 1})

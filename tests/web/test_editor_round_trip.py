@@ -98,6 +98,22 @@ def diff_of(old: str, path: Path) -> str:
     return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True)))
 
 
+def cards_to_save(root: Path) -> list[str]:
+    """Every front-matter shape the deck uses, without saving all of its cards (each save
+    checks a copy of the whole tree): the first card of every folder, and every card with
+    an exercise, former ids or demo parameters."""
+    chosen: dict[str, Path] = {}
+    for path in card_files(root):
+        card_id, _, rest = path.name.partition(".")
+        if rest != "md":
+            continue
+        head = path.read_text(encoding="utf-8").split("\n---", 1)[0]
+        special = any(key in head for key in ("\nexercise:", "\naliases:", "\n  params:"))
+        if special or path.parent not in set(chosen.values()):
+            chosen[card_id] = path.parent
+    return sorted(chosen)
+
+
 @pytest.fixture
 def real_tree(content_dir: Path, engine) -> Path:  # type: ignore[no-untyped-def]
     usable_content(content_dir)
@@ -107,13 +123,14 @@ def real_tree(content_dir: Path, engine) -> Path:  # type: ignore[no-untyped-def
     return content_dir
 
 
-def test_saving_every_real_card_unchanged_changes_nothing(
+@pytest.mark.timeout(900)
+def test_saving_real_cards_unchanged_changes_nothing(
     admin_client: TestClient, real_tree: Path, engine
 ) -> None:
     before = digest_tree(real_tree)
     card_ids = sorted({p.name.partition(".")[0] for p in card_files(real_tree)})
     assert len(card_ids) > 50
-    for card_id in card_ids:
+    for card_id in cards_to_save(real_tree):
         before_text = {
             p.relative_to(real_tree).as_posix(): p.read_text() for p in card_files(real_tree)
         }

@@ -66,6 +66,7 @@ class CardFields:
     aliases: list[str] = field(default_factory=list)
     answer_time_s: int | None = None
     source: list[str] = field(default_factory=list)
+    exercise: str | None = None  # "exercises/<name>.py", relative to content/
     sections: dict[str, str] = field(default_factory=dict)
 
 
@@ -146,6 +147,8 @@ def card_to_markdown(card: CardFields, *, keep_empty: bool = False) -> str:
         pairs.append(("answer_time_s", card.answer_time_s))
     if card.source:
         pairs.append(("source", list(card.source)))
+    if card.exercise:
+        pairs.append(("exercise", {"path": card.exercise}))
     return "\n".join(_front_matter(pairs) + _body(card.sections, keep_empty=keep_empty)) + "\n"
 
 
@@ -172,6 +175,7 @@ def card_from_meta(meta: Mapping[str, Any], sections: Mapping[str, str]) -> Card
             proves=list(demo.get("proves") or []),
         )
     source = meta.get("source") or []
+    exercise = meta.get("exercise")
     return CardFields(
         id=str(meta.get("id", "")),
         title=str(meta.get("title", "")),
@@ -183,6 +187,7 @@ def card_from_meta(meta: Mapping[str, Any], sections: Mapping[str, str]) -> Card
         aliases=list(meta.get("aliases") or []),
         answer_time_s=meta.get("answer_time_s"),
         source=[source] if isinstance(source, str) else list(source),
+        exercise=str(exercise["path"]) if isinstance(exercise, Mapping) else None,
         sections=dict(sections),
     )
 

@@ -89,9 +89,11 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
      "指数加权平均", "指数移动平均", "指数加权", "滑动平均", "移动平均"),
     ("squared gradient", "squared gradients", "gradient squared", "gradients squared",
      "square of the gradient", "squares of the gradients", "梯度平方", "平方梯度", "梯度的平方"),
-    ("element wise", "elementwise", "per parameter", "per-parameter", "each parameter",
-     "every parameter", "each weight", "every weight", "per weight", "per coordinate",
-     "逐元素", "每个参数", "逐参数"),
+    # "Per parameter" (an optimizer's own step for each weight) is not "element-wise"
+    # (an operation on matching entries): one group would match RMSprop to tensor ops.
+    ("per parameter", "per-parameter", "each parameter", "every parameter", "each weight",
+     "every weight", "per weight", "per coordinate", "每个参数", "逐参数"),
+    ("element wise", "elementwise", "逐元素"),
     ("precondition", "preconditioner", "preconditioning", "preconditioned", "预条件"),
     ("oscillation", "oscillations", "oscillate", "oscillates", "oscillating", "zigzag",
      "zig-zag", "bounce", "bounces", "震荡", "振荡", "来回"),

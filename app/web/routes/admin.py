@@ -106,6 +106,7 @@ def fields_from_form(
         aliases=_words(text.get("aliases", "")),
         answer_time_s=answer_time_s,
         source=_lines(text.get("source", "")),
+        exercise=text.get("exercise", "").strip() or None,
         sections={name: text.get(f"s_{key}", "") for name, key in SECTION_KEYS.items()},
     )
     translations = {}

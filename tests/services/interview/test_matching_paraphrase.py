@@ -73,9 +73,10 @@ def test_terse_notes_with_relations_still_count() -> None:
 
 def test_the_learner_sees_their_own_matched_words() -> None:
     found = matching.match(RMSPROP_PARAPHRASE, RMSPROP)
-    assert "running average" in found[0].words and "every weight" in found[0].words
+    assert "running average" in found[0].words and "squared" in found[0].words
+    assert all(word in RMSPROP_PARAPHRASE for m in found for word in m.words)
     assert "preconditioner" in found[2].words
-    assert "Adagrad" in found[3].words and "forgets" in found[3].words
+    assert "forgets" in found[3].words
     zh = matching.match(MOMENTUM_ZH_ANSWER, MOMENTUM_ZH)
     assert "速度" in zh[0].words and "指数加权" in zh[0].words
     assert all(word in MOMENTUM_ZH_ANSWER for m in zh for word in m.words)
