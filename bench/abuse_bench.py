@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.http_bench import free_port  # noqa: E402
+from bench.http_bench import start_server as start_http_server  # noqa: E402
 
 PASSWORD = "correct horse battery"
 SAMPLE_EVERY_S = 0.05
@@ -71,31 +72,13 @@ def prepare(tmp: Path) -> str:
 
 
 def start_server(tmp: Path, url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "BACKPROP_ENVIRONMENT": "development",  # the real Argon2 cost
-        "BACKPROP_DATA_DIR": str(tmp),
-        "BACKPROP_DATABASE_URL": url,
-        "BACKPROP_CONTENT_DIR": str(tmp / "content"),
-        "BACKPROP_SECRET_KEY": "bench-secret",
-        "BACKPROP_DEMO_WORKERS": "0",
-        "BACKPROP_SIGNUP_MAX_PER_ADDRESS": "1000",
-        "BACKPROP_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("the server did not start")
+    return start_http_server(
+        tmp,
+        url,
+        port,
+        BACKPROP_ENVIRONMENT="development",  # the real Argon2 cost
+        BACKPROP_SIGNUP_MAX_PER_ADDRESS="1000",
+    )
 
 
 async def logged_in(base: str, name: str) -> httpx.AsyncClient:

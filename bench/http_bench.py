@@ -80,7 +80,8 @@ def prepare(tmp: Path, learners: int) -> str:
     return url
 
 
-def start_server(tmp: Path, url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(tmp: Path, url: str, port: int, **overrides: str) -> subprocess.Popen[bytes]:
+    """uvicorn on the app, loopback only; ``overrides``: more BACKPROP_* variables."""
     env = {
         **os.environ,
         "BACKPROP_ENVIRONMENT": "test",
@@ -91,6 +92,7 @@ def start_server(tmp: Path, url: str, port: int) -> subprocess.Popen[bytes]:
         "BACKPROP_DEMO_WORKERS": "0",
         # Every simulated learner logs in from 127.0.0.1.
         "BACKPROP_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+        **overrides,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
