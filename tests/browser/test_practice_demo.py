@@ -34,12 +34,12 @@ def test_the_demo_opens_under_the_card_with_its_parameters_and_flags(  # type: i
     # The card's parameters, not the demo's defaults (cell rnn, forget bias 1).
     expect(panel.locator('select[data-param="cell"]')).to_have_value("lstm")
     expect(panel.locator('input[data-param="forget_bias"]')).to_have_value("3")
-    assert panel.get_attribute("data-proves") == "long-range-gradient-survives"
+    assert panel.get_attribute("data-proves") == "long-range-gradient-explodes"
     expect(panel.locator(".demo-heading")).to_be_focused()
 
     panel.get_by_role("button", name="Run").click()
     expect(panel).to_have_attribute("data-state", "succeeded", timeout=60_000)
-    relied = panel.locator('li.demo-claim[data-claim="long-range-gradient-survives"]')
+    relied = panel.locator('li.demo-claim[data-claim="long-range-gradient-explodes"]')
     expect(relied).to_have_attribute("data-passed", "true")
     expect(relied.locator(".demo-badge")).to_have_text("this card relies on it")
     # Every red mark says why: the claim that fails here names where its effect shows.
@@ -49,8 +49,8 @@ def test_the_demo_opens_under_the_card_with_its_parameters_and_flags(  # type: i
         expect(failed.nth(i).locator(".demo-claim-why")).to_contain_text(
             "These parameters do not show this effect"
         )
-    explodes = panel.locator('li.demo-claim[data-claim="long-range-gradient-explodes"]')
-    expect(explodes.locator(".demo-claim-why")).to_contain_text("recurrent gain 8")
+    survives = panel.locator('li.demo-claim[data-claim="long-range-gradient-survives"]')
+    expect(survives.locator(".demo-claim-why")).to_contain_text("recurrent gain 1")
 
     # Back to the card, and on to grading it: the demo goes with the card.
     page.get_by_role("link", name="Back to the card").click()
@@ -73,17 +73,18 @@ def test_a_demo_run_on_a_chinese_page_is_in_chinese(browser_page, live_server) -
     panel = page.locator("#practice-demo .demo-panel")
     expect(panel.locator(".demo-heading")).to_contain_text("随时间反传的梯度")
     expect(panel.locator('label[for$="-seq_len"]')).to_have_text("序列长度（时间步数）")
-    panel.locator('select[data-param="cell"]').select_option("rnn")
+    # Below the exploding gain, the claim this card relies on fails and says why.
+    panel.locator('input[data-param="recurrent_gain"]').fill("1")
     panel.locator("button.demo-run").click()
     expect(panel).to_have_attribute("data-state", "succeeded", timeout=60_000)
     expect(panel.locator(".demo-run")).to_have_text("运行")
     expect(panel.locator(".demo-status-text")).to_contain_text("完成")
     expect(panel.locator(".demo-summary")).to_contain_text("第 1 步的梯度")
-    survives = panel.locator('li.demo-claim[data-claim="long-range-gradient-survives"]')
-    expect(survives).to_have_attribute("data-passed", "false")
-    expect(survives.locator(".demo-claim-text")).to_contain_text("相差不超过 100 倍")
-    expect(survives.locator(".demo-claim-why")).to_contain_text("遗忘门偏置 3")
-    expect(survives.locator(".demo-badge")).to_have_text("这张卡片依赖这一结论")
+    explodes = panel.locator('li.demo-claim[data-claim="long-range-gradient-explodes"]')
+    expect(explodes).to_have_attribute("data-passed", "false")
+    expect(explodes.locator(".demo-claim-text")).to_contain_text("超过最后一步梯度的 1000 倍")
+    expect(explodes.locator(".demo-claim-why")).to_contain_text("循环增益 8")
+    expect(explodes.locator(".demo-badge")).to_have_text("这张卡片依赖这一结论")
     chart = panel.locator("figure.demo-figure").first
     expect(chart.locator("figcaption")).to_contain_text("循环增益 1")
     expect(chart.locator("svg.demo-chart")).to_contain_text("时间步 t")
