@@ -69,6 +69,8 @@ def all_cards() -> tuple[CardText, ...]:
         parsed = parse_file(path)
         assert not parsed.problems, f"{path}: {parsed.problems[0]}"
         meta = parsed.meta
+        if "tags" in meta:  # the English file carries them
+            TAGS[str(meta["id"])] = frozenset(str(t) for t in meta["tags"] or [])
         found.append(
             CardText(
                 path=path,
@@ -80,10 +82,6 @@ def all_cards() -> tuple[CardText, ...]:
             )
         )
     decks = {card.card_id: card.deck for card in found if card.deck}
-    for path in card_files(CONTENT):
-        meta = parse_file(path).meta
-        if "tags" in meta:
-            TAGS[str(meta["id"])] = frozenset(str(t) for t in meta["tags"] or [])
     return tuple(
         CardText(c.path, c.card_id, c.lang, decks.get(c.card_id, ""), c.title, c.sections)
         for c in found
