@@ -3,10 +3,12 @@ the real local PostgreSQL when BACKPROP_TEST_POSTGRES_URL names it, and app fact
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-DATABASE_ENV = "BACKPROP_TEST_DATABASE"  # "postgres": the whole suite on PostgreSQL
+DATABASE_ENV = "BACKPROP_TEST_DATABASE"  # "postgres": every database test on PostgreSQL
+DATABASE_FIXTURES = {"database_url", "postgres_template"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that open a database: the rest (card
+    text, demo numbers, sandbox) would run a second time to no purpose."""
+    if os.environ.get(DATABASE_ENV) != "postgres":
+        return
+    keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def run_async(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run on a thread of its own: the browser tests leave Playwright's loop
+    running on this one."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
 
 
 def _pg_admin(server: str):  # type: ignore[no-untyped-def]

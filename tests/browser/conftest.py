@@ -224,6 +224,16 @@ def browser_page(browser, live_server: LiveServer, tmp_path: Path):  # type: ign
     assert not foreign, f"requests to other origins: {foreign}"
 
 
+def wait_until(page, expression: str, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll a JavaScript expression until it is truthy. Playwright's wait_for_function
+    compiles its predicate with eval, which the app's Content-Security-Policy forbids."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s} s: {expression}")
+        time.sleep(0.05)
+
+
 def copy_content(source: Path, target: Path) -> Path:
     """A private copy of a content tree, for a server a test may change."""
     shutil.copytree(source, target)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, wait_until
 from tests.real_content import usable_content
 
 pytestmark = pytest.mark.browser
@@ -148,7 +148,7 @@ def test_settings_switch_to_chinese_and_dark(browser_page, tmp_path) -> None:  #
     expect(page.locator(".reveal-button")).to_contain_text("显示答案")
     page.keyboard.press("Space")
     expect(page.locator(".grade-label").first).to_have_text("重来")
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    wait_until(page, "document.fonts.status === 'loaded'")
     shoot(page, tmp_path, "practice-dark-zh")  # Debian's Noto CJK fonts are installed now
 
 

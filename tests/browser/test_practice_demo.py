@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import wait_until
 from tests.browser.test_demo_panel import wait_pool_ready
 from tests.browser.test_practice import sign_up
 
@@ -111,7 +112,7 @@ def test_log_charts_always_have_numbered_ticks_and_readable_text(  # type: ignor
     page = browser_page
     page.set_viewport_size({"width": width, "height": 800})
     page.goto("/demos/adam_vs_sgd")
-    page.wait_for_function("window.backpropDemoCharts !== undefined")
+    wait_until(page, "window.backpropDemoCharts !== undefined")
     # Ranges inside one decade, across a few, and over many: each gets at least two
     # numbered ticks (the Adam chart spanned 0.9..1.1 and showed none).
     for lo, hi in [(0.9, 1.1), (0.0101, 0.0109), (1e-3, 5.0), (1e-16, 1e3), (2.0, 2.0)]:

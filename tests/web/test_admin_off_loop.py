@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.services.authoring import editor
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, run_async
 from tests.web.test_admin import card_form
 
 SLOW_S = 1.5
@@ -59,5 +59,5 @@ def test_healthz_answers_during_a_slow_admin_request(app, make_user, monkeypatch
         finally:
             await client.aclose()
 
-    waited = asyncio.run(scenario())
+    waited = run_async(scenario())
     assert waited < SLOW_S / 2, f"/healthz waited {waited:.2f}s behind the admin request"

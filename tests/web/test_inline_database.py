@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import httpx
 
 from app.db import make_engine
 from app.web.deps import run_db
-from tests.conftest import TEST_PASSWORD, make_settings
-
-
-def run_async(coroutine):  # type: ignore[no-untyped-def]
-    """asyncio.run on a thread of its own: the browser tests leave a loop on this one."""
-    with ThreadPoolExecutor(1) as executor:
-        return executor.submit(asyncio.run, coroutine).result()
+from tests.conftest import TEST_PASSWORD, make_settings, run_async
 
 
 def test_run_db_is_inline_on_sqlite_and_in_a_worker_thread_elsewhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
