@@ -104,6 +104,7 @@ def test_run_lifecycle_cache_errors_and_pages_meanwhile(demo_client: TestClient)
     assert events[-1] == "event: done"
 
     # An infinite loop: pages keep being served while it runs, then a clear reason.
+    assert client.get("/demos/quick").status_code == 200  # warm: the first render compiles
     looping = client.post("/api/demos/infinite_loop/runs", json={}, headers=headers).json()
     latencies = []
     for _ in range(10):
