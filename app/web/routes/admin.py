@@ -19,6 +19,7 @@ from app.content.problems import ContentError
 from app.db import session_scope
 from app.models.user import UserPublic
 from app.services import demo_runs
+from app.services.anki.importer import import_package as anki_import_package
 from app.services.authoring import editor
 from app.services.authoring.bulk import UploadRefused
 from app.services.authoring.serialize import (
@@ -462,7 +463,7 @@ async def anki_import(
         def store() -> Any:
             # Unpacking and converting a package takes seconds: off the event loop.
             with session_scope(engine, write=True) as session:
-                return editor.import_anki(
+                return anki_import_package(
                     session,
                     settings.content_dir,
                     data,

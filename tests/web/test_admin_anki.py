@@ -1,0 +1,71 @@
+"""The admin's Anki import page: the summary, idempotent re-upload, and a clear 400
+sentence (never a 500) for each malformed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.anki_packages import (
+    BASIC,
+    build,
+    interview_deck,
+    note,
+    with_bad_crc,
+    with_col_json,
+)
+
+
+def upload(client: TestClient, data: bytes):  # type: ignore[no-untyped-def]
+    return client.post("/admin/anki", files={"file": ("deck.apkg", data)})
+
+
+def test_the_summary_lists_reversed_type_in_and_left_out_fields(
+    admin_client: TestClient, content_dir: Path
+) -> None:
+    response = upload(admin_client, interview_deck())
+    assert response.status_code == 200, response.text
+    text = response.text
+    assert "4 notes; 5 new drafts, 0 updated, 0 unchanged" in text
+    assert "1 reversed card: each became a draft of its own" in text
+    assert "1 type-in note" in text
+    assert "field &#34;Source&#34; of note type &#34;Basic with source&#34;: not imported" in text
+    again = upload(admin_client, interview_deck())
+    assert "4 notes; 0 new drafts, 0 updated, 5 unchanged" in again.text
+
+
+@pytest.mark.parametrize(
+    ("package", "sentence"),
+    [
+        (
+            lambda: with_col_json(interview_deck(), "models", [{"name": "Basic"}]),
+            "note types are not an object",
+        ),
+        (
+            lambda: with_col_json(interview_deck(), "decks", {"1": "Default"}),
+            "decks are not an object",
+        ),
+        (lambda: with_bad_crc(interview_deck()), "damaged inside the zip"),
+        (lambda: b"PK\x03\x04 truncated", "an .apkg is a zip file"),
+    ],
+)
+def test_malformed_packages_get_a_400_sentence(
+    admin_client: TestClient, content_dir: Path, package, sentence: str
+) -> None:  # type: ignore[no-untyped-def]
+    response = upload(admin_client, package())
+    assert response.status_code == 400, response.text
+    assert sentence in response.text
+
+
+def test_too_many_notes_get_a_400_sentence(
+    admin_client: TestClient, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services.anki import package
+
+    monkeypatch.setattr(package, "MAX_NOTES", 3)
+    monkeypatch.setattr(package.read_apkg, "__kwdefaults__", {"max_notes": 3})
+    response = upload(admin_client, build([note(BASIC, f"q{i}", "a", f"g{i}") for i in range(4)]))
+    assert response.status_code == 400
+    assert "holds 4 notes; the limit is 3 per package" in response.text
