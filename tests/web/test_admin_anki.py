@@ -69,3 +69,41 @@ def test_too_many_notes_get_a_400_sentence(
     response = upload(admin_client, build([note(BASIC, f"q{i}", "a", f"g{i}") for i in range(4)]))
     assert response.status_code == 400
     assert "holds 4 notes; the limit is 3 per package" in response.text
+
+
+def test_a_draft_with_broken_math_is_flagged_and_cannot_be_published(
+    admin_client: TestClient, content_dir: Path
+) -> None:
+    from tests.web.test_admin import card_form, version_in
+
+    apkg = build([note(BASIC, "Half?", "It is \\(\\frac{1}{2\\)", "g-half")])
+    assert upload(admin_client, apkg).status_code == 200
+    page = admin_client.get("/admin/cards/half")
+    assert page.status_code == 200
+    form = card_form(
+        base_version=version_in(page.text),
+        status="draft",
+        id="half",
+        title="Half?",
+        deck="deep-learning/optimizers",
+        tags="",
+        source="anki:g-half",
+        demo_path="",
+        demo_proves=[],
+        s_question="Half?",
+        s_answer="It is $\\frac{1}{2$",
+        s_key_points="",
+    )
+    preview = admin_client.post("/admin/preview", data=form)
+    assert 'id="preview-problems"' in preview.text
+    assert 'data-field="Answer" data-line="1">Answer: A { is never closed' in preview.text
+    refused = admin_client.post("/admin/cards", data=form, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "A { is never closed" in refused.text
+    assert not (content_dir / "cards/deep-learning/optimizers/half.md").exists()
+
+    form["s_answer"] = "It is $\\frac{1}{2}$"
+    published = admin_client.post("/admin/cards", data=form, follow_redirects=False)
+    assert published.status_code == 303, published.text
+    text = (content_dir / "cards/deep-learning/optimizers/half.md").read_text()
+    assert "source: [anki:g-half]" in text or "anki:g-half" in text
