@@ -156,9 +156,7 @@ def test_learner_export_carries_history_and_due_dates_and_survives_a_round_trip(
         col.export_anki_package(
             out_path=str(again),
             options=ExportAnkiPackageOptions(with_scheduling=True, with_media=True, legacy=True),
-            limit=Limit(
-                whole_collection=__import__("anki.generic_pb2", fromlist=["Empty"]).Empty()
-            ),
+            limit=ExportLimit(whole_collection=Empty()),
         )
     finally:
         col.close()

@@ -4,7 +4,6 @@ give when made here; nobody else's schedule moves; a second upload adds nothing.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
 
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
