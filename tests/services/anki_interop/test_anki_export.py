@@ -149,8 +149,9 @@ def test_learner_export_carries_history_and_due_dates_and_survives_a_round_trip(
         assert momentum.memory_state is not None
         assert abs(momentum.memory_state.stability - me.state("momentum").stability) < 0.01
         # Exported again by Anki itself and imported into a fresh collection: nothing lost.
-        from anki.collection import ExportAnkiPackageOptions, ExportLimit
+        from anki.collection import ExportAnkiPackageOptions
         from anki.generic_pb2 import Empty
+        from anki.import_export_pb2 import ExportLimit
 
         again = tmp_path / "again.apkg"
         col.export_anki_package(
