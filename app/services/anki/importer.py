@@ -55,7 +55,8 @@ class ImportSummary:
 def cards_by_source(session: Session) -> dict[tuple[str, int], Card]:
     """Cards and drafts that came from Anki, by (note GUID, template ord)."""
     found: dict[tuple[str, int], Card] = {}
-    for card in session.exec(select(Card).where(col(Card.sources) != [])).all():
+    # JSON columns do not compare portably: filtered here, not in SQL.
+    for card in session.exec(select(Card)).all():
         for source in card.sources or []:
             key = parse_source_key(str(source))
             if key is not None:
