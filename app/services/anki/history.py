@@ -21,7 +21,7 @@ from app.models.card import Card
 from app.models.review import ReviewLog
 from app.services.anki.drafts import parse_source_key
 from app.services.anki.export import note_guid
-from app.services.anki.package import AnkiPackage, read_apkg
+from app.services.anki.package import AnkiPackage, read_package_or_collection
 from app.services.authoring.bulk import UploadRefused
 from app.services.scheduling import replay
 
@@ -30,6 +30,7 @@ from app.services.scheduling import replay
 # not answers at all.
 _KINDS = {0: "learn", 1: "review", 2: "relearn", 3: "cram"}
 MAX_DURATION_MS = 86_400_000
+MAX_HISTORY_NOTES = 100_000  # a whole collection: only matched notes are used
 
 
 @dataclass
@@ -58,9 +59,10 @@ def deck_cards_by_guid(session: Session) -> dict[tuple[str, int], str]:
 
 
 def import_history(session: Session, user_id: int, data: bytes) -> HistorySummary:
-    """Adds the matched reviews of an .apkg to the learner's log and replays it. Run
+    """Adds the matched reviews of an .apkg (or a bare collection.anki2) to the
+    learner's log and replays it. Run
     inside ``session_scope(engine, write=True)``. Raises ``UploadRefused``."""
-    package = read_apkg(data)
+    package = read_package_or_collection(data, max_notes=MAX_HISTORY_NOTES)
     if not package.reviews:
         raise UploadRefused(
             ["the package holds no review history: export it from Anki with scheduling included"]

@@ -108,6 +108,19 @@ def read_apkg(
     return package
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def read_package_or_collection(data: bytes, *, max_notes: int = MAX_NOTES) -> AnkiPackage:
+    """An .apkg, or a bare collection file (``collection.anki2`` from Anki's profile
+    folder), which has no media."""
+    if data.startswith(SQLITE_HEADER):
+        if len(data) > APKG_LIMITS.max_total_bytes * 4:
+            raise UploadRefused([f"the collection is {len(data) >> 20} MiB: too large"])
+        return _read_collection(data, max_notes)
+    return read_apkg(data, max_notes=max_notes)
+
+
 def _check_sizes(infos: dict[str, zipfile.ZipInfo], limits: Limits) -> None:
     if len(infos) > limits.max_members:
         raise UploadRefused([f"refused as a possible zip bomb: {len(infos)} entries"])
@@ -218,10 +231,15 @@ def _package_from(db: sqlite3.Connection, max_notes: int) -> AnkiPackage:
         "SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"
     ):
         notes.append(_note(models.get(str(model_id), {}), note_id, guid, tags, flds, cards_of))
+    (review_count,) = db.execute("SELECT COUNT(*) FROM revlog").fetchone()
+    if review_count > MAX_REVIEWS:
+        raise UploadRefused(
+            [f"the collection holds {review_count} reviews; the limit is {MAX_REVIEWS}"]
+        )
     reviews = [
         AnkiReview(_int(rid), _int(cid), _int(ease), _int(kind), _int(duration))
         for rid, cid, ease, kind, duration in db.execute(
-            "SELECT id, cid, ease, type, time FROM revlog ORDER BY id LIMIT ?", (MAX_REVIEWS,)
+            "SELECT id, cid, ease, type, time FROM revlog ORDER BY id"
         )
     ]
     return AnkiPackage(notes=notes, media={}, reviews=reviews, created_s=_int(row[2]))

@@ -128,3 +128,16 @@ def test_a_package_without_history_is_refused(engine: Engine) -> None:
         pytest.raises(UploadRefused, match="no review history"),
     ):
         import_history(s, user_id, package())
+
+
+def test_a_bare_collection_file_is_accepted(engine: Engine) -> None:
+    import io
+    import zipfile
+
+    add_anki_cards(engine)
+    user_id = add_user(engine)
+    apkg = with_reviews(package(), [Review("g-sgd", 0, int(START.timestamp() * 1000), 3, kind=0)])
+    collection = zipfile.ZipFile(io.BytesIO(apkg)).read("collection.anki2")
+    with session_scope(engine, write=True) as s:
+        summary = import_history(s, user_id, collection)
+    assert summary.added == 1 and summary.matched_cards == 1
