@@ -16,6 +16,7 @@ import json
 import re
 import sqlite3
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -27,6 +28,7 @@ from app.services.authoring.bulk import Limits, UploadRefused
 APKG_LIMITS = Limits(max_member_bytes=50 << 20)
 MAX_NOTES = 2000  # per package: a bigger deck is split into several imports
 MAX_REVIEWS = 200_000
+READ_SECONDS = 30  # the most one package's collection may take to read
 _TYPE_IN = re.compile(r"\{\{type:[^}]*\}\}")
 
 
@@ -185,12 +187,33 @@ def _read_collection(collection: bytes, max_notes: int) -> AnkiPackage:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         except sqlite3.Error as exc:
             raise UploadRefused([f"the collection cannot be opened: {exc}"]) from None
+        deadline = time.monotonic() + READ_SECONDS
+        # A crafted file can make a query run forever (a view with a recursive CTE):
+        # SQLite calls this every 10,000 steps, and a true answer aborts the query.
+        db.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
         try:
+            _only_tables(db)
             return _package_from(db, max_notes)
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise UploadRefused(
+                    [f"the collection took longer than {READ_SECONDS} s to read"]
+                ) from None
+            raise UploadRefused([f"the collection cannot be read: {exc}"]) from None
         except sqlite3.Error as exc:
             raise UploadRefused([f"the collection cannot be read: {exc}"]) from None
         finally:
             db.close()
+
+
+def _only_tables(db: sqlite3.Connection) -> None:
+    """Anki's tables must be tables: a view or a trigger in an upload is refused."""
+    kinds = dict(db.execute("SELECT name, type FROM sqlite_master WHERE name IN "
+                            "('col', 'notes', 'cards', 'revlog')").fetchall())  # fmt: skip
+    for name in ("col", "notes", "cards", "revlog"):
+        if kinds.get(name) != "table":
+            what = f"a {kinds[name]}" if name in kinds else "missing"
+            raise UploadRefused([f"not an Anki collection: its '{name}' table is {what}"])
 
 
 def _json_object(raw: Any, what: str) -> dict[str, Any]:

@@ -90,3 +90,33 @@ def test_media_names_cannot_leave_the_folder() -> None:
         target.writestr("1", b"x")
     media = read_apkg(out.getvalue()).media
     assert list(media) == ["evil.png"]
+
+
+def test_a_view_in_place_of_a_table_is_refused() -> None:
+    from tests.anki_packages import edit_collection
+
+    def swap(db) -> None:  # type: ignore[no-untyped-def]
+        db.execute("ALTER TABLE notes RENAME TO real_notes")
+        db.execute(
+            "CREATE VIEW notes AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)"
+            " SELECT x AS id, '' AS guid, 0 AS mid, '' AS tags, '' AS flds FROM n"
+        )
+
+    with pytest.raises(UploadRefused, match="its 'notes' table is a view"):
+        read_apkg(edit_collection(interview_deck(), swap))
+
+
+def test_a_query_that_runs_too_long_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services.anki import package
+    from tests.anki_packages import edit_collection
+
+    def slow(db) -> None:  # type: ignore[no-untyped-def]
+        db.executemany(
+            "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+            " VALUES (?, 1, 0, 3, 1, 0, 2500, 1, 1)",
+            [(i,) for i in range(1, 50_000)],
+        )
+
+    monkeypatch.setattr(package, "READ_SECONDS", 0)
+    with pytest.raises(UploadRefused, match="took longer than 0 s to read"):
+        read_apkg(edit_collection(interview_deck(), slow))
