@@ -112,6 +112,27 @@ def test_admin_export_opens_in_anki_with_everything_and_no_learner_data(
         assert col.media.have("v.png")
         assert col.db.scalar("select count() from revlog") == 0
         assert col.db.scalar("select count() from cards where type != 0") == 0
+        # Exported again after an edit, the same notes are updated, not added (Anki's
+        # default: update a note when the package's copy is newer).
+        from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+        with session_scope(engine, write=True) as session:
+            path = deck_tree / "cards/activations/relu.md"
+            path.write_text(path.read_text().replace("max(0, x)", "max(0, x), elementwise"))
+            import_tree(session, deck_tree)
+            again, _ = export_package(
+                session, deck_tree, now=datetime.now(UTC) + timedelta(hours=1)
+            )
+        (tmp_path / "again.apkg").write_bytes(again)
+        col.import_anki_package(
+            ImportAnkiPackageRequest(
+                package_path=str(tmp_path / "again.apkg"),
+                options=ImportAnkiPackageOptions(),
+            )
+        )
+        assert col.note_count() == 3 and col.card_count() == 3
+        relu = col.get_note(col.find_notes('"Card id:relu"')[0])
+        assert "elementwise" in relu["Answer"]
     finally:
         col.close()
 
