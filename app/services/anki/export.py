@@ -1,6 +1,6 @@
 """Cards -> an .apkg that Anki and AnkiDroid open: both languages, math with the
 MathJax delimiters Anki understands (``\\(..\\)``, ``\\[..\\]``), highlighted code
-(the note type carries the Pygments stylesheet), images, tags, and a GUID per card
+with inline styles, images, tags, and a GUID per card
 that never changes, so exporting again updates the same notes in Anki. With a
 learner's history, their review log becomes Anki's ``revlog`` and each card's current
 schedule (due date, interval, FSRS memory state) its ``cards`` row.
@@ -8,6 +8,7 @@ schedule (due date, interval, FSRS memory state) its ``cards`` row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import io
@@ -21,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import genanki
+from pygments.formatters import HtmlFormatter
 from sqlmodel import Session, col, select
 
-from app.content.render import pygments_css
 from app.models.card import Card, CardTag, CardTranslation
 from app.models.review import (
     FSRS_LEARNING,
@@ -40,6 +41,8 @@ ROOT_DECK = "Backprop"
 LANGS = ("en", "zh")
 FIELDS = ["Question", "Answer", "Question (中文)", "Answer (中文)", "Card id"]
 _MATH = re.compile(r'<(span|div) class="math math-(inline|display)">(.*?)</\1>', re.S)
+_CODE_SPAN = re.compile(r'<span class="([\w-]+)">')
+_CODE_BLOCK = re.compile(r'<pre class="highlight">(.*?)</pre>', re.S)
 _IMG = re.compile(r'(<img\b[^>]*\bsrc=")(/content/[^"]+)(")')
 # Anki's revlog.type: 0 learn, 1 review, 2 relearn, 3 filtered (cram).
 _REVLOG_TYPE = {"learn": 0, "review": 1, "relearn": 2, "cram": 3, "mock": 1, "exercise": 1}
@@ -56,7 +59,7 @@ MODEL = genanki.Model(
             "{{#Answer (中文)}}<hr>{{Answer (中文)}}{{/Answer (中文)}}",
         }
     ],
-    css=".card { font-family: sans-serif; font-size: 18px; text-align: left; }\n" + pygments_css(),
+    css=".card { font-family: sans-serif; font-size: 18px; text-align: left; }",
 )
 
 
@@ -92,6 +95,32 @@ def in_decks(card_deck: str, decks: list[str] | None) -> bool:
     return decks is None or any(card_deck == d or card_deck.startswith(d + "/") for d in decks)
 
 
+@functools.cache
+def _code_styles() -> tuple[dict[str, str], str]:
+    """Pygments' token class -> its inline style, and the block's background."""
+    formatter = HtmlFormatter()
+    styles = {cls: style for cls, (style, _token, _level) in formatter.class2style.items()}
+    return styles, str(formatter.style.background_color or "#f8f8f8")
+
+
+def inline_code_styles(fragment: str) -> str:
+    """Highlighted code with its colours as inline styles, so it looks the same in any
+    note type and any Anki client."""
+    styles, background = _code_styles()
+
+    def span(match: re.Match[str]) -> str:
+        style = styles.get(match.group(1))
+        return f'<span style="{style}">' if style else "<span>"
+
+    def block(match: re.Match[str]) -> str:
+        body = _CODE_SPAN.sub(span, match.group(1))
+        return (
+            f'<pre style="background: {background}; padding: 0.5em; text-align: left">{body}</pre>'
+        )
+
+    return _CODE_BLOCK.sub(block, fragment)
+
+
 def anki_html(fragment: str, media: dict[str, str]) -> str:
     """Rendered card HTML as Anki shows it: math delimited for MathJax, images by name.
     ``media`` collects content/-relative path -> name in the package."""
@@ -109,7 +138,7 @@ def anki_html(fragment: str, media: dict[str, str]) -> str:
             media[rel] = name
         return f"{match.group(1)}{html.escape(media[rel])}{match.group(3)}"
 
-    return _IMG.sub(image, _MATH.sub(math, fragment))
+    return inline_code_styles(_IMG.sub(image, _MATH.sub(math, fragment)))
 
 
 def _answer_html(translation: CardTranslation) -> str:
