@@ -131,6 +131,7 @@ def _count(package: AnkiPackage) -> ImportSummary:
     types: Counter[str] = Counter()
     unused: Counter[tuple[str, str]] = Counter()
     extra_templates: Counter[str] = Counter()
+    merged_clozes = 0
     for note in package.notes:
         types[note.model or "(unnamed note type)"] += 1
         summary.type_in_notes += note.type_in
@@ -139,9 +140,16 @@ def _count(package: AnkiPackage) -> ImportSummary:
             extra = [c for c in note.cards if c.ord >= 2]
             if extra:
                 extra_templates[note.model] += len(extra)
+        if note.cloze:
+            merged_clozes += sum(1 for c in note.cards if c.ord >= 1)
         for name in unused_fields(note):
             unused[(note.model, name)] += 1
     summary.note_types = dict(types.most_common())
+    if merged_clozes:
+        summary.left_out.append(
+            f"{merged_clozes} cloze card{'s' if merged_clozes != 1 else ''} after the first of "
+            "their note: one draft per note shows every gap"
+        )
     for model, count in sorted(extra_templates.items()):
         summary.left_out.append(
             f'{count} card{"s" if count != 1 else ""} of note type "{model}" from templates '

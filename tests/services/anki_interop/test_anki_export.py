@@ -110,7 +110,7 @@ def test_admin_export_opens_in_anki_with_everything_and_no_learner_data(
         assert "\\[\\sqrt{\\hat v}\\]" in adam["Answer"]
         # Highlighted code carries its colours inline: any note type shows them.
         assert '<pre style="background: ' in adam["Answer"]
-        assert '<span style="color: ' in adam["Answer"] and '<span class=' not in adam["Answer"]
+        assert '<span style="color: ' in adam["Answer"] and "<span class=" not in adam["Answer"]
         assert col.media.have("v.png")
         assert col.db.scalar("select count() from revlog") == 0
         assert col.db.scalar("select count() from cards where type != 0") == 0

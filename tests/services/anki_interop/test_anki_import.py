@@ -96,3 +96,25 @@ def test_a_changed_note_updates_its_draft_but_admin_edits_win(
     kept = editor.load_for_editor(session, content_dir, adam_front).fields.sections["Answer"]
     assert kept == "Momentum and RMSprop, written by the admin"
     assert len(drafts(session)) == 3
+
+
+def test_cloze_cards_beyond_the_first_are_reported(session: Session, content_dir: Path) -> None:
+    import genanki
+
+    apkg = build(
+        [
+            genanki.Note(
+                model=genanki.CLOZE_MODEL,
+                fields=["Adam keeps {{c1::two}} moments and a {{c2::bias correction}}.", ""],
+                guid="g-cloze",
+            )
+        ]
+    )
+    summary = import_package(session, content_dir, apkg, author=None)
+    assert len(summary.created) == 1
+    assert "1 cloze card after the first of their note: one draft per note shows every gap" in (
+        summary.left_out
+    )
+    fields = editor.load_for_editor(session, content_dir, summary.created[0]).fields
+    assert fields.sections["Question"] == "Adam keeps \\[…\\] moments and a \\[…\\]."
+    assert fields.sections["Answer"] == "Adam keeps **two** moments and a **bias correction**."
