@@ -118,3 +118,26 @@ def test_cloze_cards_beyond_the_first_are_reported(session: Session, content_dir
     fields = editor.load_for_editor(session, content_dir, summary.created[0]).fields
     assert fields.sections["Question"] == "Adam keeps \\[…\\] moments and a \\[…\\]."
     assert fields.sections["Answer"] == "Adam keeps **two** moments and a **bias correction**."
+
+
+def test_imported_drafts_render_cleanly(session: Session, content_dir: Path) -> None:
+    """No literal ** from spaced bold, no entity left in math, every math span passes the
+    check the editor applies, every fence closes where it should."""
+    from app.content.math_check import section_math_problems
+    from app.content.render import render_card
+
+    summary = import_package(session, content_dir, interview_deck(), author=None)
+    rendered_math = 0
+    for card_id in summary.created:
+        fields = editor.load_for_editor(session, content_dir, card_id).fields
+        for text in fields.sections.values():
+            assert section_math_problems(text) == [], (card_id, text)
+        html = render_card("en", fields.title, fields.sections)
+        visible = html.question_html + html.answer_html
+        assert "**" not in visible and "&amp;nbsp;" not in visible and "&amp;lt;" not in visible
+        rendered_math += visible.count('class="math ')
+        if card_id == "print-a-fence":
+            assert "```" in html.answer_html  # inside the code, not closing it
+            assert html.answer_html.count("<pre") == 1
+    assert "print-a-fence" in summary.created
+    assert rendered_math == 2  # \(v_t ...\) and \(a < b\); the empty \(\) is gone
