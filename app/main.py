@@ -17,6 +17,7 @@ from app.web.body_limit import BodyLimitMiddleware
 from app.web.middleware import RequestLogMiddleware
 from app.web.routes import (
     admin,
+    anki,
     api_review,
     auth,
     demos,
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(practice.router)
     app.include_router(progress.router)
     app.include_router(settings_page.router)
+    app.include_router(anki.router)
     app.include_router(interview.router)
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from app.content.math_check import section_math_problems
 from app.content.problems import Problem
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB
@@ -327,3 +328,8 @@ def _close_section(parsed: ParsedFile, current: tuple[str, int, list[str]]) -> N
     if not text.strip():
         parsed.problem(line, f'empty section "## {name}"')
     parsed.sections[name] = Section(name, line, text)
+    if "$" in text:
+        # The first line of ``text`` is the first non-blank one under the heading.
+        first = line + 1 + next((i for i, b in enumerate(body) if b), 0)
+        for offset, message in section_math_problems(text):
+            parsed.problem(first + offset, message)

@@ -461,7 +461,7 @@ def test_anki_package_becomes_drafts_learners_never_see(
 
     response = admin_client.post("/admin/anki", files={"file": ("deck.apkg", apkg.read_bytes())})
     assert response.status_code == 200, response.text
-    assert "2 drafts" in response.text
+    assert "2 new drafts" in response.text
     assert (tree / "media/anki/adam.png").exists()
     with Session(engine) as session:
         drafts = session.exec(select(Card).where(Card.status == "draft")).all()

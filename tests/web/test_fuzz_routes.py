@@ -32,7 +32,7 @@ FAMILIES = {
     "auth": ("/login", "/signup", "/api/auth", "/api/me", "/account"),
     "admin": ("/admin",),
     "review": ("/api/review",),
-    "practice": ("/practice", "/progress", "/settings"),
+    "practice": ("/practice", "/progress", "/settings", "/anki"),
     "interview": ("/interview", "/api/interview"),
     "demos": ("/api/demos", "/api/demo-runs", "/docs", "/openapi.json", "/redoc"),
 }

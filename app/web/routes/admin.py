@@ -19,6 +19,8 @@ from app.content.problems import ContentError
 from app.db import session_scope
 from app.models.user import UserPublic
 from app.services import demo_runs
+from app.services.anki.export import export_package as anki_export_package
+from app.services.anki.importer import import_package as anki_import_package
 from app.services.authoring import editor
 from app.services.authoring.bulk import UploadRefused
 from app.services.authoring.serialize import (
@@ -462,7 +464,7 @@ async def anki_import(
         def store() -> Any:
             # Unpacking and converting a package takes seconds: off the event loop.
             with session_scope(engine, write=True) as session:
-                return editor.import_anki(
+                return anki_import_package(
                     session,
                     settings.content_dir,
                     data,
@@ -474,6 +476,22 @@ async def anki_import(
     except UploadRefused as exc:
         context["refused"], status = exc.reasons, 400
     return templates.TemplateResponse(request, "admin/upload.html", context, status_code=status)
+
+
+@router.get("/anki/export")
+async def anki_export(engine: EngineDep, settings: SettingsDep) -> Response:
+    """The whole deck as an .apkg, without any learner's data."""
+
+    def build() -> bytes:
+        with session_scope(engine) as session:
+            return anki_export_package(session, settings.content_dir)[0]
+
+    data = await run_in_threadpool(build)
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": 'attachment; filename="backprop-deck.apkg"'},
+    )
 
 
 @router.get("/demos.json")

@@ -10,11 +10,14 @@
       try {
         window.katex.render(tex, el, {
           displayMode: el.classList.contains("math-display"),
-          throwOnError: false,
+          // An error is thrown, not drawn: KaTeX draws it with an inline style, which
+          // the Content-Security-Policy blocks. The TeX stays, marked, with the reason.
+          throwOnError: true,
         });
         el.dataset.rendered = "1";
       } catch (err) {
         el.classList.add("math-error");
+        el.title = String((err && err.message) || err);
       }
     });
   }

@@ -10,12 +10,9 @@ import genanki
 import pytest
 
 from app.content.tree import load_deck
-from app.services.authoring.anki import (
-    copy_media,
-    html_to_markdown,
-    note_to_draft,
-    read_apkg,
-)
+from app.services.anki.drafts import copy_media, note_to_draft
+from app.services.anki.markdown import html_to_markdown
+from app.services.anki.package import AnkiNote, read_apkg
 from app.services.authoring.bulk import UploadRefused
 from app.services.authoring.serialize import card_to_markdown
 
@@ -96,7 +93,7 @@ def test_notes_become_valid_drafts(tmp_path: Path, content_dir: Path) -> None:
     assert drafts[0].media == ["media/anki/velocity.png"]
     # Sanitised: the script and the handler are gone.
     assert two.sections["Question"] == "Why *RMSprop*?"
-    assert two.sections["Answer"] == "Divides by a running RMS\n\nof gradients."
+    assert two.sections["Answer"] == "Divides by a running RMS\\\nof gradients."
     assert "alert" not in card_to_markdown(two) and "onclick" not in card_to_markdown(two)
 
     # Written out, they are cards the loader accepts, image included.
@@ -118,8 +115,6 @@ def test_media_name_clash_keeps_the_existing_file(tmp_path: Path, content_dir: P
 
 
 def test_cloze_note() -> None:
-    from app.services.authoring.anki import AnkiNote
-
     note = AnkiNote(
         guid="c",
         deck="Default",
