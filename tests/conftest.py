@@ -63,14 +63,9 @@ def _pg_admin(server: str):  # type: ignore[no-untyped-def]
 def _drop_pg_database(server: str, name: str) -> None:
     admin = _pg_admin(server)
     with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        # FORCE ends the sessions and drops in one step: a pool that reconnects between a
+        # separate terminate and the drop made the drop fail ("being accessed by other users").
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
