@@ -39,8 +39,11 @@ ATTEMPT_RETENTION = timedelta(days=1)
 SIGNUP_MARK = "+signup"
 
 
-class AccountError(ValueError):
-    """A problem the person can fix; ``field`` names the form field it is about."""
+class AccountError(ServiceError, ValueError):
+    """A problem the person can fix; ``field`` names the form field it is about. (Still a
+    ValueError, for callers that catch it as one.)"""
+
+    code, status = "invalid_account", 422
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

@@ -28,6 +28,7 @@ import yaml
 
 from app.content.problems import Problem
 from app.services.authoring.paths import inside
+from app.services.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,10 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-class UploadRefused(Exception):
+class UploadRefused(ServiceError):
     """The upload is refused before anything is checked; ``reasons`` says why, one per line."""
+
+    code, status = "upload_refused", 400
 
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons

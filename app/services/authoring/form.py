@@ -25,6 +25,7 @@ from app.services.authoring.serialize import (
     translation_to_markdown,
     unique_id,
 )
+from app.services.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,20 @@ class FieldProblem:
         return f"{self.where}: {self.message}"
 
 
-class Invalid(Exception):
+class Invalid(ServiceError):
+    """The card would not check; ``problems`` are placed on the form's fields."""
+
+    code, status = "invalid_card", 422
+
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class Conflict(Exception):
+class Conflict(ServiceError):
     """The card changed since the admin opened it. Nothing was written."""
+
+    code, status = "edit_conflict", 409
 
     def __init__(self, card_id: str, current_version: str) -> None:
         self.card_id = card_id
@@ -60,8 +67,10 @@ class Conflict(Exception):
         )
 
 
-class NotFound(Exception):
-    pass
+class NotFound(ServiceError):
+    """No such card (or history entry); the message names it."""
+
+    code, status = "not_found", 404
 
 
 # --- what the editor shows ---------------------------------------------------------
