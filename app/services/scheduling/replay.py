@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -148,10 +148,3 @@ def reschedule(session: Session, user_id: int) -> int:
         changed += 1
     session.flush()
     return changed
-
-
-def shift(answers: list[LoggedAnswer], delta: timedelta) -> list[LoggedAnswer]:
-    """The same answers moved in time (simulations and benchmarks)."""
-    return [
-        LoggedAnswer(a.card_id, a.rating, a.reviewed_at + delta, a.interview_on) for a in answers
-    ]
