@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from app.content.problems import Problem
+from app.content.tree import load_deck
 from app.services.authoring.paths import inside
 from app.services.errors import ServiceError
 
@@ -236,8 +237,6 @@ Checker = Callable[[Path], list[Problem]]
 
 
 def default_checker(content_dir: Path) -> list[Problem]:
-    from app.content.tree import load_deck
-
     return list(load_deck(content_dir).problems)
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.content.parse import ParsedFile, parse_bytes
 from app.content.tree import card_files
 from app.models.authoring import CardChange
-from app.models.card import Card, CardAlias
+from app.models.card import Card, CardAlias, CardRevision
 from app.services.authoring.serialize import (
     DEFAULT_LANG,
     CardFields,
@@ -173,8 +173,6 @@ def _is_default(text: str) -> bool:
 
 
 def last_revision_markdown(session: Session, card_id: str) -> dict[str, str]:
-    from app.models.card import CardRevision
-
     revision = session.exec(
         select(CardRevision)
         .where(CardRevision.card_id == card_id)
