@@ -1,4 +1,5 @@
-"""Engine, sessions and the shared metadata naming convention."""
+"""Engines, sessions and the writer rule. (The shared metadata's naming convention is set
+in app/models/base.py, which every table module imports before it defines a table.)"""
 
 from __future__ import annotations
 
@@ -10,18 +11,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
+import app.models.base  # noqa: F401  (the naming convention, before any table is defined)
 from app.settings import Settings
-
-# Boring, explicit constraint names, so migrations can alter them on every backend.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

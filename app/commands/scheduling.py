@@ -40,7 +40,7 @@ def optimize(
                 report = optimize_user(session, uid)
         except Exception as exc:
             with session_scope(engine, write=True) as session:
-                from app.services.scheduling.service import lock_learner
+                from app.services.scheduling.learner import lock_learner
 
                 row = lock_learner(session, uid)
                 row.optimize_status, row.optimize_message = "failed", str(exc)[:500]

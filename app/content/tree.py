@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,33 +263,6 @@ def _load_deck(content_dir: Path, progress: Progress | None, cache_path: Path | 
     if cache is not None:
         cache.save()
     return deck
-
-
-def can_fork_workers() -> bool:
-    """Forked workers start in milliseconds; fork only from a single-threaded process
-    (a thread holding a lock at fork time would leave the child stuck)."""
-    return (
-        (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-
-
-def worker_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """Forked workers for pure computation (one per CPU, up to 8, by default). They touch
-    no database connection the parent holds and leave with os._exit, so the parent's open
-    transaction is never disturbed."""
-    workers = workers or min(os.cpu_count() or 1, 8)
-    return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start
-    )
-
-
-def _worker_start() -> None:
-    # The parent may have paused the collector (gc_paused); a worker collects again, but
-    # never scans what it inherited (scanning would also copy every page of it).
-    gc.freeze()
-    gc.enable()
 
 
 def content_hash(card: CardSource) -> str:

@@ -3,14 +3,17 @@ with ``ast`` (the file is never imported or run here), cached by the file's hash
 
 ``read_metadata(path)`` gives the literal constants (``TITLE``, ``DESCRIPTION``,
 ``CLAIMS``, their ``_ZH`` versions, ``CLAIM_SHOWN_WHEN(_ZH)``, ``TEXT_ZH``,
-``BENEFITS_FROM_GPU``). The ``Params`` JSON schema needs the code to run: it comes from a
-sandboxed process (``app.demos.params``). A demo file whose top level does anything is
-no business of the web process: its constants are read, its code is not executed.
+``BENEFITS_FROM_GPU``) and the fields an author may set in ``class Params`` (name,
+default, bounds, choices, description: ``ParamInfo``). The ``Params`` JSON schema needs
+the code to run: it comes from a sandboxed process (``app.demos.params``). A demo file
+whose top level does anything is no business of the web process: its constants are
+read, its code is not executed.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -18,6 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from app.demos.registry import DemoError
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One field of a demo's ``Params``, read statically: what an author may set."""
+
+    name: str
+    default: Any
+    low: Any = None
+    high: Any = None
+    choices: tuple[Any, ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class DemoMeta:
     benefits_from_gpu: bool = False
     has_params: bool = True
     has_run: bool = True
+    params: tuple[ParamInfo, ...] = ()
 
 
 _STRINGS = ("TITLE", "DESCRIPTION", "TITLE_ZH", "DESCRIPTION_ZH")
@@ -49,9 +65,10 @@ def code_hash(source: bytes) -> str:
     return hashlib.sha256(source).hexdigest()
 
 
-def _constants(tree: ast.Module, path: Path) -> dict[str, Any]:
-    """Module-level ``NAME = <literal>`` (or annotated) assignments of contract names."""
-    found: dict[str, Any] = {}
+def _constants(tree: ast.Module, path: Path) -> dict[str, tuple[Any, int]]:
+    """Module-level ``NAME = <literal>`` (or annotated) assignments of contract names,
+    each with its line."""
+    found: dict[str, tuple[Any, int]] = {}
     wanted = {*_STRINGS, *_DICTS, "BENEFITS_FROM_GPU"}
     for node in tree.body:
         target: ast.expr | None = None
@@ -63,23 +80,23 @@ def _constants(tree: ast.Module, path: Path) -> dict[str, Any]:
         if not (isinstance(target, ast.Name) and target.id in wanted and value is not None):
             continue
         try:
-            found[target.id] = ast.literal_eval(value)
+            found[target.id] = (ast.literal_eval(value), node.lineno)
         except ValueError:
             kind = "dict" if target.id in _DICTS else "value"
             raise DemoError(f"{path}:{node.lineno}: {target.id} is not a literal {kind}") from None
     return found
 
 
-def _check(name: str, value: Any, path: Path) -> None:
+def _check(name: str, value: Any, where: str) -> None:
     if name in _STRINGS and not isinstance(value, str):
-        raise DemoError(f"{path}: {name} must be a string")
+        raise DemoError(f"{where}: {name} must be a string")
     if name in _DICTS and not (
         isinstance(value, dict)
         and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
     ):
-        raise DemoError(f"{path}: {name} must be a literal dict of strings")
+        raise DemoError(f"{where}: {name} must be a literal dict of strings")
     if name == "BENEFITS_FROM_GPU" and not isinstance(value, bool):
-        raise DemoError(f"{path}: BENEFITS_FROM_GPU must be True or False")
+        raise DemoError(f"{where}: BENEFITS_FROM_GPU must be True or False")
 
 
 def parse_metadata(path: Path, source: bytes) -> DemoMeta:
@@ -88,9 +105,10 @@ def parse_metadata(path: Path, source: bytes) -> DemoMeta:
         tree = ast.parse(source, filename=str(path))
     except (SyntaxError, ValueError) as exc:
         raise DemoError(f"{path}: not valid Python: {exc}") from None
-    constants = _constants(tree, path)
-    for name, value in constants.items():
-        _check(name, value, path)
+    lined = _constants(tree, path)
+    for name, (value, line) in lined.items():
+        _check(name, value, f"{path}:{line}")
+    constants = {name: value for name, (value, _line) in lined.items()}
     if "CLAIMS" not in constants:
         raise DemoError(f"{path}: defines no CLAIMS dict")
     defined = {
@@ -114,6 +132,7 @@ def parse_metadata(path: Path, source: bytes) -> DemoMeta:
         benefits_from_gpu=bool(constants.get("BENEFITS_FROM_GPU", False)),
         has_params="Params" in defined,
         has_run="run" in defined,
+        params=tuple(params_of(tree)),
     )
 
 
@@ -139,3 +158,66 @@ def read_metadata(path: Path) -> DemoMeta:
             _CACHE.clear()
         _CACHE[key] = meta
     return meta
+
+
+def _field_call(node: ast.expr | None) -> tuple[Any, dict[str, Any]]:
+    """(default, keyword literals) of ``Field(default, ge=..., description=...)``, or
+    the plain literal default."""
+    if isinstance(node, ast.Call):
+        default = None
+        if node.args:
+            with contextlib.suppress(ValueError):
+                default = ast.literal_eval(node.args[0])
+        keywords: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                continue
+            with contextlib.suppress(ValueError):
+                keywords[kw.arg] = ast.literal_eval(kw.value)
+        return keywords.pop("default", default), keywords
+    if node is None:
+        return None, {}
+    try:
+        return ast.literal_eval(node), {}
+    except ValueError:
+        return None, {}
+
+
+def _choices(annotation: ast.expr) -> tuple[Any, ...]:
+    if (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Literal"
+    ):
+        inner = annotation.slice
+        items = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        with contextlib.suppress(ValueError):
+            return tuple(ast.literal_eval(item) for item in items)
+    return ()
+
+
+def params_of(tree: ast.Module) -> list[ParamInfo]:
+    """The fields of the module's ``class Params`` (name, default, bounds, choices,
+    description), from its syntax tree."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Params":
+            out = []
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    default, keywords = _field_call(item.value)
+                    out.append(
+                        ParamInfo(
+                            name=item.target.id, default=default,
+                            low=keywords.get("ge", keywords.get("gt")),
+                            high=keywords.get("le", keywords.get("lt")),
+                            choices=_choices(item.annotation),
+                            description=str(keywords.get("description", "")),
+                        )
+                    )  # fmt: skip
+            return out
+    return []
+
+
+def parse_params(source: str) -> list[ParamInfo]:
+    """The fields of ``class Params`` in a demo's source, without importing it."""
+    return params_of(ast.parse(source))

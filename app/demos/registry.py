@@ -83,13 +83,3 @@ def load_demo(path: Path) -> DemoSpec:
         code_hash=hashlib.sha256(code).hexdigest(),
         run=run,
     )
-
-
-def discover(content_dir: Path) -> dict[str, DemoSpec]:
-    """Every demo under content_dir/demos, by name (the file stem)."""
-    found: dict[str, DemoSpec] = {}
-    for path in sorted(demo_dir(content_dir).glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        found[path.stem] = load_demo(path)
-    return found

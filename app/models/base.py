@@ -7,6 +7,18 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+# Boring, explicit constraint names, so migrations can alter them on every backend. Set
+# here, before any table is defined: SQLAlchemy names a constraint when it is attached to
+# its table, so a convention set later names nothing.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def utcnow() -> datetime:

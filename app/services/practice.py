@@ -26,9 +26,9 @@ from app.models.user import User
 from app.services.scheduling import service as scheduler
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 from app.services.scheduling.day import day_bounds
+from app.services.scheduling.labels import RATING_NAMES
 
 DEFAULT_LANG = "en"
-RATING_LABELS = {1: "again", 2: "hard", 3: "good", 4: "easy"}
 STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}
 
 
@@ -103,8 +103,7 @@ def show_card(
     queue = "new" if row is None or row.fsrs_state == scheduler.FSRS_NEW else "review"
     if row is not None and row.fsrs_state in (FSRS_LEARNING, FSRS_RELEARNING):
         queue = "learning"
-    # The scheduler has no public "present this card" yet; _present is what next_card uses.
-    return scheduler._present(session, user_id, settings, card_id, queue, now, True)
+    return scheduler.present(session, user_id, settings, card_id, queue, now, True)
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,7 @@ def card_history(
         HistoryEntry(
             reviewed_at=log.reviewed_at,
             rating=log.rating,
-            label=RATING_LABELS.get(log.rating, str(log.rating)),
+            label=RATING_NAMES.get(log.rating, str(log.rating)),
             kind=log.kind,
             duration_ms=log.duration_ms,
             interval=(log.due_after - log.reviewed_at) if log.due_after else None,
@@ -302,7 +301,7 @@ def card_history(
     recall_now = None
     if state is not None and state.stability:
         settings = scheduler.load_settings(session, user_id)
-        recall_fn = scheduler._recall_fn(scheduler.config_for(settings))
+        recall_fn = scheduler.recall_fn(scheduler.config_for(settings))
         recall_now = recall_fn(state.stability, state.last_review_at, clock.now())
     return CardHistory(
         entries=entries,

@@ -6,7 +6,7 @@ import errno
 import json
 import logging
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -151,8 +151,3 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(UnicodeError, unencodable_text)
     app.add_exception_handler(OverflowError, number_out_of_range)
     app.add_exception_handler(RequestValidationError, validation_error)
-
-
-def refusal(exc: ServiceError) -> HTTPException:
-    """The HTTP answer to a service's refusal: its status, a stable code and the sentence."""
-    return HTTPException(exc.status, detail={"code": exc.code, "message": exc.message})

@@ -9,31 +9,29 @@ whole process group killed by the zygote, and the slot forks a fresh worker. A w
 serves up to DEFAULT_MAX_RUNS runs (resetting seeds and torch's global settings before
 each), so a warm run costs about what an in-process call does; it is retired at once
 after any failure.
+
+In parts, each a class the next one extends: ``zygote_link.ZygoteLink`` (launch, watch
+and restart the zygote; fork, kill and sweep through its control socket),
+``run_watch.RunWatch`` (one run on a warm worker), and ``LocalPool`` here (the queues,
+the slot threads, start and stop, the Executor interface). ``pool_config`` holds the
+configuration and the records they pass around.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
-import json
 import logging
 import math
 import os
 import queue
-import selectors
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Sequence
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from app.workers import limits, protocol, sandbox
+from app.workers import protocol, sandbox
 from app.workers.cgroup import Cgroup, CgroupLimits
 from app.workers.executor import (
     Job,
@@ -45,84 +43,16 @@ from app.workers.executor import (
     Runtime,
 )
 from app.workers.fair_queue import FairQueue
+from app.workers.pool_config import PoolConfig, QueuedRun, WarmWorker
+from app.workers.run_watch import RunWatch, drain
 from app.workers.worker import DEFAULT_MAX_RUNS  # worker.py imports torch only in functions
 
 log = logging.getLogger("backprop.demos.pool")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+__all__ = ["LocalPool", "PoolConfig"]
 
 
-@dataclass
-class PoolConfig:
-    content_dir: Path
-    workers: int = 2
-    device: str = "auto"
-    timeout_s: float = 20.0
-    memory_mb: int = 2048
-    output_bytes: int = 64 * 1024
-    queue_size: int = 32
-    sandbox: str = "auto"  # "auto": bwrap when installed; "bwrap": required; "none"
-    # Production refuses to run demos without bwrap (sandbox "auto" then means "bwrap").
-    require_sandbox: bool = False
-    tmp_size_mb: int = 256  # the sandbox's private /tmp (and /dev/shm), all workers together
-    use_cgroup: bool = True  # pids/memory/CPU limits on the whole sandbox where allowed
-    gpu_memory_fraction: float = 0.0  # per CUDA worker; 0: 0.9 / gpu_workers
-    # CUDA workers added to the ``workers`` CPU ones when the zygote finds a GPU: only
-    # demos that declare BENEFITS_FROM_GPU go to them (Job.device == "cuda").
-    gpu_workers: int = 1
-    threads: int = 1
-    max_runs_per_worker: int | None = None  # None: worker.DEFAULT_MAX_RUNS
-    warmup_timeout_s: float = 60.0
-    extra_visible: Sequence[Path] = field(default_factory=tuple)
-
-    @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> PoolConfig:
-        values: dict[str, Any] = dict(
-            content_dir=Path(settings.content_dir),
-            workers=settings.demo_workers,
-            device=settings.demo_device,
-            timeout_s=settings.demo_timeout_s,
-            memory_mb=settings.demo_memory_mb,
-            output_bytes=settings.demo_output_kb * 1024,
-            queue_size=settings.demo_queue_size,
-            require_sandbox=settings.environment == "production",
-            tmp_size_mb=settings.demo_tmp_mb,
-            gpu_memory_fraction=settings.demo_gpu_memory_fraction,
-            gpu_workers=settings.demo_gpu_workers,
-        )
-        values.update(overrides)
-        return cls(**values)
-
-
-@dataclass
-class _Worker:
-    pid: int
-    sock: socket.socket
-    out_fd: int
-    device_name: str
-    deterministic: bool
-    runs: int = 0
-    device: str = "cpu"
-
-    def close(self) -> None:
-        try:
-            self.sock.close()
-        finally:
-            with contextlib.suppress(OSError):
-                os.close(self.out_fd)
-
-
-@dataclass
-class _Queued:
-    job: Job
-    on_event: OnEvent
-    queued_at: float
-
-
-class ZygoteStartError(RuntimeError):
-    """The zygote died before it said hello; the message names the likely cause."""
-
-
-class LocalPool:
+class LocalPool(RunWatch):
     """Executor backed by local processes. Thread-safe; start() returns at once and the
     pool warms up in the background (``wait_ready`` blocks until it has)."""
 
@@ -130,7 +60,7 @@ class LocalPool:
         self.config = config
         # Round-robin by the learner who asked: one account's burst never starves another.
         # One queue per device kind: CPU slots take "cpu" jobs, CUDA slots "cuda" jobs.
-        self._queues: dict[str, FairQueue[_Queued]] = {
+        self._queues: dict[str, FairQueue[QueuedRun]] = {
             device: FairQueue(maxsize=config.queue_size) for device in ("cpu", "cuda")
         }
         self._gpu_slots_started = False
@@ -276,7 +206,7 @@ class LocalPool:
             raise RunnerUnavailable(self._fatal_sentence())
         try:
             target = self._queues[self.device_for(job)]
-            target.put_nowait(_Queued(job, on_event, time.perf_counter()), job.owner)
+            target.put_nowait(QueuedRun(job, on_event, time.perf_counter()), job.owner)
         except queue.Full:
             raise QueueFull(self.retry_after_s()) from None
 
@@ -326,268 +256,9 @@ class LocalPool:
             ),
         }
 
-    # --- the zygote ------------------------------------------------------------------
-
-    def _zygote_command(self, fd: int) -> list[str]:
-        config = {
-            "content_dir": str(self.config.content_dir),
-            "device": self.config.device,
-            "memory_mb": self.config.memory_mb,
-            "threads": self.config.threads,
-            "max_runs": self.config.max_runs_per_worker,
-            "private_tmp": self.sandbox_kind.startswith("bwrap"),
-            "gpu_memory_fraction": (
-                self.config.gpu_memory_fraction or 0.9 / max(1, self.config.gpu_workers)
-            ),
-        }
-        command = [
-            sys.executable, "-m", "app.workers.zygote", "--fd", str(fd),
-            "--config", json.dumps(config),
-        ]  # fmt: skip
-        if self.sandbox_kind.startswith("bwrap"):
-            command = sandbox.bwrap_command(command, self.sandbox_spec())
-        return command
-
-    def sandbox_spec(self) -> sandbox.SandboxSpec:
-        """What the zygote and its workers see: the interpreter (bound by the sandbox
-        itself), the ``app`` package and the demo directory, read-only; GPU nodes only
-        when this host has them and the pool may use CUDA."""
-        binds = [PROJECT_ROOT / "app", self.config.content_dir / "demos"]
-        return sandbox.SandboxSpec(
-            binds=[*binds, *self.config.extra_visible],
-            tmp_size_mb=self.config.tmp_size_mb,
-            gpu=self._gpu_binds,
-            env=self._zygote_env(),
-        )
-
-    def _zygote_env(self) -> dict[str, str]:
-        return {
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "OMP_NUM_THREADS": str(self.config.threads),
-            "MKL_NUM_THREADS": str(self.config.threads),
-        }
-
-    def _launch(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        sandbox.check_interpreter_visible()
-        # The server's environment holds secrets (the key, database passwords): the zygote
-        # (and bwrap itself, whose environment is /proc/1/environ inside) gets none of it.
-        env = sandbox.sandbox_env()
-        if not self.sandbox_kind.startswith("bwrap"):
-            env.update(self._zygote_env())
-        joiner = self._cgroup.joiner() if self._cgroup is not None else None
-        # Runs in the supervisor thread, which lives as long as the pool: bwrap's
-        # --die-with-parent follows the thread that started it. Its own session: a Ctrl+C
-        # on the server's terminal must not reach (and so restart) the zygote.
-        try:
-            self._proc = subprocess.Popen(
-                self._zygote_command(theirs.fileno()),
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                cwd="/",
-                env=env,
-                start_new_session=True,
-                preexec_fn=joiner,
-            )
-        finally:
-            if self._cgroup is not None:
-                self._cgroup.close_joiner()
-        theirs.close()
-        assert self._proc.stderr is not None
-        threading.Thread(
-            target=self._pump_stderr, args=(self._proc.stderr,), name="demo-zygote-stderr",
-            daemon=True,
-        ).start()  # fmt: skip
-        ours.settimeout(self.config.warmup_timeout_s + 60)
-        try:
-            data = ours.recv(1 << 20)
-        except TimeoutError:
-            data = b""
-        ours.settimeout(0.5)
-        if not data:
-            code = self._proc.wait()
-            time.sleep(0.05)  # let the stderr pump catch the last line
-            raise ZygoteStartError(self._start_error(code))
-        hello = json.loads(data)
-        if hello.get("op") == "fatal":
-            self._proc.wait()
-            self._fatal = hello.get("error", "unknown error")
-            raise RuntimeError(hello.get("traceback") or self._fatal)
-        if hello["device"] == "cpu" and self._gpu_binds:
-            # Binds for a GPU the zygote could not use: start again without /dev nodes.
-            self._gpu_binds = False
-            self._proc.kill()
-            self._proc.wait()
-            raise ZygoteStartError(
-                "the zygote resolved no CUDA device; restarting without GPU binds"
-            )
-        self._ctrl = ours
-        self._runtime = Runtime(
-            device=hello["device"], torch_version=hello["torch"], sandbox=self.sandbox_kind
-        )
-        log.info(
-            "demo zygote up: torch %s on %s, imported in %.2f s, %s demos preloaded, sandbox: %s",
-            hello["torch"], hello["device"], hello["import_s"], hello["demos"], self.sandbox_kind,
-        )  # fmt: skip
-        self._early_failures = 0
-        self._hello.set()
-        if hello["device"] == "cuda":
-            self._start_gpu_slots()
-
-    def _pump_stderr(self, stream: Any) -> None:
-        """Logs the zygote's (and its workers' early) stderr, keeping the last lines for
-        the one-sentence error when it cannot start."""
-        for raw in iter(stream.readline, b""):
-            line = raw.decode(errors="replace").rstrip()
-            if line:
-                self._stderr_tail.append(line)
-                log.warning("zygote: %s", line)
-        stream.close()
-
-    def _start_error(self, code: int) -> str:
-        last = next((line for line in reversed(self._stderr_tail) if line.strip()), "")
-        if "execvp" in last or "No such file" in last:
-            return (
-                f"the sandbox cannot start the interpreter {sys.executable} ({last}); "
-                "is the virtualenv on a path the sandbox binds?"
-            )
-        if "bwrap" in last:
-            return f"bubblewrap could not set up the sandbox: {last}"
-        return f"the zygote exited with status {code} before saying hello: {last or 'no output'}"
-
-    def _supervise(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                self._launch()
-            except Exception as exc:
-                if self._stopping.is_set():
-                    return
-                log.error("demo zygote failed to start: %s", exc)
-                if self._fatal:
-                    self._fail_all_queued()
-                    return  # a configuration problem; retrying will not help
-                if isinstance(exc, ZygoteStartError | sandbox.SandboxUnavailable):
-                    self._early_failures += 1
-                    # The same failure three times before any hello: a set-up problem,
-                    # said once, instead of restarting for minutes.
-                    if self._early_failures >= 3 or isinstance(exc, sandbox.SandboxUnavailable):
-                        self._fatal = str(exc)
-                        self._fail_all_queued()
-                        return
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 10)
-                continue
-            backoff = 0.5
-            self._read_control()
-            self._hello.clear()
-            while self._pending_spawns:
-                self._pending_spawns.popleft().set_exception(RuntimeError("zygote exited"))
-            while self._pending_sweeps:
-                self._pending_sweeps.popleft().set_result(0)
-            if self._proc is not None:
-                try:
-                    self._proc.wait(3)
-                except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait()
-            if not self._stopping.is_set():
-                log.error("demo zygote exited; starting a new one")
-
-    def _read_control(self) -> None:
-        ctrl = self._ctrl
-        assert ctrl is not None
-        while True:
-            try:
-                data, fds, _flags, _addr = socket.recv_fds(ctrl, 65536, 2)
-            except TimeoutError:
-                if self._stopping.is_set() and (
-                    self._proc is None or self._proc.poll() is not None
-                ):
-                    return
-                continue
-            except OSError:
-                return
-            if not data:
-                return
-            message = json.loads(data)
-            op = message.get("op")
-            if op == "spawned":
-                future = self._pending_spawns.popleft()
-                future.set_result((int(message["pid"]), fds))
-            elif op == "swept":
-                if self._pending_sweeps:
-                    self._pending_sweeps.popleft().set_result(message.get("killed", 0))
-            elif op == "exited":
-                with self._exit_cond:
-                    self._exits[int(message["pid"])] = int(message["status"])
-                    while len(self._exits) > 1000:
-                        self._exits.popitem(last=False)
-                    self._exit_cond.notify_all()
-
-    def _send_ctrl(self, message: dict[str, Any]) -> bool:
-        with self._ctrl_lock:
-            ctrl = self._ctrl
-            if ctrl is None:
-                return False
-            try:
-                ctrl.send(json.dumps(message).encode())
-                return True
-            except OSError:
-                return False
-
-    def _spawn(self, device: str = "cpu") -> tuple[int, list[int]]:
-        future: Future = Future()
-        with self._ctrl_lock:
-            if self._ctrl is None or not self._hello.is_set():
-                raise RuntimeError("zygote not ready")
-            self._pending_spawns.append(future)
-            try:
-                self._ctrl.send(json.dumps({"op": "spawn", "device": device}).encode())
-            except OSError:
-                self._pending_spawns.remove(future)
-                raise
-        try:
-            return future.result(timeout=30)
-        except FutureTimeout:
-            raise RuntimeError("the zygote did not fork a worker within 30 s") from None
-
-    def _sweep(self, wait_s: float = 1.0) -> None:
-        """Asks the zygote to kill stray processes and clean the private /tmp, and waits
-        for it (about a millisecond: the sandbox's /proc holds a handful of processes)."""
-        future: Future = Future()
-        with self._ctrl_lock:
-            if self._ctrl is None:
-                return
-            self._pending_sweeps.append(future)
-            try:
-                self._ctrl.send(b'{"op": "sweep"}')
-            except OSError:
-                self._pending_sweeps.remove(future)
-                return
-        with contextlib.suppress(FutureTimeout):
-            future.result(timeout=wait_s)
-
-    def _kill(self, worker: _Worker) -> None:
-        if not self._send_ctrl({"op": "kill", "pid": worker.pid}) and self.sandbox_kind != "bwrap":
-            # No PID namespace: the pid is ours to kill directly.
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(worker.pid, 9)
-                    break
-                except (ProcessLookupError, PermissionError):
-                    continue
-
-    def _exit_status(self, pid: int, wait_s: float) -> int | None:
-        with self._exit_cond:
-            self._exit_cond.wait_for(lambda: pid in self._exits, wait_s)
-            return self._exits.pop(pid, None)
-
     # --- slots -----------------------------------------------------------------------
 
-    def _new_worker(self, device: str = "cpu") -> _Worker | None:
+    def _new_worker(self, device: str = "cpu") -> WarmWorker | None:
         if not self._hello.wait(0.25):
             return None
         try:
@@ -598,7 +269,7 @@ class LocalPool:
             return None
         sock_fd, out_fd = fds
         sock = socket.socket(fileno=sock_fd)
-        worker = _Worker(
+        worker = WarmWorker(
             pid=pid, sock=sock, out_fd=out_fd, device_name="", deterministic=False, device=device
         )
         sock.settimeout(self.config.warmup_timeout_s)
@@ -608,7 +279,7 @@ class LocalPool:
             ready = None
         if ready is None or ready.get("op") != "ready":
             self._kill(worker)
-            output = _drain(out_fd, 4096).decode(errors="replace")
+            output = drain(out_fd, 4096).decode(errors="replace")
             worker.close()
             status = self._exit_status(pid, 2)
             if not self._stopping.is_set():
@@ -640,7 +311,7 @@ class LocalPool:
             slot.start()
 
     def _slot(self, index: int, device: str = "cpu") -> None:
-        worker: _Worker | None = None
+        worker: WarmWorker | None = None
         waiting = self._queues[device]
         while not self._stopping.is_set():
             if worker is None:
@@ -687,7 +358,7 @@ class LocalPool:
             self._kill(worker)
             worker.close()
 
-    def _fresh_worker_for(self, item: _Queued, device: str) -> _Worker | None:
+    def _fresh_worker_for(self, item: QueuedRun, device: str) -> WarmWorker | None:
         for _ in range(3):
             worker = self._new_worker(device)
             if worker is not None:
@@ -713,175 +384,8 @@ class LocalPool:
             return
         self._finish(item, Outcome.failure("unavailable", reason))
 
-    def _finish(self, item: _Queued, outcome: Outcome) -> None:
+    def _finish(self, item: QueuedRun, outcome: Outcome) -> None:
         try:
             item.on_event(RunEvent("finished", item.job.run_id, 1.0, "", outcome))
         except Exception:
             log.exception("demo run %s: the finished callback failed", item.job.run_id)
-
-    def _execute(self, worker: _Worker, item: _Queued) -> bool:
-        """Runs one job on ``worker``; returns whether the worker can take another."""
-        job, config = item.job, self.config
-        timeout_s = job.timeout_s or config.timeout_s
-        started = time.perf_counter()
-        runtime = self._runtime
-        try:
-            item.on_event(RunEvent("started", job.run_id))
-        except Exception:
-            log.exception("demo run %s: the started callback failed", job.run_id)
-        message = {
-            "op": "run", "run_id": job.run_id, "name": job.demo_name, "path": job.demo_path,
-            "code_hash": job.code_hash, "params": job.params, "seed": job.seed,
-            "timeout_s": timeout_s, "threads": config.threads,
-        }  # fmt: skip
-        sock, out_fd = worker.sock, worker.out_fd
-        oom_before = self._cgroup.oom_kills() if self._cgroup is not None else None
-        final: dict[str, Any] | None = None
-        failure: tuple[str, str] | None = None
-        output = bytearray()
-        try:
-            protocol.send(sock, message)
-        except OSError:
-            failure = ("crashed", "The worker was gone before the run started.")
-        sock.setblocking(False)
-        os.set_blocking(out_fd, False)
-        frames = protocol.FrameBuffer()
-        deadline = started + timeout_s
-        with selectors.DefaultSelector() as sel:
-            sel.register(sock, selectors.EVENT_READ, "sock")
-            sel.register(out_fd, selectors.EVENT_READ, "out")
-            while final is None and failure is None:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    failure = ("timeout", f"The demo ran longer than its {timeout_s:g} s limit.")
-                    break
-                if self._stopping.is_set():
-                    failure = ("unavailable", "The server is shutting down.")
-                    break
-                for key, _ in sel.select(min(remaining, 0.5)):
-                    if key.data == "out":
-                        data = _read(out_fd)
-                        if data is None:
-                            continue
-                        if not data:
-                            sel.unregister(out_fd)
-                            continue
-                        output += data
-                        if len(output) > config.output_bytes:
-                            failure = (
-                                "output",
-                                f"The demo printed more than {config.output_bytes // 1024} KiB.",
-                            )
-                            break
-                    else:
-                        try:
-                            data = sock.recv(1 << 20)
-                        except BlockingIOError:
-                            continue
-                        except OSError:
-                            data = b""
-                        if not data:
-                            status = self._exit_status(worker.pid, 2.0)
-                            oom = None
-                            if oom_before is not None and self._cgroup is not None:
-                                oom = self._cgroup.oom_kills() > oom_before
-                            failure = limits.describe_exit(status, config.memory_mb, oom)
-                            break
-                        try:
-                            messages = frames.feed(data)
-                        except protocol.FrameTooLarge:
-                            failure = ("invalid", "The demo's result is too large.")
-                            break
-                        for msg in messages:
-                            if msg["op"] == "progress":
-                                try:
-                                    item.on_event(RunEvent("progress", job.run_id,
-                                        msg["fraction"], msg.get("message", "")))  # fmt: skip
-                                except Exception:
-                                    log.exception("demo run %s: progress callback", job.run_id)
-                            elif msg["op"] in ("result", "error"):
-                                final = msg
-        keep = failure is None and final is not None
-        if failure is not None and failure[0] != "crashed":
-            self._kill(worker)
-        # Whatever the run left behind (processes it forked and detached, files outside
-        # its temp dir) goes now, before the run is reported and before any next run.
-        self._sweep()
-        if len(output) <= config.output_bytes:
-            output += _drain(out_fd, config.output_bytes + 1 - len(output))
-        finished = time.perf_counter()
-        text = bytes(output[: config.output_bytes]).decode(errors="replace")
-        if len(output) > config.output_bytes:
-            text += f"\n[output cut at {config.output_bytes // 1024} KiB]"
-        common: dict[str, Any] = dict(
-            output=text,
-            device=worker.device,
-            device_name=worker.device_name,
-            torch_version=runtime.torch_version if runtime else None,
-            deterministic=worker.deterministic,
-        )
-        timings = {
-            "queue_ms": round((started - item.queued_at) * 1000, 3),
-            "total_ms": round((finished - started) * 1000, 3),
-        }
-        if final is not None and final["op"] == "result":
-            timings["run_ms"] = round(final["run_ms"], 3)
-            timings["prepare_ms"] = round(final.get("prepare_ms", 0.0), 3)
-            timings["serialize_ms"] = round(final.get("serialize_ms", 0.0), 3)
-            timings["overhead_ms"] = round(timings["total_ms"] - final["run_ms"], 3)
-            outcome = Outcome(status="succeeded", result=final["result"], timings=timings, **common)
-        elif final is not None:
-            code = final.get("code", "exception")
-            outcome = Outcome.failure(
-                code, _sentence(code, final.get("message", ""), config.memory_mb),
-                final.get("traceback"), timings=timings, **common,
-            )  # fmt: skip
-            # A worker that hit a wall (memory, the sandbox, a CUDA or allocator error that
-            # can leave the device or the heap broken) is replaced.
-            keep = code not in ("memory", "sandbox") and not final.get("retire")
-            if not keep:
-                self._kill(worker)
-        else:
-            assert failure is not None
-            outcome = Outcome.failure(failure[0], failure[1], timings=timings, **common)
-        self._avg_run_s = 0.8 * self._avg_run_s + 0.2 * (finished - started)
-        worker.runs += 1
-        if worker.runs >= self._max_runs():
-            keep = False
-        sock.setblocking(True)
-        self._finish(item, outcome)
-        return keep
-
-
-def _sentence(code: str, message: str, memory_mb: int) -> str:
-    if code == "memory":
-        return f"The demo ran out of memory (limit {memory_mb} MB): {message}"
-    if code == "sandbox":
-        return f"The sandbox stopped the demo: {message}"
-    if code == "exception":
-        return f"The demo raised {message}"
-    return message
-
-
-def _read(fd: int) -> bytes | None:
-    try:
-        return os.read(fd, 65536)
-    except BlockingIOError:
-        return None
-    except OSError:
-        return b""
-
-
-def _drain(fd: int, limit: int) -> bytes:
-    """Whatever is already in a pipe, up to ``limit`` bytes, without blocking."""
-    try:
-        os.set_blocking(fd, False)
-    except OSError:
-        return b""
-    data = bytearray()
-    while len(data) < limit:
-        chunk = _read(fd)
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data[:limit])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 19:22:46.535908
+Create Date: 2026-12-04 21:14:39.774912
 """
 
 from collections.abc import Sequence
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('retired_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_card'))
     )
     with op.batch_alter_table('card', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_deck'), ['deck'], unique=False)
@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('succeeded', sa.Boolean(), nullable=False),
     sa.Column('attempted_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
     )
     with op.batch_alter_table('login_attempt', schema=None) as batch_op:
         batch_op.create_index('ix_login_attempt_address_attempted_at', ['address', 'attempted_at'], unique=False)
@@ -63,7 +63,7 @@ def upgrade() -> None:
     sa.Column('nonce', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('revoked_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('nonce')
+    sa.PrimaryKeyConstraint('nonce', name=op.f('pk_revoked_session'))
     )
     with op.batch_alter_table('revoked_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_revoked_session_revoked_at'), ['revoked_at'], unique=False)
@@ -79,7 +79,7 @@ def upgrade() -> None:
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('password_changed_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user'))
     )
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_username'), ['username'], unique=True)
@@ -87,8 +87,8 @@ def upgrade() -> None:
     op.create_table('card_alias',
     sa.Column('alias', sa.String(length=64), nullable=False),
     sa.Column('card_id', sa.String(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('alias')
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_card_alias_card_id_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('alias', name=op.f('pk_card_alias'))
     )
     with op.batch_alter_table('card_alias', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_alias_card_id'), ['card_id'], unique=False)
@@ -105,9 +105,9 @@ def upgrade() -> None:
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['user.id'], ),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_card_change_author_id_user')),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_card_change_card_id_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_card_change')),
     sa.UniqueConstraint('card_id', 'number', name='uq_card_change_card_id_number')
     )
     with op.batch_alter_table('card_change', schema=None) as batch_op:
@@ -122,9 +122,9 @@ def upgrade() -> None:
     sa.Column('markdown', sa.JSON(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['user.id'], ),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_card_revision_author_id_user')),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_card_revision_card_id_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_card_revision')),
     sa.UniqueConstraint('card_id', 'number', name='uq_card_revision_card_id_number')
     )
     with op.batch_alter_table('card_revision', schema=None) as batch_op:
@@ -133,8 +133,8 @@ def upgrade() -> None:
     op.create_table('card_tag',
     sa.Column('card_id', sa.String(length=64), nullable=False),
     sa.Column('tag', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('card_id', 'tag')
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_card_tag_card_id_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('card_id', 'tag', name=op.f('pk_card_tag'))
     )
     with op.batch_alter_table('card_tag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_card_tag_tag'), ['tag'], unique=False)
@@ -149,8 +149,8 @@ def upgrade() -> None:
     sa.Column('key_points', sa.JSON(), nullable=False),
     sa.Column('follow_ups', sa.JSON(), nullable=False),
     sa.Column('search_text', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('card_id', 'lang')
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_card_translation_card_id_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('card_id', 'lang', name=op.f('pk_card_translation'))
     )
     op.create_table('demo_run',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -177,9 +177,9 @@ def upgrade() -> None:
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('finished_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['requested_by'], ['user.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['source_run_id'], ['demo_run.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['requested_by'], ['user.id'], name=op.f('fk_demo_run_requested_by_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_run_id'], ['demo_run.id'], name=op.f('fk_demo_run_source_run_id_demo_run'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_run'))
     )
     with op.batch_alter_table('demo_run', schema=None) as batch_op:
         batch_op.create_index('ix_demo_run_cache_key_status', ['cache_key', 'status'], unique=False)
@@ -208,8 +208,8 @@ def upgrade() -> None:
     sa.Column('extra_new_day', sa.Date(), nullable=True),
     sa.Column('extra_new', sa.Integer(), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('user_id')
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_learner_settings_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_learner_settings'))
     )
     op.create_table('mock_interview',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -222,8 +222,8 @@ def upgrade() -> None:
     sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_mock_interview_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mock_interview'))
     )
     with op.batch_alter_table('mock_interview', schema=None) as batch_op:
         batch_op.create_index('ix_mock_interview_user_id_status', ['user_id', 'status'], unique=False)
@@ -245,9 +245,9 @@ def upgrade() -> None:
     sa.Column('flag', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('introduced_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('user_id', 'card_id')
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_review_state_card_id_card')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_review_state_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'card_id', name=op.f('pk_review_state'))
     )
     with op.batch_alter_table('review_state', schema=None) as batch_op:
         batch_op.create_index('ix_review_state_card_id', ['card_id'], unique=False)
@@ -276,9 +276,9 @@ def upgrade() -> None:
     sa.Column('score', sa.Float(), nullable=True),
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('review_log_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ),
-    sa.ForeignKeyConstraint(['interview_id'], ['mock_interview.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_mock_question_card_id_card')),
+    sa.ForeignKeyConstraint(['interview_id'], ['mock_interview.id'], name=op.f('fk_mock_question_interview_id_mock_interview'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mock_question')),
     sa.UniqueConstraint('interview_id', 'position', name='uq_mock_question_interview_id_position')
     )
     op.create_table('review_log',
@@ -295,10 +295,10 @@ def upgrade() -> None:
     sa.Column('due_after', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('interview_on', sa.Date(), nullable=True),
     sa.Column('state_before', sa.JSON(), nullable=True),
-    sa.ForeignKeyConstraint(['card_id'], ['card.id'], ),
-    sa.ForeignKeyConstraint(['card_revision_id'], ['card_revision.id'], ),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
+    sa.ForeignKeyConstraint(['card_id'], ['card.id'], name=op.f('fk_review_log_card_id_card')),
+    sa.ForeignKeyConstraint(['card_revision_id'], ['card_revision.id'], name=op.f('fk_review_log_card_revision_id_card_revision')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_review_log_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_log')),
     sa.UniqueConstraint('user_id', 'idempotency_key', name='uq_review_log_user_id_idempotency_key')
     )
     with op.batch_alter_table('review_log', schema=None) as batch_op:

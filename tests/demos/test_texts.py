@@ -37,9 +37,9 @@ def test_texts_fall_back_to_english_per_string() -> None:
 
 
 def test_a_computed_constant_is_named_with_file_and_line() -> None:
-    with pytest.raises(DemoTextError, match=r"gain.py:2: CLAIMS_ZH must be a literal"):
+    with pytest.raises(DemoTextError, match=r"gain.py:2: CLAIMS_ZH is not a literal dict"):
         parse_texts('X = 1\nCLAIMS_ZH = {"a": str(1)}\n', Path("gain.py"))
-    with pytest.raises(DemoTextError, match=r"gain.py:1: TEXT_ZH must be a dict of str to str"):
+    with pytest.raises(DemoTextError, match=r"gain.py:1: TEXT_ZH must be a literal dict"):
         parse_texts("TEXT_ZH = {'a': 1}\n", Path("gain.py"))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.content import render_pipeline
 from app.content.problems import ContentError
 from app.db import session_scope
 from app.models import Card, CardAlias, CardRevision, CardTag, CardTranslation
@@ -299,7 +300,7 @@ def test_import_time_is_recorded_in_utc(engine: Engine, tree: Tree):
 
 
 def test_large_import_renders_in_workers(engine: Engine, tree: Tree, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(importer, "_PARALLEL_FROM", 10)
+    monkeypatch.setattr(render_pipeline, "PARALLEL_FROM", 10)
     for i in range(30):
         tree.put(f"card-{i}", card(f"card-{i}", body=f"$x_{i}$ [[card-{(i + 1) % 30}]]"))
     stages: list[str] = []
@@ -325,11 +326,11 @@ def test_streamed_render_writes_what_a_serial_render_writes(  # type: ignore[no-
             rows = session.exec(select(CardTranslation)).all()
             return sorted(tuple(map(str, row.model_dump().values())) for row in rows)
 
-    monkeypatch.setattr(importer, "_PARALLEL_FROM", 10)
-    monkeypatch.setattr(importer, "_RENDER_BATCH", 3)
+    monkeypatch.setattr(render_pipeline, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(render_pipeline, "RENDER_BATCH", 3)
     assert run_import(any_engine, tree.root).added == 40
     streamed = translations()
-    monkeypatch.setattr(importer, "_PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(render_pipeline, "PARALLEL_FROM", 10**9)
     assert run_import(any_engine, tree.root, rerender=True).added == 0
     assert translations() == streamed
     assert len(streamed) == 50

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from app.services.authoring import editor
+from app.services.authoring import checks
 from tests.conftest import TEST_PASSWORD, run_async
 from tests.web.test_admin import card_form
 
@@ -40,7 +40,7 @@ def test_healthz_answers_during_a_slow_admin_request(app, make_user, monkeypatch
         time.sleep(SLOW_S)  # stands in for copying and loading a large content tree
         return [], {}
 
-    monkeypatch.setattr(editor, "_check", slow_check)
+    monkeypatch.setattr(checks, "check_tree", slow_check)
 
     async def scenario() -> float:
         client = await logged_in_admin(app)

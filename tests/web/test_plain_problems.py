@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from app.demos.texts import parse_params
+from app.demos.metadata import parse_params
 from app.web.plain_problems import plain
 
 

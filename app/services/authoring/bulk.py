@@ -27,7 +27,9 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from app.content.problems import Problem
+from app.content.tree import load_deck
 from app.services.authoring.paths import inside
+from app.services.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,10 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-class UploadRefused(Exception):
+class UploadRefused(ServiceError):
     """The upload is refused before anything is checked; ``reasons`` says why, one per line."""
+
+    code, status = "upload_refused", 400
 
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
@@ -233,8 +237,6 @@ Checker = Callable[[Path], list[Problem]]
 
 
 def default_checker(content_dir: Path) -> list[Problem]:
-    from app.content.tree import load_deck
-
     return list(load_deck(content_dir).problems)
 
 

@@ -52,7 +52,7 @@ def candidates(
     """Active, unsuspended cards in the chosen decks and difficulties, with weakness."""
     settings = scheduler.load_settings(session, user_id)
     # The scheduler's own recall curve for this learner's parameters.
-    recall = scheduler._recall_fn(scheduler.config_for(settings))
+    recall = scheduler.recall_fn(scheduler.config_for(settings))
     rows = session.execute(
         select(
             Card.id,

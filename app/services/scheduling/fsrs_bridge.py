@@ -99,18 +99,3 @@ def to_fsrs(state: MemoryState | None, now: datetime) -> FsrsCard:
         due=as_utc(state.due),
         last_review=as_utc(state.last_review_at) if state.last_review_at else None,
     )
-
-
-def retrievability(
-    scheduler: Scheduler, stability: float | None, last_review_at: datetime | None, at: datetime
-) -> float:
-    """fsrs' predicted recall at `at` (0 for a card never reviewed)."""
-    card = FsrsCard(
-        card_id=0,
-        state=State.Review,
-        stability=stability,
-        difficulty=5.0,
-        due=as_utc(at),
-        last_review=as_utc(last_review_at) if last_review_at else None,
-    )
-    return float(scheduler.get_card_retrievability(card, as_utc(at)))

@@ -28,9 +28,9 @@ from app.services.scheduling.fsrs_bridge import (
     scheduler_for,
     to_fsrs,
 )
+from app.services.scheduling.labels import RATING_NAMES
 
 RATINGS = (Rating.Again, Rating.Hard, Rating.Good, Rating.Easy)
-RATING_NAMES = {1: "again", 2: "hard", 3: "good", 4: "easy"}
 
 # Counts of Review-state cards due on each learner day in [first, last] (the card
 # being graded excluded). None: no load balancing (plain seeded fuzz).

@@ -28,6 +28,8 @@ from sqlmodel import Session
 from app.models.card import Card
 from app.models.review import FSRS_REVIEW, LearnerSettings, ReviewLog, ReviewState
 from app.services.scheduling.day import day_bounds, day_start, local_day
+from app.services.scheduling.learner import config_for
+from app.services.scheduling.states import not_buried
 
 DEFAULT_SECONDS_PER_REVIEW = 20.0
 
@@ -124,8 +126,6 @@ def review_candidates(
 ) -> list[Candidate]:
     """Today's reviews in interview mode, best first: the day's remaining budget goes
     to the largest gains (due or not), then any other due card, by gain."""
-    from app.services.scheduling.service import _not_buried, config_for
-
     user_id = settings.user_id
     start = interview_start(settings)
     assert start is not None and settings.interview_minutes_per_day
@@ -138,7 +138,7 @@ def review_candidates(
             rs.user_id == user_id,
             rs.fsrs_state == FSRS_REVIEW,
             rs.suspended.is_(False),  # type: ignore[attr-defined]
-            _not_buried(now),
+            not_buried(now),
             Card.status == "active",
             or_(rs.due <= now, rs.last_review_at < day_begin),  # type: ignore[operator, arg-type]
         )

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from app.models.review import SCHEDULED_KINDS, ReviewLog
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 from app.services.scheduling.day import local_day
+from app.services.scheduling.learner import load_settings, lock_learner
 
 MIN_REVIEWS_TO_FIT = 512
 
@@ -82,8 +83,6 @@ class FitReport:
 
 
 def user_answers(session: Session, user_id: int) -> list[Answer]:
-    from app.services.scheduling.service import load_settings
-
     settings = load_settings(session, user_id)
     rows = session.execute(
         select(ReviewLog.card_id, ReviewLog.rating, ReviewLog.reviewed_at)
@@ -108,8 +107,6 @@ class FitReadiness:
 
 
 def readiness(session: Session, user_id: int) -> FitReadiness:
-    from app.services.scheduling.service import load_settings
-
     settings = load_settings(session, user_id)
     usable = len(fsrs_items(card_histories(user_answers(session, user_id))))
     return FitReadiness(
@@ -121,8 +118,6 @@ def readiness(session: Session, user_id: int) -> FitReadiness:
 def optimize_user(session: Session, user_id: int, *, clock: Clock = SYSTEM_CLOCK) -> FitReport:
     """Fit and store the learner's parameters, or keep the defaults and say why.
     Run inside session_scope(engine, write=True); takes seconds at most."""
-    from app.services.scheduling.service import lock_learner
-
     items = fsrs_items(card_histories(user_answers(session, user_id)))
     settings = lock_learner(session, user_id)
     n = len(items)
@@ -149,8 +144,6 @@ def start_optimize_job(session: Session, user_id: int) -> subprocess.Popen[bytes
     """Mark the learner's fit as running and start `backprop optimize` in another
     process (the settings page polls learner settings' optimize_status). Commit
     the session after calling this."""
-    from app.services.scheduling.service import lock_learner
-
     settings = lock_learner(session, user_id)
     settings.optimize_status = "running"
     settings.optimize_message = "Fitting your parameters..."

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -22,6 +22,7 @@ from app.models.review import FSRS_REVIEW, SCHEDULED_KINDS, LearnerSettings, Rev
 from app.services.scheduling import grading
 from app.services.scheduling.day import local_day
 from app.services.scheduling.fsrs_bridge import MemoryState
+from app.services.scheduling.learner import context_for, load_settings, lock_learner
 
 COMPARED = (
     "fsrs_state",
@@ -48,8 +49,6 @@ def replay(
     user_id: int, answers: Iterable[LoggedAnswer], settings: LearnerSettings
 ) -> dict[str, MemoryState]:
     """States after replaying `answers` (already in recorded order). Pure."""
-    from app.services.scheduling.service import context_for
-
     tz, hour = settings.time_zone, settings.day_rollover_hour
     states: dict[str, MemoryState] = {}
     load_by_day: Counter[date] = Counter()
@@ -89,8 +88,6 @@ def logged_answers(session: Session, user_id: int) -> list[LoggedAnswer]:
 
 
 def replay_user(session: Session, user_id: int) -> dict[str, MemoryState]:
-    from app.services.scheduling.service import load_settings
-
     return replay(user_id, logged_answers(session, user_id), load_settings(session, user_id))
 
 
@@ -120,8 +117,6 @@ def reschedule(session: Session, user_id: int) -> int:
     """Write the replay of the log over the learner's states (run inside
     session_scope(engine, write=True)). Suspend/bury flags stay; a card that
     becomes a leech in the replay is suspended. Returns how many states changed."""
-    from app.services.scheduling.service import lock_learner
-
     lock_learner(session, user_id)
     replayed = replay_user(session, user_id)
     changed = 0
@@ -153,10 +148,3 @@ def reschedule(session: Session, user_id: int) -> int:
         changed += 1
     session.flush()
     return changed
-
-
-def shift(answers: list[LoggedAnswer], delta: timedelta) -> list[LoggedAnswer]:
-    """The same answers moved in time (simulations and benchmarks)."""
-    return [
-        LoggedAnswer(a.card_id, a.rating, a.reviewed_at + delta, a.interview_on) for a in answers
-    ]

@@ -14,7 +14,6 @@ from app.models.review import GradeIn, LearnerSettingsPublic, LearnerSettingsUpd
 from app.services.scheduling import interview, service
 from app.services.scheduling.optimize_jobs import OptimizeJobs
 from app.web.deps import REQUIRE_CSRF, CurrentUser, EngineDep
-from app.web.errors import refusal
 
 router = APIRouter(prefix="/api/review", tags=["review"], dependencies=[REQUIRE_CSRF])
 
@@ -65,24 +64,18 @@ def next_card(user: CurrentUser, engine: EngineDep) -> NextOut:
 def grade(body: GradeIn, user: CurrentUser, engine: EngineDep) -> service.GradeResult:
     """Record an answer. The same idempotency_key again returns the first result; a card
     that changed since it was shown (another tab) is refused with 409 `conflict`."""
-    try:
-        with session_scope(engine, write=True) as s:
-            return service.grade(
-                s, user.id, body.card_id, body.rating, idempotency_key=body.idempotency_key,
-                expected_version=body.version, duration_ms=body.duration_ms, kind=body.kind,
-            )  # fmt: skip
-    except service.SchedulingError as exc:
-        raise refusal(exc) from exc
+    with session_scope(engine, write=True) as s:
+        return service.grade(
+            s, user.id, body.card_id, body.rating, idempotency_key=body.idempotency_key,
+            expected_version=body.version, duration_ms=body.duration_ms, kind=body.kind,
+        )  # fmt: skip
 
 
 @router.post("/undo", response_model=service.UndoResult, responses=ERRORS)
 def undo(user: CurrentUser, engine: EngineDep) -> service.UndoResult:
     """Take back the last answer; the card's state is restored exactly."""
-    try:
-        with session_scope(engine, write=True) as s:
-            return service.undo(s, user.id)
-    except service.SchedulingError as exc:
-        raise refusal(exc) from exc
+    with session_scope(engine, write=True) as s:
+        return service.undo(s, user.id)
 
 
 @router.post("/cards/{card_id}/{action}", responses=ERRORS)
@@ -93,16 +86,13 @@ def card_action(
     engine: EngineDep,
 ) -> dict[str, int]:
     """bury (until tomorrow), suspend or unsuspend a card. Returns its new version."""
-    try:
-        with session_scope(engine, write=True) as s:
-            if action == "bury":
-                version = service.bury(s, user.id, card_id)
-            elif action in ("suspend", "unsuspend"):
-                version = service.set_suspended(s, user.id, card_id, action == "suspend")
-            else:
-                raise HTTPException(404, detail={"code": "unknown_action", "message": action})
-    except service.SchedulingError as exc:
-        raise refusal(exc) from exc
+    with session_scope(engine, write=True) as s:
+        if action == "bury":
+            version = service.bury(s, user.id, card_id)
+        elif action in ("suspend", "unsuspend"):
+            version = service.set_suspended(s, user.id, card_id, action == "suspend")
+        else:
+            raise HTTPException(404, detail={"code": "unknown_action", "message": action})
     return {"version": version}
 
 
@@ -115,11 +105,8 @@ def cram_next(
     tag: str | None = None,
 ) -> service.NextCard | None:
     """Custom study of one deck or tag; grade with kind "cram" (schedule untouched)."""
-    try:
-        with session_scope(engine) as s:
-            return service.next_cram_card(s, user.id, deck=deck, tag=tag, since=since)
-    except service.SchedulingError as exc:
-        raise refusal(exc) from exc
+    with session_scope(engine) as s:
+        return service.next_cram_card(s, user.id, deck=deck, tag=tag, since=since)
 
 
 @router.get("/stats", response_model=StatsOut)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -21,7 +21,6 @@ from app.services.interview import report as reports
 from app.services.interview import service
 from app.web import charts
 from app.web.deps import REQUIRE_CSRF, CsrfProtected, CurrentUser, EngineDep
-from app.web.errors import refusal
 from app.web.i18n import LANGUAGES, normalise
 from app.web.templating import templates
 
@@ -170,44 +169,32 @@ def api_list(user: CurrentUser, engine: EngineDep) -> ListOut:
 @api.post("", response_model=StepOut, status_code=201)
 def api_start(body: service.InterviewConfig, user: CurrentUser, engine: EngineDep) -> StepOut:
     """Start an interview (an unfinished one is discarded); its first question is on the clock."""
-    try:
-        with write_session(engine) as s:
-            iv = service.start(s, user.id, body)
-            return step_out(service.step(s, user.id, iv.id or 0))
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with write_session(engine) as s:
+        iv = service.start(s, user.id, body)
+        return step_out(service.step(s, user.id, iv.id or 0))
 
 
 @api.get("/{interview_id}", response_model=StepOut)
 def api_step(interview_id: int, user: CurrentUser, engine: EngineDep) -> StepOut:
     """Where the interview is: the question, its phase and the time left (from the server)."""
-    try:
-        with session_scope(engine) as s:
-            return step_out(service.step(s, user.id, interview_id))
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with session_scope(engine) as s:
+        return step_out(service.step(s, user.id, interview_id))
 
 
 @api.put("/{interview_id}/draft", status_code=204)
 def api_draft(interview_id: int, body: DraftIn, user: CurrentUser, engine: EngineDep) -> Response:
     """Keep the answer being typed (a reload or another device finds it)."""
-    try:
-        with write_session(engine) as s:
-            service.save_draft(s, user.id, interview_id, body.position, body.text)
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with write_session(engine) as s:
+        service.save_draft(s, user.id, interview_id, body.position, body.text)
     return Response(status_code=204)
 
 
 @api.post("/{interview_id}/answer", response_model=StepOut)
 def api_answer(interview_id: int, body: AnswerIn, user: CurrentUser, engine: EngineDep) -> StepOut:
     """Hand in (or skip) the answer; after the deadline it is recorded as late."""
-    try:
-        with write_session(engine) as s:
-            service.answer(s, user.id, interview_id, body.position, body.text, skip=body.skip)
-            return step_out(service.step(s, user.id, interview_id))
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with write_session(engine) as s:
+        service.answer(s, user.id, interview_id, body.position, body.text, skip=body.skip)
+        return step_out(service.step(s, user.id, interview_id))
 
 
 @api.post("/{interview_id}/confirm", response_model=StepOut)
@@ -215,32 +202,23 @@ def api_confirm(
     interview_id: int, body: ConfirmIn, user: CurrentUser, engine: EngineDep
 ) -> StepOut:
     """Confirm the key-point ticks; moves on to the follow-up, the next question or the end."""
-    try:
-        with write_session(engine) as s:
-            service.confirm(s, user.id, interview_id, body.position, body.ticks)
-            return step_out(service.step(s, user.id, interview_id))
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with write_session(engine) as s:
+        service.confirm(s, user.id, interview_id, body.position, body.ticks)
+        return step_out(service.step(s, user.id, interview_id))
 
 
 @api.post("/{interview_id}/discard", status_code=204)
 def api_discard(interview_id: int, user: CurrentUser, engine: EngineDep) -> Response:
-    try:
-        with write_session(engine) as s:
-            service.discard(s, user.id, interview_id)
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with write_session(engine) as s:
+        service.discard(s, user.id, interview_id)
     return Response(status_code=204)
 
 
 @api.get("/{interview_id}/report")
 def api_report(interview_id: int, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
     """The finished interview's report (409 while it is still running)."""
-    try:
-        with session_scope(engine) as s:
-            rep = reports.build(s, user.id, interview_id)
-    except service.InterviewError as exc:
-        raise refusal(exc) from exc
+    with session_scope(engine) as s:
+        rep = reports.build(s, user.id, interview_id)
     return reports.to_dict(rep)
 
 
@@ -302,11 +280,8 @@ def start_form(
 
 
 def _page_step(engine: Any, user: UserPublic, interview_id: int) -> service.Step:
-    try:
-        with session_scope(engine) as s:
-            return service.step(s, user.id, interview_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, detail=exc.message) from exc
+    with session_scope(engine) as s:
+        return service.step(s, user.id, interview_id)
 
 
 @router.get("/interview/{interview_id}", response_class=HTMLResponse)
@@ -335,8 +310,6 @@ def answer_form(
     try:
         with write_session(engine) as s:
             service.answer(s, user.id, interview_id, position, answer, skip=action == "skip")
-    except service.NotFound as exc:
-        raise HTTPException(404, detail=exc.message) from exc
     except service.StaleStep:
         pass  # already handed in (a double submit or another device): show where it is
     return RedirectResponse(f"/interview/{interview_id}", status_code=303)
@@ -356,8 +329,6 @@ def confirm_form(
     try:
         with write_session(engine) as s:
             service.confirm(s, user.id, interview_id, position, [i in ticked for i in range(size)])
-    except service.NotFound as exc:
-        raise HTTPException(404, detail=exc.message) from exc
     except service.StaleStep:
         pass
     return RedirectResponse(f"/interview/{interview_id}", status_code=303)
@@ -370,8 +341,6 @@ def discard_form(
     try:
         with write_session(engine) as s:
             service.discard(s, user.id, interview_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, detail=exc.message) from exc
     except service.StaleStep:
         pass
     return RedirectResponse("/interview", status_code=303)
@@ -384,8 +353,6 @@ def report_page(
     try:
         with session_scope(engine) as s:
             rep = reports.build(s, user.id, interview_id)
-    except service.NotFound as exc:
-        raise HTTPException(404, detail=exc.message) from exc
     except service.StaleStep:
         return RedirectResponse(f"/interview/{interview_id}", status_code=303)
     # At least TREND_SLOTS bars wide, so one interview is not one wall-to-wall bar.
@@ -415,11 +382,8 @@ def report_page(
 @router.get("/interview/{interview_id}/report.md", response_class=PlainTextResponse)
 def report_markdown(interview_id: int, user: CurrentUser, engine: EngineDep) -> Response:
     """The report as a Markdown file (a download)."""
-    try:
-        with session_scope(engine) as s:
-            rep = reports.build(s, user.id, interview_id)
-    except service.InterviewError as exc:
-        raise HTTPException(exc.status, detail=exc.message) from exc
+    with session_scope(engine) as s:
+        rep = reports.build(s, user.id, interview_id)
     return PlainTextResponse(
         reports.to_markdown(rep),
         media_type="text/markdown; charset=utf-8",

@@ -53,7 +53,7 @@ def states(user_id: int, card_ids: list[str], now: datetime, seed: int) -> list[
 
 
 def python_ranking(rows: list[dict], now: datetime, limit: int, retired: set[str]) -> list[str]:
-    recall = service._recall_fn(service.config_for(LearnerSettings(user_id=0)))
+    recall = service.recall_fn(service.config_for(LearnerSettings(user_id=0)))
     due = sorted(
         (r for r in rows if r["due"] <= now and not r["suspended"]),
         key=lambda r: (r["due"], r["card_id"]),
@@ -76,5 +76,5 @@ def test_sql_ranking_equals_recall_ranking(any_engine: Engine) -> None:
         s.execute(update(Card).where(col(Card.id).in_(retired)).values(status="retired"))
     for limit in (1, 7, 50, 300):
         with session_scope(any_engine) as s:
-            got = [r.card_id for r in service._due_review_rows(s, user_id, now, limit)]
+            got = [r.card_id for r in service.due_review_rows(s, user_id, now, limit)]
         assert got == python_ranking(rows, now, limit, retired), limit
