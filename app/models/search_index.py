@@ -44,5 +44,6 @@ def create(conn: Connection) -> None:
     conn.execute(text(f"CREATE INDEX {TABLE}_doc ON {TABLE} USING GIN (doc)"))
     conn.execute(text(f"CREATE INDEX {TABLE}_title ON {TABLE} USING GIN (title)"))
 
+
 def drop(conn: Connection) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
