@@ -110,8 +110,16 @@ def after_import(session: Session, changed: int) -> None:
     (ANALYZE counts its own rows) and block no reader or writer."""
     if not changed or session.get_bind().dialect.name != "postgresql":
         return
+    # Only the index's owner may clean it (ANALYZE merely warns): a database user that
+    # does not own the schema leaves the lists to autovacuum rather than fail the import.
     for index in (f"{TABLE}_doc", f"{TABLE}_title"):
-        session.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index})
+        session.execute(
+            text(
+                "SELECT gin_clean_pending_list(c.oid) FROM pg_class AS c "
+                "WHERE c.oid = to_regclass(:i) AND pg_has_role(c.relowner, 'USAGE')"
+            ),
+            {"i": index},
+        )
     if changed >= BULK_CHANGE:
         session.execute(text(f"ANALYZE card, card_translation, {TABLE}"))
 
