@@ -17,7 +17,7 @@ import marshal
 import os
 import sys
 import tempfile
-from dataclasses import astuple, fields
+from dataclasses import fields
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -78,7 +78,10 @@ class RenderCache:
         return [RenderedCard(**dict(zip(_FIELDS, values, strict=True))) for values in entry[1]]
 
     def put(self, key: bytes, card_id: str, rendered: list[RenderedCard]) -> None:
-        entry = (card_id, [astuple(r) for r in rendered])
+        # A shallow tuple: ``dataclasses.astuple`` deep-copies every key point and
+        # follow-up, which cost about as much as writing the card's rows. Nothing
+        # changes a rendered card after this; ``save`` serialises them as they are.
+        entry = (card_id, [tuple(getattr(r, name) for name in _FIELDS) for r in rendered])
         try:
             marshal.dumps(entry)
         except ValueError:

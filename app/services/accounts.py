@@ -25,7 +25,13 @@ from app.services.login_limits import (
     record_login_attempt,
     record_signup_attempt,
 )
-from app.services.passwords import HashingBusy, Passwords, passwords_for, passwords_from_settings
+from app.services.passwords import (
+    HASH_NICENESS,
+    HashingBusy,
+    Passwords,
+    passwords_for,
+    passwords_from_settings,
+)
 from app.services.users import (
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
@@ -50,7 +56,8 @@ from app.services.users import (
 )
 
 __all__ = [
-    "ADDRESS_MAX_LENGTH", "ATTEMPT_RETENTION", "PASSWORD_MAX_LENGTH", "PASSWORD_MIN_LENGTH",
+    "ADDRESS_MAX_LENGTH", "ATTEMPT_RETENTION", "HASH_NICENESS", "PASSWORD_MAX_LENGTH",
+    "PASSWORD_MIN_LENGTH",
     "SIGNUP_MARK", "USERNAME_RE", "AccountError", "HashingBusy", "LoginLimits", "LoginResult",
     "Passwords", "SignupLimits", "authenticate", "change_password", "count_admins",
     "create_user", "end_all_sessions", "get_user", "get_user_by_username", "log_in",

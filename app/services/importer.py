@@ -274,6 +274,7 @@ def _import_tree(
                 session,
                 [(card_id, r.lang, r.title, r.search_text) for card_id, rs in results for r in rs],
             )
+        search_index.after_import(session, len(render_ids) + len(retire_ids))
     if progress:
         progress("write", 1, 1)
     return report

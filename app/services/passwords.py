@@ -3,10 +3,13 @@ memory): the slow part of every login and sign-up, always outside a transaction.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TypeVar
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -25,11 +28,33 @@ class HashingBusy(ServiceError):
         super().__init__("Too many logins at once. Please try again in a few seconds.")
 
 
+# How much lower than the web process's own the CPU priority of Argon2 work is (a nice
+# increment). Each hash keeps ``parallelism`` threads busy for tens of milliseconds to
+# seconds: at equal priority forty sign-ups on two cores leave the event loop a small
+# share of the CPU, and /healthz (or any page) waits behind them.
+HASH_NICENESS = 10
+T = TypeVar("T")
+
+
+def _lower_priority() -> None:
+    """Runs on each hashing thread when it starts; the threads Argon2 starts for its
+    lanes inherit the priority (Linux keeps a nice value per thread)."""
+    try:
+        me = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + HASH_NICENESS)
+        )
+    except (AttributeError, OSError):  # not Linux, or not allowed: hash at normal priority
+        pass
+
+
 class Passwords:
     """Argon2id hashing at one cost. ``verify_unknown`` spends the time of a real check,
     so a login for a missing account takes as long as a wrong password. At most
     ``concurrency`` hashes run at once (each holds ``memory_kib``); the others wait up
-    to ``wait_s`` and then raise HashingBusy."""
+    to ``wait_s`` and then raise HashingBusy. The hashes run on threads of their own at
+    a lower CPU priority (HASH_NICENESS), so requests that need little CPU stay quick
+    while sign-ups and logins hash."""
 
     def __init__(
         self,
@@ -45,6 +70,9 @@ class Passwords:
         )
         self._slots = threading.BoundedSemaphore(concurrency)
         self._wait_s = wait_s
+        self._threads = ThreadPoolExecutor(
+            concurrency, thread_name_prefix="argon2", initializer=_lower_priority
+        )
         self._dummy_hash = self._hash.hash("backprop-dummy-password")
 
     @contextmanager
@@ -56,21 +84,28 @@ class Passwords:
         finally:
             self._slots.release()
 
-    def hash(self, password: str) -> str:
+    def _run(self, work: Callable[[], T]) -> T:
+        """``work`` on a hashing thread, once a slot is free (a slot per thread, so the
+        pool never queues)."""
         with self._slot():
-            return self._hash.hash(password)
+            return self._threads.submit(work).result()
+
+    def hash(self, password: str) -> str:
+        return self._run(lambda: self._hash.hash(password))
 
     def verify(self, password: str, password_hash: str) -> tuple[bool, str | None]:
         """(matches, a new hash when the stored one used other parameters, else None)."""
-        with self._slot():
+
+        def check() -> tuple[bool, str | None]:
             try:
                 return self._hash.verify_and_update(password, password_hash)
             except Exception:  # a malformed stored hash is a failed check, never a 500
                 return False, None
 
+        return self._run(check)
+
     def verify_unknown(self, password: str) -> None:
-        with self._slot():
-            self._hash.verify(password, self._dummy_hash)
+        self._run(lambda: self._hash.verify(password, self._dummy_hash))
 
 
 @lru_cache(maxsize=8)

@@ -3,6 +3,8 @@ wrong passwords, each from threads with their own connection (as web requests ar
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -10,12 +12,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from app.models.user import LoginAttempt
 from app.services import accounts
-from app.services.accounts import AccountError, HashingBusy, LoginLimits, Passwords
+from app.services.accounts import (
+    HASH_NICENESS,
+    AccountError,
+    HashingBusy,
+    LoginLimits,
+    Passwords,
+)
 
 # Costly enough that a hash takes a few milliseconds: the window in which a transaction
 # held across it would be overtaken.
@@ -131,3 +140,20 @@ def test_a_hash_that_cannot_get_a_slot_is_refused_with_503() -> None:
             assert exc.status == 503 and "try again" in exc.message
         else:
             raise AssertionError("a hash ran without a free slot")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_hashes_run_at_a_lower_cpu_priority_than_the_requests_that_ask() -> None:
+    """Forty sign-ups must not starve the event loop: Argon2 runs niced."""
+    passwords = Passwords(time_cost=1, memory_kib=8, parallelism=1)
+    seen: list[int] = []
+    real = passwords._hash.hash
+
+    def spy(password: str) -> str:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return real(password)
+
+    passwords._hash.hash = spy  # type: ignore[method-assign]
+    assert passwords.verify(PASSWORD, passwords.hash(PASSWORD))[0]
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(19, caller + HASH_NICENESS)]

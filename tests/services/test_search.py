@@ -3,12 +3,15 @@ step by the importer (edits, retirements), one hit per card in the page's langua
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.db import make_engine
 from app.services import search_index
 from app.services.search import search
 from app.services.search_index import index_text, query_terms
@@ -94,3 +97,48 @@ def test_a_query_matching_most_of_the_deck_ranks_a_bounded_share(
     # The title match always; of the other matches, the first MAX_RANKED.
     assert hits[0] == ("e", "en")
     assert len(hits) == 3
+
+
+def test_an_import_leaves_postgresql_ready_to_search(
+    any_engine: Engine, content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """No entries left in the GIN pending lists (every query would scan them) and fresh
+    planner statistics after a bulk import (stale ones join the hits to all of `card`)."""
+    if any_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's GIN pending lists and planner statistics")
+    monkeypatch.setattr(search_index, "BULK_CHANGE", 3)
+    for name in "abc":
+        put(content_dir, f"{name}.md", card(name, links="a quokka here"))
+    run(any_engine, content_dir, tmp_path / "data" / "parse-cache")
+    with any_engine.connect() as conn:
+        for index in ("card_search_doc", "card_search_title"):
+            pending = conn.execute(text(f"SELECT gin_clean_pending_list('{index}')")).scalar()
+            assert pending == 0
+        counted = conn.execute(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'card_search'")
+        ).scalar()
+        assert counted == 3  # -1 until the table is first analysed
+    assert found(any_engine, "quokka")[0][0] in "abc"
+
+
+def test_a_database_user_that_does_not_own_the_index_can_still_import(any_engine: Engine):
+    """Cleaning a GIN pending list needs the index's owner; without it, an import must
+    still succeed (autovacuum cleans the lists later)."""
+    if any_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's index ownership")
+    role = f"backprop_reader_{uuid.uuid4().hex[:8]}"
+    with any_engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"'))
+    other = make_engine(
+        any_engine.url.set(username=role, password=None).render_as_string(hide_password=False)
+    )
+    try:
+        with Session(other) as session:
+            search_index.after_import(session, search_index.BULK_CHANGE)
+            session.commit()
+    finally:
+        other.dispose()
+        with any_engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import anyio
@@ -32,6 +31,7 @@ from app.services.demo_runs import (
 )
 from app.settings import Settings
 from app.web.demo_panel import demo_panel
+from app.web.demo_streams import SharedViews, StreamCounter
 from app.web.deps import CsrfProtected, CurrentUser, OptionalUser, SessionDep
 from app.web.security import client_address
 from app.web.templating import templates
@@ -43,31 +43,6 @@ SSE_POLL_S = 0.1
 SSE_HEARTBEAT_S = 15.0
 MAX_PARAMS_BYTES = 16 * 1024  # a demo's parameters are a handful of numbers
 MAX_PARAMS_DEPTH = 4
-
-
-class StreamCounter:
-    """Live progress streams per client (learner or address), capped: each holds a
-    connection and polls the database."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, key: str) -> bool:
-        with self._lock:
-            if self._open.get(key, 0) >= self.limit:
-                return False
-            self._open[key] = self._open.get(key, 0) + 1
-            return True
-
-    def release(self, key: str) -> None:
-        with self._lock:
-            left = self._open.get(key, 0) - 1
-            if left > 0:
-                self._open[key] = left
-            else:
-                self._open.pop(key, None)
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -140,6 +115,7 @@ def install(app: FastAPI) -> None:
         max_queued_per_user=settings.demo_max_queued_per_user,
     )  # fmt: skip
     app.state.demo_streams = StreamCounter(settings.demo_streams_per_client)
+    app.state.demo_views = SharedViews(SSE_POLL_S)
     app.state.demo_service = service
     queue = executor if settings.demo_queue else None
     if queue is not None:
@@ -307,10 +283,8 @@ async def run_events(request: Request, run_id: str, user: CurrentUser) -> Respon
     Needs a session (401 otherwise); a learner may hold ``demo_streams_per_client``
     streams at once (429 beyond).
 
-    Polls the database, so any web process can stream any run."""
-    first = await anyio.to_thread.run_sync(_view, request, run_id)
-    if first is None:
-        raise HTTPException(status_code=404, detail=f"no demo run {run_id!r}")
+    Polls the database, so any web process can stream any run; streams of one run
+    share each read (``SharedViews``), and a refused stream reads nothing."""
     streams: StreamCounter = request.app.state.demo_streams
     client_key = _learner_key(request)
     if not streams.acquire(client_key):
@@ -319,6 +293,20 @@ async def run_events(request: Request, run_id: str, user: CurrentUser) -> Respon
             f"/api/demo-runs/{run_id}.",
             2,
         )
+    views: SharedViews = request.app.state.demo_views
+    shared_key = (run_id, _is_admin(request))  # admins see more of a failed run
+
+    def fetch() -> Awaitable[dict[str, Any] | None]:
+        return anyio.to_thread.run_sync(_view, request, run_id)
+
+    try:
+        first = await views.get(shared_key, fetch)
+    except BaseException:
+        streams.release(client_key)
+        raise
+    if first is None:
+        streams.release(client_key)
+        raise HTTPException(status_code=404, detail=f"no demo run {run_id!r}")
     settings: Settings = request.app.state.settings
     limit_s = settings.demo_timeout_s * 2 + settings.demo_queue_size * 2 + 60
 
@@ -351,7 +339,7 @@ async def run_events(request: Request, run_id: str, user: CurrentUser) -> Respon
             if loop.time() - started > limit_s or await request.is_disconnected():
                 return
             await asyncio.sleep(SSE_POLL_S)
-            view = await anyio.to_thread.run_sync(_view, request, run_id)
+            view = await views.get(shared_key, fetch)
 
     return StreamingResponse(
         stream(),
