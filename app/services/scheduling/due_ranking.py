@@ -49,13 +49,18 @@ _MAX = {"sqlite": "max", "postgresql": "greatest"}
 _FALSE = {"sqlite": "0", "postgresql": "false"}
 
 
+# The deck comes from a scalar subquery, one primary-key lookup per windowed row: as a
+# join, PostgreSQL planned a hash join over every card (a full scan of the deck).
 @cache
 def _due_reviews_statement(dialect: str) -> Any:
     sql = f"""
-        SELECT w.card_id, w.due, w.version, w.stability, w.last_review_at, c.deck
-        FROM ({_DUE_WINDOW.format(false=_FALSE[dialect])}) AS w
-        JOIN card AS c ON c.id = w.card_id
-        WHERE c.status = 'active'
+        SELECT * FROM (
+          SELECT w.card_id, w.due, w.version, w.stability, w.last_review_at,
+            (SELECT c.deck FROM card AS c WHERE c.id = w.card_id AND c.status = 'active')
+              AS deck
+          FROM ({_DUE_WINDOW.format(false=_FALSE[dialect])}) AS w
+        ) AS w
+        WHERE w.deck IS NOT NULL
         ORDER BY
           CASE WHEN w.stability IS NULL OR w.last_review_at IS NULL THEN 0 ELSE 1 END,
           {_MAX[dialect]}(0, {_ELAPSED_DAYS[dialect]}) * 1.0 / w.stability DESC,
