@@ -20,6 +20,7 @@ from app.web.routes import (
     api_review,
     auth,
     demos,
+    exercises,
     health,
     interview,
     pages,
@@ -86,5 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(settings_page.router)
     app.include_router(interview.router)
+    exercises.install(app)  # the exercise pages and API; the judge starts on first use
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app

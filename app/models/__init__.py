@@ -3,6 +3,7 @@
 from app.models.authoring import CardChange, CardChangePublic
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 from app.models.demo_run import DemoRun
+from app.models.exercise import ExerciseAttempt, ExerciseCode
 from app.models.interview import MockInterview, MockQuestion
 from app.models.review import (
     LearnerSettings,
@@ -22,6 +23,8 @@ __all__ = [
     "CardTag",
     "CardTranslation",
     "DemoRun",
+    "ExerciseAttempt",
+    "ExerciseCode",
     "LearnerSettings",
     "LearnerSettingsPublic",
     "LearnerSettingsUpdate",

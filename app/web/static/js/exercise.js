@@ -1,0 +1,63 @@
+// The exercise panel: a CodeMirror editor in place of the code textarea (Python
+// highlighting, Tab indents, Ctrl/Cmd+Enter submits), kept in sync with the textarea the
+// form posts; refusals (4xx/5xx sentences) are shown in the panel instead of dropped.
+(function () {
+  "use strict";
+
+  function init(panel) {
+    if (panel.dataset.ready) return;
+    panel.dataset.ready = "1";
+    var form = panel.querySelector(".exercise-form");
+    var textarea = panel.querySelector("textarea.exercise-code");
+    var holder = panel.querySelector(".exercise-editor");
+    if (!form || !textarea || !holder || !window.BackpropEditor) return;
+    var editor = window.BackpropEditor.create(holder, {
+      doc: textarea.value,
+      onChange: function (text) { textarea.value = text; },
+      onSubmit: function () {
+        textarea.value = editor.getValue();
+        if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event("submit"));
+      },
+    });
+    textarea.hidden = true;
+    form.addEventListener("submit", function () { textarea.value = editor.getValue(); }, true);
+    panel.backpropEditor = editor;
+  }
+
+  function initAll(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches(".exercise-panel")) init(scope);
+    scope.querySelectorAll(".exercise-panel").forEach(init);
+  }
+
+  function panelOf(evt) {
+    var elt = evt.detail && (evt.detail.target || evt.detail.elt);
+    return elt && elt.closest ? elt.closest(".exercise-panel") : null;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    if (panelOf(evt) && status >= 400 && status < 600) {
+      evt.detail.shouldSwap = true;
+      evt.detail.isError = false;
+    }
+  });
+
+  function busy(evt, on) {
+    var panel = panelOf(evt);
+    if (!panel) return;
+    var marker = panel.querySelector(".exercise-busy");
+    var button = panel.querySelector(".exercise-submit");
+    if (marker) marker.hidden = !on;
+    if (button) button.disabled = on;
+  }
+  document.addEventListener("htmx:beforeRequest", function (evt) { busy(evt, true); });
+  document.addEventListener("htmx:afterRequest", function (evt) { busy(evt, false); });
+  document.addEventListener("htmx:load", function (evt) { initAll(evt.detail.elt); });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { initAll(document); });
+  } else {
+    initAll(document);
+  }
+})();
