@@ -231,3 +231,18 @@ def test_the_real_judge_fails_the_unstable_softmax_and_passes_the_reference(
     assert any(c["name"] == "large logits" and not c["passed"] for c in wrong["verdict"]["cases"])
     right = submit(learner_client, SOFTMAX.REFERENCE).json()
     assert right["verdict"]["reason"] == "passed", right["verdict"]
+
+
+def test_practice_opens_the_cards_exercise_under_it(learner_client, deck) -> None:  # type: ignore[no-untyped-def]
+    stage = learner_client.get("/practice").text
+    assert 'hx-get="/exercises/softmax"' in stage and 'id="practice-exercise"' in stage
+    fragment = learner_client.get("/exercises/softmax", headers={"HX-Request": "true"}).text
+    assert fragment.lstrip().startswith("<section") and "<html" not in fragment
+    assert 'hx-post="/exercises/softmax/submit"' in fragment
+    page = learner_client.get("/exercises/softmax").text
+    assert "<html" in page and 'href="/cards/softmax-card"' in page
+
+
+def test_an_unknown_exercise_page_is_404(learner_client, deck) -> None:  # type: ignore[no-untyped-def]
+    response = learner_client.get("/exercises/nope")
+    assert response.status_code == 404 and "no exercise named" in response.text
