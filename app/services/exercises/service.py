@@ -79,7 +79,8 @@ def check_code(code: Any) -> str:
         raise CodeInvalid("The code contains a NUL character.")
     if not code.strip():
         raise CodeInvalid("The code is empty.")
-    return code
+    # No-break spaces come with code pasted from web pages; Python refuses them.
+    return code.replace("\u00a0", " ")
 
 
 _INLINE_CODE = re.compile(r"`([^`]+)`")

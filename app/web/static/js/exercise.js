@@ -11,7 +11,21 @@
     var textarea = panel.querySelector("textarea.exercise-code");
     var holder = panel.querySelector(".exercise-editor");
     if (!form || !textarea || !holder || !window.BackpropEditor) return;
-    var editor = window.BackpropEditor.create(holder, {
+    // The editor lives in a shadow root: there CodeMirror styles itself with constructed
+    // stylesheets, which the Content-Security-Policy (style-src 'self') allows, where a
+    // <style> element in the document would be refused.
+    var shadow = holder.attachShadow({ mode: "open" });
+    var look = document.createElement("link");
+    look.rel = "stylesheet";
+    look.href = "/static/css/exercise-editor.css";  // our look, inside the shadow root
+    var mount = document.createElement("div");
+    shadow.appendChild(look);
+    shadow.appendChild(mount);
+    holder.hidden = false;
+    // Keys typed in the editor stay there (practice's single-key shortcuts see the shadow
+    // host, not the editor, as the target).
+    holder.addEventListener("keydown", function (evt) { evt.stopPropagation(); });
+    var editor = window.BackpropEditor.create(mount, {
       doc: textarea.value,
       onChange: function (text) { textarea.value = text; },
       onSubmit: function () {
@@ -19,6 +33,8 @@
         if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event("submit"));
       },
     });
+    var label = panel.querySelector(".exercise-code-label");
+    if (label && editor.view) editor.view.contentDOM.setAttribute("aria-label", label.textContent);
     textarea.hidden = true;
     form.addEventListener("submit", function () { textarea.value = editor.getValue(); }, true);
     panel.backpropEditor = editor;
