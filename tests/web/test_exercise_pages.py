@@ -246,3 +246,26 @@ def test_practice_opens_the_cards_exercise_under_it(learner_client, deck) -> Non
 def test_an_unknown_exercise_page_is_404(learner_client, deck) -> None:  # type: ignore[no-untyped-def]
     response = learner_client.get("/exercises/nope")
     assert response.status_code == 404 and "no exercise named" in response.text
+
+
+def test_the_queue_lists_new_exercises_and_next_opens_the_first(
+    learner_client, deck, judge
+) -> None:  # type: ignore[no-untyped-def]
+    queue = learner_client.get("/api/exercises").json()["exercises"]
+    assert [(q["exercise"], q["card_id"], q["new"]) for q in queue] == [
+        ("softmax", "softmax-card", True)
+    ]
+    assert "Stable softmax" in learner_client.get("/exercises").text
+    first = learner_client.get("/exercises/next", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/exercises/softmax"
+    learner_client.post("/api/exercises/softmax/give-up")
+    learner_client.post("/api/exercises/softmax/rating", json={"rating": 1})
+    # Again puts the card in learning (due in minutes): not due now, and no longer new.
+    assert learner_client.get("/api/exercises").json()["exercises"] == []
+    empty = learner_client.get("/exercises/next", follow_redirects=False)
+    assert empty.headers["location"] == "/exercises"
+    assert "No exercise is due" in learner_client.get("/exercises").text
+
+
+def test_the_queue_needs_an_account(client, deck) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/api/exercises").status_code == 401

@@ -23,6 +23,7 @@ from app.services.errors import ServiceError
 from app.services.exercises import attempts
 from app.services.exercises.catalog import ExerciseCatalog, ExerciseNotFound
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
+from app.services.scheduling.exercise_queue import exercise_queue
 
 __all__ = [
     "CodeInvalid",
@@ -272,3 +273,28 @@ class ExerciseService:
             view["review_log_id"] = result.log_id
             view["next_due"] = result.due.isoformat() if result.due else None
             return view
+
+    # --- the queue -----------------------------------------------------------------
+
+    def queue(self, user_id: int, lang: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Exercises to study on their own: due ones first, then never-done ones."""
+        links = self.catalog.links().exercise_of_card
+        with session_scope(self.engine) as session:
+            items = exercise_queue(session, user_id, links, self.clock.now(), limit=limit)
+        found = []
+        for item in items:
+            try:
+                exercise = self.catalog.get(item.exercise)
+            except ExerciseNotFound:
+                continue  # a broken file: `backprop check` names it
+            found.append(
+                {
+                    "exercise": item.exercise,
+                    "title": exercise.title(lang),
+                    "card_id": item.card_id,
+                    "card_title": item.title,
+                    "due": item.due.isoformat() if item.due else None,
+                    "new": item.new,
+                }
+            )
+        return found

@@ -14,13 +14,13 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.services.errors import ServiceError
 from app.services.exercises.catalog import ExerciseCatalog
 from app.services.exercises.service import MAX_CODE_CHARS, ExerciseService
 from app.settings import Settings
-from app.web.deps import CsrfProtected, OptionalUser
+from app.web.deps import CsrfProtected, CurrentUser, OptionalUser
 from app.web.exercise_panel import RATING_NAMES, exercise_panel, exercise_service
 from app.web.i18n import request_language
 from app.web.templating import templates
@@ -110,6 +110,14 @@ async def _run(call: Callable[[], dict[str, Any]]) -> dict[str, Any] | JSONRespo
 # --- JSON API ------------------------------------------------------------------------
 
 
+@router.get("/api/exercises")
+async def list_due(request: Request, user: CurrentUser) -> Response:
+    """The learner's exercise queue: due first, then never done."""
+    service, lang = exercise_service(request), request_language(request)
+    queue = await anyio.to_thread.run_sync(lambda: service.queue(user.id, lang))
+    return JSONResponse({"exercises": queue})
+
+
 @router.get("/api/exercises/{name}")
 async def get_exercise(request: Request, name: str, user: OptionalUser) -> Response:
     service, lang = exercise_service(request), request_language(request)
@@ -162,6 +170,20 @@ async def confirm_json(
 
 
 # --- pages and htmx ------------------------------------------------------------------
+
+
+@router.get("/exercises", response_class=HTMLResponse)
+def queue_page(request: Request, user: CurrentUser) -> Response:
+    queue = exercise_service(request).queue(user.id, request_language(request))
+    return templates.TemplateResponse(request, "exercise/queue.html", {"queue": queue})
+
+
+@router.get("/exercises/next", response_class=HTMLResponse)
+def next_exercise(request: Request, user: CurrentUser) -> Response:
+    """The first exercise of the queue, or the (empty) queue page."""
+    queue = exercise_service(request).queue(user.id, request_language(request), limit=1)
+    target = f"/exercises/{queue[0]['exercise']}" if queue else "/exercises"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/exercises/{name}", response_class=HTMLResponse)
