@@ -23,6 +23,7 @@ from app.web.routes import (
     exercises,
     health,
     interview,
+    interview_coding,
     pages,
     practice,
     progress,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress.router)
     app.include_router(settings_page.router)
     app.include_router(interview.router)
+    app.include_router(interview_coding.router)
     exercises.install(app)  # the exercise pages and API; the judge starts on first use
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app

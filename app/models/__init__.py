@@ -4,7 +4,7 @@ from app.models.authoring import CardChange, CardChangePublic
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 from app.models.demo_run import DemoRun
 from app.models.exercise import ExerciseAttempt, ExerciseCode
-from app.models.interview import MockInterview, MockQuestion
+from app.models.interview import MockCodingRound, MockInterview, MockQuestion
 from app.models.review import (
     LearnerSettings,
     LearnerSettingsPublic,
@@ -29,6 +29,7 @@ __all__ = [
     "LearnerSettingsPublic",
     "LearnerSettingsUpdate",
     "LoginAttempt",
+    "MockCodingRound",
     "MockInterview",
     "MockQuestion",
     "RevokedSession",

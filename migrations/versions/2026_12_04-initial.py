@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 20:58:06.703661
+Create Date: 2026-12-04 21:13:37.077649
 """
 
 from collections.abc import Sequence
@@ -261,6 +261,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_review_state_card_id', ['card_id'], unique=False)
         batch_op.create_index('ix_review_state_user_id_fsrs_state_due_card_id', ['user_id', 'fsrs_state', 'due', 'card_id'], unique=False)
 
+    op.create_table('mock_coding_round',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('interview_id', sa.Integer(), nullable=False),
+    sa.Column('exercise', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('card_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('budget_s', sa.Integer(), nullable=False),
+    sa.Column('started_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('code', sa.Text(), nullable=False),
+    sa.Column('submissions', sa.Integer(), nullable=False),
+    sa.Column('tests_passed', sa.Integer(), nullable=False),
+    sa.Column('tests_total', sa.Integer(), nullable=False),
+    sa.Column('passed', sa.Boolean(), nullable=False),
+    sa.Column('last_verdict', sa.JSON(), nullable=True),
+    sa.Column('finished_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['interview_id'], ['mock_interview.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('interview_id')
+    )
     op.create_table('mock_question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('interview_id', sa.Integer(), nullable=False),
@@ -353,6 +372,7 @@ def downgrade() -> None:
 
     op.drop_table('review_log')
     op.drop_table('mock_question')
+    op.drop_table('mock_coding_round')
     with op.batch_alter_table('review_state', schema=None) as batch_op:
         batch_op.drop_index('ix_review_state_user_id_fsrs_state_due_card_id')
         batch_op.drop_index('ix_review_state_card_id')

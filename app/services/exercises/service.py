@@ -225,27 +225,20 @@ class ExerciseService:
             raise SignInRequired("Sign in to submit code; your code and progress are kept.")
         exercise = self.catalog.get(name)
         code = check_code(code)
-        wait = self.limiter.acquire(rate_key or f"user:{user_id}")
-        if wait:
-            raise JudgeBusy(f"Too many submissions; try again in {wait} s.", wait)
-        if not self._in_flight.enter(user_id):
-            raise JudgeBusy("Your previous submission is still being judged.", 2)
-        try:
-            card_id = self.catalog.card_of_exercise(exercise.name)
+        card_id = self.catalog.card_of_exercise(exercise.name)
+        learner, saved = user_id, []
+
+        def save() -> None:
             with session_scope(self.engine, write=True) as session:
                 attempt = attempts.open_attempt(
-                    session, user_id, exercise.name, card_id, self.clock.now()
+                    session, learner, exercise.name, card_id, self.clock.now()
                 )
-                attempts.save_code(session, user_id, exercise.name, code, self.clock.now())
-                attempt_id = attempt.id
-            try:
-                verdict = self.judge(exercise.path, code)  # no transaction held meanwhile
-            except RuntimeError as exc:  # JudgeUnavailable; the message says why
-                raise JudgeDown(f"The judge is unavailable: {exc}. Try again shortly.") from exc
-        finally:
-            self._in_flight.leave(user_id)
+                attempts.save_code(session, learner, exercise.name, code, self.clock.now())
+                saved.append(attempt.id)
+
+        verdict = self.judge_for(user_id, exercise.path, code, before=save, rate_key=rate_key)
         with session_scope(self.engine, write=True) as session:
-            row = session.get(ExerciseAttempt, attempt_id)
+            row = session.get(ExerciseAttempt, saved[0])
             if row is None or row.confirmed_at is not None:  # confirmed in another tab
                 row = attempts.open_attempt(
                     session, user_id, exercise.name, card_id, self.clock.now()
@@ -253,6 +246,33 @@ class ExerciseService:
             attempts.record_verdict(row, verdict, self.clock.now())
             session.add(row)
             return self._view(exercise, row, code, lang, card_id)
+
+    def judge_for(
+        self,
+        user_id: int,
+        path: Path,
+        code: str,
+        *,
+        before: Callable[[], None] | None = None,
+        rate_key: str = "",
+    ) -> dict[str, Any]:
+        """Judges ``code`` for this learner: rate-limited, one submission at a time each,
+        no database transaction held while the judge works. ``before`` runs once the
+        submission is admitted (e.g. to save the code). Raises JudgeBusy, JudgeDown."""
+        wait = self.limiter.acquire(rate_key or f"user:{user_id}")
+        if wait:
+            raise JudgeBusy(f"Too many submissions; try again in {wait} s.", wait)
+        if not self._in_flight.enter(user_id):
+            raise JudgeBusy("Your previous submission is still being judged.", 2)
+        try:
+            if before is not None:
+                before()
+            try:
+                return self.judge(path, code)
+            except RuntimeError as exc:  # JudgeUnavailable; the message says why
+                raise JudgeDown(f"The judge is unavailable: {exc}. Try again shortly.") from exc
+        finally:
+            self._in_flight.leave(user_id)
 
     def confirm(self, user_id: int | None, name: str, rating: Any, lang: str) -> dict[str, Any]:
         """Logs the confirmed rating as a review of kind "exercise" and closes the
