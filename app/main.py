@@ -19,6 +19,7 @@ from app.web.routes import (
     admin,
     api_review,
     auth,
+    demo_source,
     demos,
     exercises,
     health,
@@ -90,5 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interview.router)
     app.include_router(interview_coding.router)
     exercises.install(app)  # the exercise pages and API; the judge starts on first use
+    app.include_router(demo_source.router)  # a demo's code, and learners' edited copies
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app

@@ -24,7 +24,7 @@ SOFTMAX = load_exercise(PROJECT_ROOT / "content" / "exercises" / "softmax.py").m
 def replace_code(page: Page, code: str) -> None:
     """Select everything in the editor and type the code in (inserted as typed text, so
     the editor's auto-indent does not double the indentation)."""
-    page.locator(".exercise-panel .cm-content").click()
+    page.locator(".exercise-panel[data-exercise] .cm-content").click()
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(code)
@@ -36,7 +36,7 @@ def test_wrong_then_right_by_keyboard_and_the_rating_reaches_the_log(  # type: i
     page = browser_page
     sign_up(page, "exercise-learner")
     page.goto("/cards/softmax")
-    panel = page.locator(".exercise-panel")
+    panel = page.locator(".exercise-panel[data-exercise]")
     expect(panel.locator(".cm-editor")).to_be_visible()
     expect(panel.locator("textarea.exercise-code")).to_be_hidden()
     expect(panel.locator(".cm-content")).to_contain_text("def softmax(")  # the starter
@@ -73,3 +73,46 @@ def test_wrong_then_right_by_keyboard_and_the_rating_reaches_the_log(  # type: i
     expect(history.first.locator("td").nth(2)).to_have_text("exercise")
     # The next attempt opens with the learner's last (passing) code.
     expect(panel.locator(".cm-content")).to_contain_text("x.amax(dim=dim, keepdim=True)")
+
+
+TINY_DEMO = """from pydantic import BaseModel
+from app.demos.contract import Claim, DemoResult
+
+
+class Params(BaseModel):
+    n: int = 3
+
+
+def run(params, ctx):
+    total = sum(range(params.n + 1))
+    return DemoResult(summary=f"my copy sums to {total}",
+                      claims=[Claim(id="my-claim", text="It sums.", passed=total == 6)])
+"""
+
+
+def test_the_demo_source_is_shown_read_only_and_an_edited_copy_runs(  # type: ignore[no-untyped-def]
+    browser_page,
+) -> None:
+    page = browser_page
+    sign_up(page, "demo-copy-learner")
+    page.goto("/cards/softmax")
+    source = page.locator(".demo-source")
+    shown = source.locator(".demo-source-view .cm-content")
+    expect(shown).to_contain_text("Softmax: shift invariance")  # (only visible lines render)
+    expect(shown).to_have_attribute("contenteditable", "false")
+    expect(source.locator("textarea.demo-source-text")).to_be_hidden()
+
+    source.locator("details.demo-copy summary").click()
+    copy = source.locator(".demo-copy-form .cm-content")
+    expect(copy).to_contain_text('TITLE = "Softmax in practice"')
+    copy.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(TINY_DEMO)
+    page.keyboard.press("Control+Enter")
+    outcome = source.locator(".demo-copy-outcome")
+    expect(outcome).to_contain_text("my copy sums to 6", timeout=60_000)
+    expect(outcome.locator('li[data-claim="my-claim"]')).to_have_class("exercise-case case-passed")
+    # The shared demo's own source is as it was.
+    page.reload()
+    expect(page.locator(".demo-source-view .cm-content")).to_contain_text("Softmax")

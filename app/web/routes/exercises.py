@@ -16,6 +16,7 @@ import anyio
 from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from app.services.demo_copies import DemoCopies
 from app.services.errors import ServiceError
 from app.services.exercises.catalog import ExerciseCatalog
 from app.services.exercises.service import MAX_CODE_CHARS, ExerciseService
@@ -42,15 +43,22 @@ class LazyJudge:
         self._client: Any = None
         self._lock = threading.Lock()
 
-    def __call__(self, path: Path, code: str) -> dict[str, Any]:
+    def _get_client(self) -> Any:
         with self._lock:
             if self._client is None:
                 from app.exercises.judge_client import JudgeClient
 
                 self._client = JudgeClient(workers=self.workers)
-            client = self._client
-        verdict: dict[str, Any] = client.judge(path, code)
+            return self._client
+
+    def __call__(self, path: Path, code: str) -> dict[str, Any]:
+        verdict: dict[str, Any] = self._get_client().judge(path, code)
         return verdict
+
+    def run_demo(self, source: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A learner's edited copy of a demo, run by the same judge process."""
+        outcome: dict[str, Any] = self._get_client().run_demo(source, params)
+        return outcome
 
     def close(self) -> None:
         with self._lock:
@@ -65,6 +73,8 @@ def install(app: FastAPI) -> None:
     app.state.exercise_service = ExerciseService(
         app.state.engine, ExerciseCatalog(settings.content_dir), judge
     )
+    # Learners' edited demo copies are hostile code too: the same judge runs them.
+    app.state.demo_copies = DemoCopies(settings.content_dir, judge.run_demo)
 
     async def stop(app: FastAPI) -> None:
         await anyio.to_thread.run_sync(judge.close)

@@ -7,25 +7,13 @@
   function init(panel) {
     if (panel.dataset.ready) return;
     panel.dataset.ready = "1";
+    if (!window.BackpropEditor) return;
+    initSource(panel);
     var form = panel.querySelector(".exercise-form");
-    var textarea = panel.querySelector("textarea.exercise-code");
-    var holder = panel.querySelector(".exercise-editor");
-    if (!form || !textarea || !holder || !window.BackpropEditor) return;
-    // The editor lives in a shadow root: there CodeMirror styles itself with constructed
-    // stylesheets, which the Content-Security-Policy (style-src 'self') allows, where a
-    // <style> element in the document would be refused.
-    var shadow = holder.attachShadow({ mode: "open" });
-    var look = document.createElement("link");
-    look.rel = "stylesheet";
-    look.href = "/static/css/exercise-editor.css";  // our look, inside the shadow root
-    var mount = document.createElement("div");
-    shadow.appendChild(look);
-    shadow.appendChild(mount);
-    holder.hidden = false;
-    // Keys typed in the editor stay there (practice's single-key shortcuts see the shadow
-    // host, not the editor, as the target).
-    holder.addEventListener("keydown", function (evt) { evt.stopPropagation(); });
-    var editor = window.BackpropEditor.create(mount, {
+    var textarea = form && form.querySelector("textarea.exercise-code");
+    var holder = form && form.querySelector(".exercise-editor");
+    if (!form || !textarea || !holder) return;
+    var editor = window.BackpropEditor.create(mountIn(holder), {
       doc: textarea.value,
       onChange: function (text) { textarea.value = text; },
       onSubmit: function () {
@@ -38,6 +26,38 @@
     textarea.hidden = true;
     form.addEventListener("submit", function () { textarea.value = editor.getValue(); }, true);
     panel.backpropEditor = editor;
+  }
+
+  // Each editor lives in a shadow root: there CodeMirror styles itself with constructed
+  // stylesheets, which the Content-Security-Policy (style-src 'self') allows, where a
+  // <style> element in the document would be refused.
+  function mountIn(holder, className) {
+    var shadow = holder.attachShadow({ mode: "open" });
+    var look = document.createElement("link");
+    look.rel = "stylesheet";
+    look.href = "/static/css/exercise-editor.css";  // our look, inside the shadow root
+    var mount = document.createElement("div");
+    if (className) mount.className = className;
+    shadow.appendChild(look);
+    shadow.appendChild(mount);
+    holder.hidden = false;
+    // Keys typed in the editor stay there (practice's single-key shortcuts see the shadow
+    // host, not the editor, as the target).
+    holder.addEventListener("keydown", function (evt) { evt.stopPropagation(); });
+    return mount;
+  }
+
+  // A demo's shared source: highlighted, read-only.
+  function initSource(panel) {
+    var text = panel.querySelector("textarea.demo-source-text");
+    var holder = panel.querySelector(".demo-source-view");
+    if (!text || !holder) return;
+    var view = window.BackpropEditor.create(mountIn(holder, "read-only"), {
+      doc: text.value,
+      readOnly: true,
+    });
+    if (view.view) view.view.contentDOM.setAttribute("aria-label", text.getAttribute("aria-label") || "");
+    text.hidden = true;
   }
 
   function initAll(root) {
