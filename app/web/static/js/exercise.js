@@ -56,7 +56,10 @@
       doc: text.value,
       readOnly: true,
     });
-    if (view.view) view.view.contentDOM.setAttribute("aria-label", text.getAttribute("aria-label") || "");
+    if (view.view) {
+      view.view.contentDOM.setAttribute("aria-label", text.getAttribute("aria-label") || "");
+      view.view.scrollDOM.tabIndex = 0;  // a keyboard can scroll the read-only window
+    }
     text.hidden = true;
   }
 
