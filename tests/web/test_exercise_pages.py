@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app.exercises.format import load_exercise
 from app.models.exercise import ExerciseAttempt, ExerciseCode
 from app.models.review import ReviewLog
+from app.models.user import User
 from app.services.importer import import_tree
 from tests.conftest import log_in
 
@@ -269,3 +270,29 @@ def test_the_queue_lists_new_exercises_and_next_opens_the_first(
 
 def test_the_queue_needs_an_account(client, deck) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/api/exercises").status_code == 401
+
+
+def test_hints_come_one_at_a_time_until_none_are_left(learner_client, deck, judge) -> None:  # type: ignore[no-untyped-def]
+    first = learner_client.post("/api/exercises/softmax/hints").json()
+    second = learner_client.post("/api/exercises/softmax/hints").json()
+    assert first["hints"] == SOFTMAX.HINTS.en[:1] and second["hints"] == SOFTMAX.HINTS.en[:2]
+    third = learner_client.post("/api/exercises/softmax/hints")
+    assert third.status_code == 409 and "Every hint" in third.json()["detail"]
+    html = learner_client.get("/cards/softmax-card").text
+    assert "Show a hint" not in html
+    assert "<li>Subtract the max along <code>dim</code>.</li>" in html  # inline code
+
+
+def test_a_chinese_page_shows_the_task_and_hints_in_chinese(
+    learner_client, deck, judge, engine
+) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.username == "learner")).scalars().one()  # type: ignore[call-overload]
+        user.locale = "zh"
+        session.add(user)
+        session.commit()
+    learner_client.post("/api/exercises/softmax/hints")
+    view = learner_client.get("/api/exercises/softmax").json()
+    assert view["title"] == SOFTMAX.TITLE.zh and view["hints"] == SOFTMAX.HINTS.zh[:1]
+    html = learner_client.get("/cards/softmax-card").text
+    assert "动手写代码" in html and SOFTMAX.TITLE.zh in html

@@ -4,6 +4,7 @@ without executing anything and reloaded when a file changes. No fastapi, no torc
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,12 @@ import yaml
 
 from app.exercises.format import NAME_PATTERN, Exercise, ExerciseFormatError, load_exercise
 from app.services.errors import ServiceError
+
+# How stale the practice stage's card -> exercise links may be: a card edited on disk
+# shows its new exercise there within this many seconds.
+LINKS_TTL_S = 5.0
+# libyaml's safe loader when present: a few times faster over every card file.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ExerciseNotFound(ServiceError):
@@ -38,7 +45,7 @@ def _front_matter(path: Path) -> dict[str, Any]:
     if end < 0:
         return {}
     try:
-        data = yaml.safe_load(text[3:end])
+        data = yaml.load(text[3:end], Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -46,13 +53,14 @@ def _front_matter(path: Path) -> dict[str, Any]:
 
 class ExerciseCatalog:
     """Thread-safe. ``get`` re-reads a file only when its size or mtime changed; the card
-    links are rebuilt when any card file's changed (a stat per file: cheap)."""
+    links are rebuilt when any card file changed."""
 
     def __init__(self, content_dir: Path) -> None:
         self.content_dir = Path(content_dir)
         self._lock = threading.Lock()
         self._exercises: dict[Path, tuple[tuple[int, int], Exercise]] = {}
         self._links: tuple[tuple[tuple[str, int, int], ...], CardLinks] | None = None
+        self._links_checked_at = 0.0
 
     def path_of(self, name: str) -> Path:
         return self.content_dir / "exercises" / f"{name}.py"
@@ -82,7 +90,20 @@ class ExerciseCatalog:
             return []
         return sorted(p.stem for p in directory.glob("*.py") if NAME_PATTERN.match(p.stem))
 
-    def links(self) -> CardLinks:
+    def links(self, *, max_age_s: float = 0.0) -> CardLinks:
+        """The links, re-checked against the card files unless they were checked less
+        than ``max_age_s`` ago (the practice stage asks on every card, and stating every
+        card file costs milliseconds there)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._links is not None and now - self._links_checked_at < max_age_s:
+                return self._links[1]
+        links = self._fresh_links()
+        with self._lock:
+            self._links_checked_at = now
+        return links
+
+    def _fresh_links(self) -> CardLinks:
         files = sorted(
             p for p in (self.content_dir / "cards").rglob("*.md") if len(p.suffixes) == 1
         )
@@ -106,8 +127,8 @@ class ExerciseCatalog:
             self._links = (stamp, links)
         return links
 
-    def exercise_of_card(self, card_id: str) -> str | None:
-        return self.links().exercise_of_card.get(card_id)
+    def exercise_of_card(self, card_id: str, *, max_age_s: float = 0.0) -> str | None:
+        return self.links(max_age_s=max_age_s).exercise_of_card.get(card_id)
 
     def card_of_exercise(self, name: str) -> str | None:
         cards = self.links().cards_of_exercise.get(name)

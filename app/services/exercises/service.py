@@ -173,6 +173,7 @@ class ExerciseService:
             "signed_in": attempt is not None,
             "attempt_id": attempt.id if attempt else None,
             "hints": hints[:shown],
+            "hints_html": [task_html(hint) for hint in hints[:shown]],
             "hints_total": len(hints),
             "verdict": attempt.last_verdict if attempt else None,
             "submissions": attempt.submissions if attempt else 0,
