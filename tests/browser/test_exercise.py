@@ -116,3 +116,23 @@ def test_the_demo_source_is_shown_read_only_and_an_edited_copy_runs(  # type: ig
     # The shared demo's own source is as it was.
     page.reload()
     expect(page.locator(".demo-source-view .cm-content")).to_contain_text("Softmax")
+
+
+def test_practice_opens_the_exercise_under_the_card_and_typing_is_not_grading(  # type: ignore[no-untyped-def]
+    browser_page,
+) -> None:
+    page = browser_page
+    sign_up(page, "practice-coder")
+    page.goto("/practice?card=softmax")
+    stage = page.locator("#stage")
+    expect(stage).to_have_attribute("data-card-id", "softmax")
+    page.keyboard.press("Space")  # the answer: now 1-4 would grade the card
+    expect(page.locator(".review-answer")).to_be_visible()
+    page.get_by_role("link", name="Write the code").click()
+    panel = page.locator("#practice-exercise .exercise-panel[data-exercise]")
+    expect(panel.locator(".cm-editor")).to_be_visible()
+    panel.locator(".cm-content").click()
+    page.keyboard.press("End")
+    page.keyboard.type(" 3 1 u ")  # practice's keys: grade Good, Again, undo
+    expect(panel.locator(".cm-content")).to_contain_text("3 1 u")
+    expect(stage).to_have_attribute("data-card-id", "softmax")  # nothing was graded
