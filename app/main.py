@@ -20,9 +20,12 @@ from app.web.routes import (
     anki,
     api_review,
     auth,
+    demo_source,
     demos,
+    exercises,
     health,
     interview,
+    interview_coding,
     pages,
     practice,
     progress,
@@ -88,5 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settings_page.router)
     app.include_router(anki.router)
     app.include_router(interview.router)
+    app.include_router(interview_coding.router)
+    exercises.install(app)  # the exercise pages and API; the judge starts on first use
+    app.include_router(demo_source.router)  # a demo's code, and learners' edited copies
     demos.install(app)  # the demo API and page, and the worker pool's start/stop hooks
     return app

@@ -56,6 +56,19 @@ class JudgeClient:
 
     def judge(self, exercise_path: Path, code: str) -> dict[str, Any]:
         """The verdict as a dict (see ``Verdict``). Raises JudgeUnavailable."""
+        message = self._ask({"exercise": str(exercise_path), "code": code})
+        verdict: dict[str, Any] = message["verdict"]
+        return verdict
+
+    def run_demo(self, source: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Runs a learner's edited copy of a demo in the judge's sandbox (a fresh process,
+        the judge's limits): ``{"ok", "reason", "message", "result"?, "seconds"}``.
+        Raises JudgeUnavailable."""
+        message = self._ask({"demo_source": source, "params": params})
+        outcome: dict[str, Any] = message["demo_run"]
+        return outcome
+
+    def _ask(self, payload: dict[str, Any]) -> dict[str, Any]:
         ident = str(next(self._ids))
         event, box = threading.Event(), []  # type: tuple[threading.Event, list[dict[str, Any]]]
         with self._lock:
@@ -63,7 +76,7 @@ class JudgeClient:
                 raise JudgeUnavailable("the judge process is not running")
             self._waiting[ident] = (event, box)
             assert self._process.stdin is not None
-            request = {"id": ident, "exercise": str(exercise_path), "code": code}
+            request = {"id": ident, **payload}
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
         if not event.wait(self.timeout_s) or not box:
@@ -73,8 +86,7 @@ class JudgeClient:
         message = box[0]
         if "error" in message:
             raise JudgeUnavailable(str(message["error"]))
-        verdict: dict[str, Any] = message["verdict"]
-        return verdict
+        return message
 
     def close(self) -> None:
         if self._process.stdin is not None:

@@ -3,7 +3,8 @@
 from app.models.authoring import CardChange, CardChangePublic
 from app.models.card import Card, CardAlias, CardRevision, CardTag, CardTranslation
 from app.models.demo_run import DemoRun
-from app.models.interview import MockInterview, MockQuestion
+from app.models.exercise import ExerciseAttempt, ExerciseCode
+from app.models.interview import MockCodingRound, MockInterview, MockQuestion
 from app.models.review import (
     LearnerSettings,
     LearnerSettingsPublic,
@@ -22,10 +23,13 @@ __all__ = [
     "CardTag",
     "CardTranslation",
     "DemoRun",
+    "ExerciseAttempt",
+    "ExerciseCode",
     "LearnerSettings",
     "LearnerSettingsPublic",
     "LearnerSettingsUpdate",
     "LoginAttempt",
+    "MockCodingRound",
     "MockInterview",
     "MockQuestion",
     "RevokedSession",

@@ -80,3 +80,29 @@ class MockQuestion(SQLModel, table=True):
     score: float | None = None  # share of key points covered, 0..1
     rating: int | None = None  # the FSRS rating it fed the schedule with
     review_log_id: int | None = None
+
+
+class MockCodingRound(SQLModel, table=True):
+    """The optional coding round of a mock interview: one exercise against a time budget,
+    scored by the share of its tests the best submission passed."""
+
+    __tablename__ = "mock_coding_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(
+        sa_column=Column(
+            ForeignKey("mock_interview.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    exercise: str = Field(max_length=64)
+    card_id: str | None = Field(default=None, max_length=64)
+    budget_s: int
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    deadline_at: datetime = Field(sa_type=UTCDateTime)
+    code: str = Field(default="", sa_column=Column(Text, nullable=False))
+    submissions: int = 0
+    tests_passed: int = 0  # of the best submission
+    tests_total: int = 0
+    passed: bool = False
+    last_verdict: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -4,6 +4,7 @@ fields, and the panel's variables for a card. Pages and the demo routes both use
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -88,7 +89,16 @@ def demo_panel(
         "proves": list(proves or []),
         "claims": info.claims,
         "fields": param_fields(described["params_schema"], values),
+        # The demo's code, shown read-only under the panel (a learner may run a copy).
+        "source": _source(info.spec.path),
     }
+
+
+def _source(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 templates.env.globals["demo_param_fields"] = param_fields

@@ -40,7 +40,8 @@ def main() -> None:
     os.write(1, READY)
     request = decode(sys.stdin.buffer.read())
     limits = request["limits"]
-    cases = [Case(name, tuple(args), dict(kwargs)) for name, args, kwargs in request["cases"]]
+    demo = request.get("mode") == "demo"  # an edited copy of a demo, not a submission
+    cases = [] if demo else [Case(n, tuple(a), dict(k)) for n, a, k in request["cases"]]
     results = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -48,13 +49,19 @@ def main() -> None:
     _set_limits(limits)
     result: Any
     try:
-        result = run_submission(
-            request["code"],
-            request["function"],
-            cases,
-            forbidden=request["forbidden"],
-            grad_args=request["grad_args"],
-        )
+        if demo:
+            from app.workers.demo_copy import run_demo_source
+
+            max_chars = int(limits["output_mb"]) * MB // 2
+            result = run_demo_source(request["code"], dict(request["params"]), max_chars)
+        else:
+            result = run_submission(
+                request["code"],
+                request["function"],
+                cases,
+                forbidden=request["forbidden"],
+                grad_args=request["grad_args"],
+            )
     except SystemExit as exc:
         result = {"error": f"the code called sys.exit({exc.code!r})", "reason": "error"}
     except MemoryError:

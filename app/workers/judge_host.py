@@ -3,6 +3,8 @@ request per line on stdin, writes one JSON verdict per line on stdout.
 
 Request: ``{"id": str, "exercise": "<content dir>/exercises/<name>.py", "code": str}``.
 Reply: ``{"id": str, "verdict": {...}}`` (``Verdict.to_dict()``) or ``{"id", "error"}``.
+Or, for a learner's edited copy of a demo, ``{"id", "demo_source": str, "params": {...}}``
+and the reply ``{"id", "demo_run": {...}}`` (``app.workers.demo_copy.demo_outcome``).
 Requests are judged concurrently (up to the judge's workers); replies come as each ends.
 """
 
@@ -38,6 +40,13 @@ def main() -> None:
 
     def handle(request: dict[str, Any]) -> None:
         ident = str(request.get("id", ""))
+        if "demo_source" in request:  # an edited copy of a demo, run like a submission
+            params = request.get("params")
+            outcome = judge.run_demo(
+                str(request["demo_source"]), params if isinstance(params, dict) else {}
+            )
+            reply({"id": ident, "demo_run": outcome})
+            return
         try:
             exercise = load_exercise(Path(str(request["exercise"])))
             verdict = judge.judge(exercise, str(request["code"]))

@@ -19,9 +19,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import replace
+from typing import Any
 
 from app.exercises.format import Exercise
 from app.exercises.sandboxing import JudgeLimits, SandboxUnavailable, judge_argv, sandbox_env
+from app.workers.demo_copy import demo_outcome
 from app.workers.exercise_cases import Prepared, prepare
 from app.workers.judge_cgroup import PidsCgroup, create
 from app.workers.judge_verdict import Verdict, verdict_from_result
@@ -161,27 +163,54 @@ class Judge:
         self._wake.set()
         return replace(verdict, seconds=time.perf_counter() - started)
 
+    def run_demo(self, source: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Runs a learner's edited copy of a demo exactly like a submission: a fresh
+        sandboxed process, the same limits, thrown away after. Never raises for anything
+        the code does; see ``demo_outcome`` for the answer's shape."""
+        request = {"mode": "demo", "code": source, "params": params, "limits": self._limits()}
+        with self._slots:
+            started = time.perf_counter()
+            failure, result = self._execute(request)
+        self._wake.set()
+        seconds = time.perf_counter() - started
+        if failure is not None:
+            message = failure.message.replace("submission", "demo")
+            return {"ok": False, "reason": failure.reason, "message": message, "seconds": seconds}
+        return demo_outcome(result, seconds)
+
+    def _limits(self) -> dict[str, int]:
+        limits = self.limits
+        return {
+            "cpu_s": limits.cpu_s,
+            "memory_mb": limits.memory_mb,
+            "file_mb": limits.file_mb,
+            "processes": limits.processes,
+            "output_mb": limits.output_mb,
+        }
+
     def _run(self, prepared: Prepared, code: str) -> Verdict:
         meta = prepared.exercise.meta
-        limits = self.limits
         request = {
             "code": code,
             "function": meta.FUNCTION,
             "forbidden": list(meta.FORBIDDEN),
             "grad_args": list(meta.GRAD_ARGS),
             "cases": [[c.name, list(c.args), c.kwargs] for c in prepared.cases],
-            "limits": {
-                "cpu_s": limits.cpu_s,
-                "memory_mb": limits.memory_mb,
-                "file_mb": limits.file_mb,
-                "processes": limits.processes,
-                "output_mb": limits.output_mb,
-            },
+            "limits": self._limits(),
         }
+        failure, result = self._execute(request)
+        if failure is not None:
+            return failure
+        return verdict_from_result(prepared, result)
+
+    def _execute(self, request: dict[str, Any]) -> tuple[Verdict | None, Any]:
+        """Runs one request in a fresh sandboxed child: (a failure verdict, None) when it
+        gave no readable result, else (None, the decoded, still untrusted, result)."""
+        limits = self.limits
         try:
             process = self._take()
         except SandboxUnavailable as exc:
-            return Verdict(False, "unavailable", f"Your code was not run: {exc}.")
+            return Verdict(False, "unavailable", f"Your code was not run: {exc}."), None
         try:
             stdout, stderr, outcome = _exchange(
                 process, encode(request), limits.wall_s, limits.output_mb * 1024 * 1024
@@ -191,23 +220,23 @@ class Judge:
         if outcome == "timeout":
             return Verdict(
                 False, "timeout", f"Stopped after {limits.wall_s:g} s: the code took too long."
-            )
+            ), None
         if outcome == "startup":
             return Verdict(
                 False, "unavailable", "The sandbox took too long to start; try again later."
-            )
+            ), None
         if outcome == "output":
             return Verdict(
                 False, "output", f"The submission wrote more than {limits.output_mb} MB."
-            )
+            ), None
         status = process.returncode
         if not stdout:
-            return _no_result(status, stderr, limits)
+            return _no_result(status, stderr, limits), None
         try:
             result = decode(stdout, max_bytes=limits.output_mb * 1024 * 1024)
         except WireError as exc:
-            return Verdict(False, "crashed", f"The submission's result is unreadable: {exc}.")
-        return verdict_from_result(prepared, result)
+            return Verdict(False, "crashed", f"The submission's result is unreadable: {exc}."), None
+        return None, result
 
 
 def _exchange(

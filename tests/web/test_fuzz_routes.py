@@ -34,6 +34,7 @@ FAMILIES = {
     "review": ("/api/review",),
     "practice": ("/practice", "/progress", "/settings", "/anki"),
     "interview": ("/interview", "/api/interview"),
+    "exercises": ("/exercises", "/api/exercises"),
     "demos": ("/api/demos", "/api/demo-runs", "/docs", "/openapi.json", "/redoc"),
 }
 PARAM = re.compile(r"\{([^}:]+)(?::path)?\}")

@@ -8,6 +8,7 @@ question position it answers: a stale page or a second device changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,10 +18,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from app.db import session_scope, write_session
 from app.models.user import UserPublic
+from app.services.exercises.rounds import CodingRounds
 from app.services.interview import report as reports
 from app.services.interview import service
 from app.web import charts
 from app.web.deps import REQUIRE_CSRF, CsrfProtected, CurrentUser, EngineDep
+from app.web.exercise_panel import exercise_service
 from app.web.i18n import LANGUAGES, normalise
 from app.web.templating import templates
 
@@ -215,11 +218,15 @@ def api_discard(interview_id: int, user: CurrentUser, engine: EngineDep) -> Resp
 
 
 @api.get("/{interview_id}/report")
-def api_report(interview_id: int, user: CurrentUser, engine: EngineDep) -> dict[str, Any]:
-    """The finished interview's report (409 while it is still running)."""
+def api_report(
+    request: Request, interview_id: int, user: CurrentUser, engine: EngineDep
+) -> dict[str, Any]:
+    """The finished interview's report (409 while it is still running), with its coding
+    round (null when it had none)."""
     with session_scope(engine) as s:
         rep = reports.build(s, user.id, interview_id)
-    return reports.to_dict(rep)
+    coding = CodingRounds(exercise_service(request)).summary(user.id, interview_id)
+    return {**reports.to_dict(rep), "coding": asdict(coding) if coding else None}
 
 
 @api.get("/{interview_id}/report.md", response_class=PlainTextResponse)
@@ -372,6 +379,7 @@ def report_page(
     deck_chart = charts.share_bars([d.deck for d in rep.decks], [d.score for d in rep.decks])
     context = {
         "report": rep,
+        "coding": CodingRounds(exercise_service(request)).summary(user.id, interview_id),
         "trend_chart": trend,
         "deck_chart": deck_chart,
         "mapping": [(reports.mapping_share(lo), r) for lo, r in rep.mapping],

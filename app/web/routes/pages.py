@@ -12,6 +12,7 @@ from app.services import search as search_service
 from app.services.scheduling import service as scheduler
 from app.web.demo_panel import demo_panel
 from app.web.deps import OptionalUser, SessionDep, SettingsDep
+from app.web.exercise_panel import RATING_NAMES, exercise_panel
 from app.web.i18n import LANGUAGES, normalise, request_language
 from app.web.templating import templates
 
@@ -90,6 +91,7 @@ def card_page(
         if card.demo_path
         else None
     )
+    exercise = exercise_panel(request, user.id if user else None, card_id=card.id)
     return templates.TemplateResponse(
         request,
         "card.html",
@@ -100,6 +102,8 @@ def card_page(
             "language_names": LANGUAGE_NAMES,
             "history": history,
             "demo": demo,
+            "exercise": exercise,
+            "rating_names": RATING_NAMES,
         },
     )
 

@@ -28,8 +28,10 @@ from app.db import session_scope, write_session
 from app.models.review import GradeIn
 from app.models.user import UserPublic
 from app.services import practice
+from app.services.exercises.catalog import LINKS_TTL_S
 from app.services.scheduling import service as scheduler
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, run_db
+from app.web.exercise_panel import exercise_service
 from app.web.i18n import gettext_for, normalise, translations
 from app.web.templating import templates
 
@@ -137,6 +139,10 @@ def context_of(
 
 
 def render_stage(request: Request, context: dict[str, Any], *, page: bool) -> Response:
+    shown = context.get("shown")
+    if shown is not None:  # the card's write-the-code exercise, opened under the card
+        catalog = exercise_service(request).catalog
+        context["exercise_name"] = catalog.exercise_of_card(shown.card_id, max_age_s=LINKS_TTL_S)
     response = templates.TemplateResponse(
         request, "practice/page.html" if page else "practice/_stage.html", context
     )
