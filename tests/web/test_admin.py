@@ -576,6 +576,35 @@ def test_failing_claims_filter_uses_the_latest_run_with_the_cards_params(
     assert "0 cards" in admin_client.get("/admin?failing_claims=true").text
 
 
+def test_failing_claims_are_found_in_two_queries_whatever_the_number_of_cards(
+    admin_client: TestClient, tree: Path, engine
+) -> None:
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from app.services.demo_runs import DemoCatalog, cards_with_failing_claims
+
+    (tree / "demos" / "sigmoid.py").write_text(RUNNABLE_DEMO)
+    create(admin_client)
+    create(admin_client, id="sigmoid-second-card", title="Sigmoid saturation, again?")
+    record_run(engine, {"depth": 20}, passed=False, code=RUNNABLE_DEMO)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    catalog = DemoCatalog(tree)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as session:
+            failing = cards_with_failing_claims(session, catalog)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert failing == {CARD_ID, "sigmoid-second-card"}
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, selects  # the cards, then their demos' runs
+
+
 def test_renaming_through_aliases_in_the_editor_moves_learners_history(
     admin_client: TestClient, tree: Path, engine
 ) -> None:

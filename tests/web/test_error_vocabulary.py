@@ -20,12 +20,6 @@ from app.services.errors import ServiceError
 NOT_REFUSALS = {
     "app.services.demo_queue_worker.WorkerError",  # a worker's crash, logged, never shown
     "app.services.authoring.paths.OutsideRoot",  # caught by the editor's path checks
-    # app/services/demo_runs.py belongs to the demo-runs work of this session; its routes
-    # map these by hand until it moves onto ServiceError.
-    "app.services.demo_runs.DemoNotFound",
-    "app.services.demo_runs.LoginRequired",
-    "app.services.demo_runs.TooManyQueued",
-    "app.services.demo_runs.ParamsInvalid",
 }
 
 
