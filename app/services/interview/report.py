@@ -85,7 +85,7 @@ def build(session: Session, user_id: int, interview_id: int) -> Report:
             continue
         points, _ = service.key_points(session, q.card_id, interview.lang)
         text = (
-            service._text(service._translations(session, q.card_id), interview.lang)
+            service.text_in(service.translations(session, q.card_id), interview.lang)
             if q.card_id
             else None
         )
