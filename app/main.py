@@ -19,6 +19,7 @@ from app.web.routes import (
     admin,
     api_review,
     auth,
+    custom_study,
     demos,
     health,
     interview,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(api_review.router)
     app.include_router(practice.router)
+    app.include_router(custom_study.router)
     app.include_router(progress.router)
     app.include_router(settings_page.router)
     app.include_router(interview.router)

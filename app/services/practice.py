@@ -23,6 +23,7 @@ from app.models.review import (
     ReviewState,
 )
 from app.models.user import User
+from app.services.scheduling import custom_study
 from app.services.scheduling import service as scheduler
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 from app.services.scheduling.day import day_bounds
@@ -183,6 +184,39 @@ def answer(
         last = (result.card_id, result.deck)  # the answer just logged is the last one
     return result, stage(
         session, user_id, lang, settings=settings, last=last, clock=clock, deck=deck
+    )
+
+
+@dataclass(frozen=True)
+class AheadStage:
+    """A review-ahead session's page: the next card with its text, or None when the
+    session is over; how many cards are left (this one included)."""
+
+    shown: scheduler.NextCard | None
+    text: CardText | None
+    left: int
+
+
+def review_ahead_stage(
+    session: Session,
+    user_id: int,
+    lang: str,
+    *,
+    days: int,
+    since: datetime,
+    deck: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> AheadStage:
+    """The next card of a review-ahead session (custom_study.review_ahead_ids), shown
+    with its four buttons' intervals as a review now would set them. Read-only."""
+    ids = custom_study.review_ahead_ids(
+        session, user_id, days=days, since=since, deck=deck, clock=clock
+    )
+    shown = show_card(session, user_id, ids[0], clock=clock) if ids else None
+    return AheadStage(
+        shown=shown,
+        text=card_text(session, shown.card_id, lang) if shown else None,
+        left=len(ids),
     )
 
 

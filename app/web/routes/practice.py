@@ -13,14 +13,12 @@ was shown (time to answer: measured in the browser, or from the form's age witho
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -30,12 +28,12 @@ from app.models.user import UserPublic
 from app.services import practice
 from app.services.scheduling import service as scheduler
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, run_db
-from app.web.i18n import gettext_for, normalise, translations
+from app.web.i18n import gettext_for, normalise
+from app.web.review_forms import duration_of, interval_text
 from app.web.templating import templates
 
 router = APIRouter()
 
-MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
 NOTICE_CODES = (
     "conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error", "buried",
     "suspended", "flagged", "unflagged", "more_new",
@@ -66,26 +64,6 @@ def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -
         "more_new": _("Today's new-card limit is raised."),
     }
     return messages.get(code or "")
-
-
-def interval_text(seconds: int, lang: str) -> tuple[str, str]:
-    """(short, spoken) text of an interval: ("10 min", "in 10 minutes")."""
-    t = gettext_for(lang)
-    n_ = translations(lang).ngettext
-    if seconds < 3600:
-        n = max(1, round(seconds / 60))
-        return t("%(n)d min") % {"n": n}, n_("in %(n)d minute", "in %(n)d minutes", n) % {"n": n}
-    if seconds < 86400:
-        n = round(seconds / 3600)
-        return t("%(n)d h") % {"n": n}, n_("in %(n)d hour", "in %(n)d hours", n) % {"n": n}
-    days = round(seconds / 86400)
-    if days < 31:
-        return t("%(n)d d") % {"n": days}, n_("in %(n)d day", "in %(n)d days", days) % {"n": days}
-    if days < 365:
-        months = days / 30.4
-        return t("%(n).1f mo") % {"n": months}, t("in %(n).1f months") % {"n": months}
-    years = days / 365
-    return t("%(n).1f y") % {"n": years}, t("in %(n).1f years") % {"n": years}
 
 
 STUDY_DECK_COOKIE = "study_deck"  # Anki's "Study now" on one deck; absent: all decks
@@ -172,20 +150,6 @@ def practice_page(
 def practice_stage(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """The stage alone (htmx refresh, e.g. after coming back to the tab)."""
     return render_stage(request, stage_context(engine, user, deck=study_deck(request)), page=False)
-
-
-def duration_of(duration_ms: str, shown_at: str) -> int | None:
-    """The time to answer: the browser's measure, else the form's age; None if unknown."""
-    for raw, from_clock in ((duration_ms, False), (shown_at, True)):
-        try:
-            value = int(float(raw))
-        except (TypeError, ValueError):
-            continue
-        if from_clock:
-            value = int(time.time() * 1000) - value
-        if value >= 0:
-            return min(value, MAX_DURATION_MS)
-    return None
 
 
 def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
@@ -357,93 +321,3 @@ def card_info(request: Request, card_id: str, user: CurrentUser, engine: EngineD
         history = practice.card_history(session, user.id, card_id)
     page = "practice/_info.html" if is_htmx(request) else "practice/info_page.html"
     return templates.TemplateResponse(request, page, {"history": history, "card_id": card_id})
-
-
-# --- custom study: cram one deck (Anki's "Custom study", schedule untouched) ----------
-
-
-def _cram_since(since: str) -> datetime:
-    """The cram session's start (cards crammed since then do not come again)."""
-    try:
-        parsed = datetime.fromisoformat(since)
-    except ValueError:
-        return datetime.now(UTC)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@router.get("/practice/cram", response_class=HTMLResponse)
-def cram_page(
-    request: Request,
-    user: CurrentUser,
-    engine: EngineDep,
-    deck: Annotated[str, Query(min_length=1, max_length=200)],
-    since: str = "",
-) -> Response:
-    """One card of the deck after another, whatever their due dates; the answers are
-    logged as "cram" and leave the schedule alone."""
-    if not since:
-        query = urlencode({"deck": deck, "since": datetime.now(UTC).isoformat()})
-        return RedirectResponse(f"/practice/cram?{query}", status_code=303)
-    lang = normalise(user.locale) or "en"
-    with session_scope(engine) as session:
-        shown = scheduler.next_cram_card(
-            session, user.id, deck=deck.strip("/"), since=_cram_since(since)
-        )
-        text = practice.card_text(session, shown.card_id, lang) if shown else None
-    context = {
-        "deck": deck,
-        "since": since,
-        "shown": shown,
-        "text": text,
-        "idempotency_key": secrets.token_urlsafe(18),
-        "shown_at": int(time.time() * 1000),
-    }
-    response = templates.TemplateResponse(request, "practice/cram.html", context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@router.post("/practice/cram/grade")
-def cram_grade(
-    user: CurrentUser,
-    _: CsrfProtected,
-    engine: EngineDep,
-    deck: Annotated[str, Form(min_length=1, max_length=200)],
-    since: Annotated[str, Form(max_length=64)] = "",
-    card_id: Annotated[str, Form(max_length=64)] = "",
-    version: Annotated[str, Form()] = "",
-    idempotency_key: Annotated[str, Form(max_length=64)] = "",
-    rating: Annotated[str, Form()] = "",
-    duration_ms: Annotated[str, Form()] = "",
-    shown_at: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        given = GradeIn.model_validate(
-            {"card_id": card_id, "rating": rating, "version": version, "kind": "cram",
-             "idempotency_key": idempotency_key, "duration_ms": duration_of(duration_ms, shown_at)}
-        )  # fmt: skip
-    except ValidationError:
-        given = None
-    if given is not None:
-        with contextlib.suppress(scheduler.SchedulingError), write_session(engine) as session:
-            scheduler.grade(
-                session, user.id, given.card_id, given.rating,
-                idempotency_key=given.idempotency_key, expected_version=given.version,
-                duration_ms=given.duration_ms, kind="cram",
-            )  # fmt: skip
-    return RedirectResponse(
-        "/practice/cram?" + urlencode({"deck": deck, "since": since}), status_code=303
-    )
-
-
-@router.post("/practice/custom/new")
-def raise_new_limit(
-    user: CurrentUser,
-    _: CsrfProtected,
-    engine: EngineDep,
-    more: Annotated[int, Form(ge=1, le=9999)],
-) -> Response:
-    """Custom study: `more` new cards today only (Anki's "increase today's limit")."""
-    with write_session(engine) as session:
-        scheduler.raise_new_limit(session, user.id, more)
-    return RedirectResponse("/practice?notice=more_new", status_code=303)
