@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.models.review import ReviewState
+from tests.conftest import log_in
 from tests.web.test_practice_pages import answer, log_rows
 from tests.web.test_practice_pages import cards as cards  # the fixture
 
@@ -92,3 +93,28 @@ def test_the_done_screen_offers_review_ahead_in_chinese(learner_client, cards) -
     assert 'action="/practice/ahead"' in html and "提前复习" in html
     html = learner_client.get("/practice/ahead?days=3&since=2026-01-01T00:00:00").text
     assert "3 天内到期的卡片已全部复习完" in html
+
+
+def test_study_one_tag_over_http(client, make_user, cards) -> None:  # type: ignore[no-untyped-def]
+    anonymous = client.get("/tags/gradients").text
+    assert "Study now" not in anonymous  # counts are a learner's
+    make_user("tagger")
+    log_in(client, "tagger")
+    html = client.get("/tags/gradients").text
+    assert 'href="/practice?tag=gradients"' in html and "New 10" in html
+    page = client.get("/practice?tag=gradients")
+    assert page.cookies.get("study_tag") == "gradients"
+    assert "Studying the cards tagged gradients only." in page.text
+    tagged = set(re.findall(r'href="/cards/([^"]+)"', html))
+    for _ in range(3):
+        card_id = shown_form_card(page.text)
+        assert card_id in tagged
+        page = answer(client, page.text, 1)
+    assert "New 7" in client.get("/tags/gradients").text
+    assert client.get("/practice?tag=" + "x" * 65).status_code == 422
+    back = client.get("/practice?deck=")
+    assert "Studying the cards tagged" not in back.text and not back.cookies.get("study_tag")
+
+
+def shown_form_card(html: str) -> str:
+    return re.search(r'name="card_id" value="([^"]+)"', html)[1]  # type: ignore[index]

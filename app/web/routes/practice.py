@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -27,6 +27,7 @@ from app.models.review import GradeIn
 from app.models.user import UserPublic
 from app.services import practice
 from app.services.scheduling import service as scheduler
+from app.services.scheduling import tag_study
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, run_db
 from app.web.i18n import gettext_for, normalise
 from app.web.review_forms import duration_of, interval_text
@@ -67,12 +68,24 @@ def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -
 
 
 STUDY_DECK_COOKIE = "study_deck"  # Anki's "Study now" on one deck; absent: all decks
+STUDY_TAG_COOKIE = "study_tag"  # "Study now" on one tag (Anki's filtered deck tag:X)
 
 
-def study_deck(request: Request) -> str | None:
-    """The deck this learner chose to study on this device, if any."""
+class Scope(NamedTuple):
+    """What this learner chose to study on this device: one deck (and its sub-decks),
+    one tag, or everything (both None)."""
+
+    deck: str | None = None
+    tag: str | None = None
+
+
+def study_scope(request: Request) -> Scope:
+    """The deck or tag this learner chose to study on this device, if any."""
+    tag = (request.cookies.get(STUDY_TAG_COOKIE) or "").strip()[: tag_study.MAX_TAG_LENGTH]
+    if tag:
+        return Scope(tag=tag)
     deck = (request.cookies.get(STUDY_DECK_COOKIE) or "").strip("/")
-    return deck[:200] or None
+    return Scope(deck=deck[:200] or None)
 
 
 def stage_context(
@@ -81,17 +94,19 @@ def stage_context(
     *,
     card_id: str | None = None,
     notice: str | None = None,
-    deck: str | None = None,
+    scope: Scope = Scope(),
 ) -> dict[str, Any]:
     """Everything the stage shows: the card to answer (or the done screen), counts."""
     lang = normalise(user.locale) or "en"
     with session_scope(engine) as session:
-        stage = practice.stage(session, user.id, lang, card_id=card_id, deck=deck)
-    return context_of(stage, lang, notice, deck)
+        stage = practice.stage(
+            session, user.id, lang, card_id=card_id, deck=scope.deck, tag=scope.tag
+        )
+    return context_of(stage, lang, notice, scope)
 
 
 def context_of(
-    stage: practice.Stage, lang: str, notice: str | None, deck: str | None = None
+    stage: practice.Stage, lang: str, notice: str | None, scope: Scope = Scope()
 ) -> dict[str, Any]:
     """The stage template's context for a stage the services built."""
     shown = stage.shown
@@ -108,7 +123,8 @@ def context_of(
         "outlook": stage.outlook,
         "notice": notice,
         "flag": stage.flag,
-        "study_deck": deck,
+        "study_deck": scope.deck,
+        "study_tag": scope.tag,
         "idempotency_key": secrets.token_urlsafe(18),
         "shown_at": int(time.time() * 1000),
     }
@@ -130,17 +146,28 @@ def practice_page(
     card: str | None = None,
     notice: str | None = None,
     deck: str | None = None,
+    tag: Annotated[str | None, Query(max_length=tag_study.MAX_TAG_LENGTH)] = None,
 ) -> Response:
     """The review page. `?deck=PATH` studies that deck (and its sub-decks) from now on
-    on this device; `?deck=` (empty) goes back to all decks."""
+    on this device, `?tag=TAG` the cards with that tag; `?deck=` (empty) goes back to
+    all decks."""
     lang = normalise(user.locale) or "en"
     code = notice if notice in NOTICE_CODES else None
-    chosen = study_deck(request) if deck is None else (deck.strip("/")[:200] or None)
-    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang), deck=chosen)
+    if tag and tag.strip():
+        scope = Scope(tag=tag.strip())
+    elif deck is not None:
+        scope = Scope(deck=deck.strip("/")[:200] or None)
+    else:
+        scope = study_scope(request)
+    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang), scope=scope)
     response = render_stage(request, context, page=True)
-    if deck is not None:
-        if chosen:
-            response.set_cookie(STUDY_DECK_COOKIE, chosen, samesite="lax", httponly=True)
+    if scope.tag and tag:
+        response.set_cookie(STUDY_TAG_COOKIE, scope.tag, samesite="lax", httponly=True)
+        response.delete_cookie(STUDY_DECK_COOKIE)
+    elif deck is not None:
+        response.delete_cookie(STUDY_TAG_COOKIE)
+        if scope.deck:
+            response.set_cookie(STUDY_DECK_COOKIE, scope.deck, samesite="lax", httponly=True)
         else:
             response.delete_cookie(STUDY_DECK_COOKIE)
     return response
@@ -149,7 +176,9 @@ def practice_page(
 @router.get("/practice/stage", response_class=HTMLResponse)
 def practice_stage(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """The stage alone (htmx refresh, e.g. after coming back to the tab)."""
-    return render_stage(request, stage_context(engine, user, deck=study_deck(request)), page=False)
+    return render_stage(
+        request, stage_context(engine, user, scope=study_scope(request)), page=False
+    )
 
 
 def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
@@ -166,7 +195,7 @@ def _answer(
     lang: str,
     given: GradeIn | None,
     with_stage: bool,
-    deck: str | None = None,
+    scope: Scope = Scope(),
 ) -> tuple[str | None, dict[str, str], practice.Stage | None]:
     """The database side of one grade request, run in one worker thread: grade (when the
     form was complete) and, for htmx, the next stage, in one transaction."""
@@ -174,7 +203,11 @@ def _answer(
         if not with_stage:
             return "stale", {}, None
         with session_scope(engine) as session:
-            return "stale", {}, practice.stage(session, user.id, lang, deck=deck)
+            return (
+                "stale",
+                {},
+                practice.stage(session, user.id, lang, deck=scope.deck, tag=scope.tag),
+            )
     answer: dict[str, Any] = {
         "card_id": given.card_id,
         "rating": given.rating,
@@ -184,7 +217,9 @@ def _answer(
     }
     with write_session(engine) as session:
         if with_stage:
-            result, stage = practice.answer(session, user.id, lang, **answer, deck=deck)
+            result, stage = practice.answer(
+                session, user.id, lang, **answer, deck=scope.deck, tag=scope.tag
+            )
         else:
             stage = None
             try:
@@ -221,12 +256,12 @@ async def grade(
     except ValidationError:
         answer = None
     htmx = is_htmx(request)
-    deck = study_deck(request)
-    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx, deck)
+    scope = study_scope(request)
+    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx, scope)
     if not htmx or stage is None:
         target = "/practice" + (f"?notice={code}" if code else "")
         return RedirectResponse(target, status_code=303)
-    context = context_of(stage, lang, _notice(code, lang, detail), deck)
+    context = context_of(stage, lang, _notice(code, lang, detail), scope)
     return render_stage(request, context, page=False)
 
 
@@ -244,7 +279,7 @@ def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDe
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
     context = stage_context(
-        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+        engine, user, card_id=card_id, notice=_notice(code, lang), scope=study_scope(request)
     )
     return render_stage(request, context, page=False)
 
@@ -261,7 +296,7 @@ def _tool_response(
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
     context = stage_context(
-        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+        engine, user, card_id=card_id, notice=_notice(code, lang), scope=study_scope(request)
     )
     return render_stage(request, context, page=False)
 
