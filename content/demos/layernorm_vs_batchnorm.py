@@ -228,7 +228,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary_zh=(
-            f"{params.norm.capitalize()} norm：替换同批其他序列使一个序列的输出变化 "
+            f"{'LayerNorm' if params.norm == 'layer' else 'BatchNorm'}："
+            "替换同批其他序列使一个序列的输出变化 "
             f"{batch_change:.2e}；添加填充使真实 token 的输出变化 {pad_change:.2e}。"
         ),
         summary=(

@@ -182,8 +182,9 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     ]
     return DemoResult(
         summary_zh=(
-            f"{kind.capitalize()} {params.blocks} 块 {params.activation} MLP：第一块与最后一块的梯"
-            f"度比 {ratio:.2e}；{len(losses)} 步内损失 {initial:.3g} -> {final:.3g}。"
+            f"{'残差' if params.residual else '普通'} {params.blocks} 块 {params.activation} MLP："
+            f"第一块与最后一块的梯度比 {ratio:.2e}；"
+            f"{len(losses)} 步内损失 {initial:.3g} -> {final:.3g}。"
         ),
         summary=(
             f"{kind.capitalize()} {params.blocks}-block {params.activation} MLP: first/last block "
