@@ -50,10 +50,14 @@ CLAIMS_ZH = {
     "defined-beyond-training-length": "所选编码在 2 倍训练长度处仍能给出位置信号。",
 }
 CLAIM_SHOWN_WHEN = {
+    "sinusoidal-shift-is-linear": "always: it does not depend on the parameters",
+    "alibi-bias-linear-in-distance": "always: it does not depend on the parameters",
     "encoding-makes-order-visible": "encoding is not none",
     "defined-beyond-training-length": "encoding is sinusoidal or alibi",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "sinusoidal-shift-is-linear": "总成立：与参数无关",
+    "alibi-bias-linear-in-distance": "总成立：与参数无关",
     "encoding-makes-order-visible": "encoding 不是 none 时",
     "defined-beyond-training-length": "encoding 为 sinusoidal 或 alibi 时",
 }

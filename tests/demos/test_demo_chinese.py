@@ -55,23 +55,6 @@ def test_a_bilingual_demo_says_everything_in_chinese(name: str) -> None:
     assert untranslated == [], f"{name}: TEXT_ZH lacks {untranslated}"
 
 
-# Bilingual demos whose claims do not all say yet where their effect shows; none may
-# join this list.
-SHOWN_WHEN_GAPS = {
-    "transformer_ffn_swiglu", "transformer_flash_attention", "transformer_gqa",
-    "transformer_multihead", "transformer_positions", "transformer_pretraining_objectives",
-    "transformer_rmsnorm", "transformer_rope", "vision_conv_cost",
-    "vision_depthwise_separable", "vision_detection_map", "vision_dice_loss",
-    "vision_focal_loss", "vision_iou_nms", "vision_receptive_field",
-    "vision_transposed_conv", "vision_vit_patch",
-}  # fmt: skip
-
-
 @pytest.mark.parametrize("name", bilingual_demos())
 def test_every_claim_says_where_its_effect_shows_in_both_languages(name: str) -> None:
-    texts = read_texts(DEMOS / f"{name}.py")
-    missing = texts.missing_zh()
-    if name in SHOWN_WHEN_GAPS:
-        assert missing, f"{name} is complete: take it off SHOWN_WHEN_GAPS"
-        missing = [m for m in missing if not m.startswith("CLAIM_SHOWN_WHEN[")]
-    assert missing == [], missing
+    assert read_texts(DEMOS / f"{name}.py").missing_zh() == []
