@@ -158,7 +158,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     # Sinusoidal shift: PE(t + k) = PE(t) M_k, M_k block-diagonal with one 2x2 rotation per
     # frequency (angle-addition formulas), the same matrix for every t.
-    pe = sinusoidal(4 * n + 64, d)
+    # Rows for the checks below and for the chart's PE(50).PE(50 + k), k < 64, at any n.
+    pe = sinusoidal(max(4 * n, 50) + 64, d)
     freq = 10000 ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
     shift_err, dot_spread = 0.0, 0.0
     for k in (1, 3, 10):
