@@ -20,6 +20,7 @@ from app.web.routes import (
     anki,
     api_review,
     auth,
+    custom_study,
     demo_source,
     demos,
     exercises,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(api_review.router)
     app.include_router(practice.router)
+    app.include_router(custom_study.router)
     app.include_router(progress.router)
     app.include_router(settings_page.router)
     app.include_router(anki.router)

@@ -23,6 +23,7 @@ from app.models.review import (
     ReviewState,
 )
 from app.models.user import User
+from app.services.scheduling import custom_study, tag_study
 from app.services.scheduling import service as scheduler
 from app.services.scheduling.clock import SYSTEM_CLOCK, Clock
 from app.services.scheduling.day import day_bounds
@@ -128,18 +129,26 @@ def stage(
     last: tuple[str, str] | None = None,
     clock: Clock = SYSTEM_CLOCK,
     deck: str | None = None,
+    tag: str | None = None,
 ) -> Stage:
     """The stage for this learner now: `card_id` if given and answerable (e.g. the card
     just taken back by undo), else the scheduler's next card (of `deck` and its
-    sub-decks when given). Read-only. Pass `settings` and `last` (the card and deck just
-    answered) when the caller has them."""
+    sub-decks, or of the cards tagged `tag`, when given). Read-only. Pass `settings` and
+    `last` (the card and deck just answered) when the caller has them."""
     shown = show_card(session, user_id, card_id, clock=clock) if card_id else None
     if settings is None:  # read once for the next card, the counts and the outlook
         settings = scheduler.load_settings(session, user_id)
-    if shown is None:
+    if shown is None and tag is not None:
+        next_id, counts = tag_study.next_in_tag(
+            session, user_id, tag, settings=settings, last=last, clock=clock
+        )
+        shown = show_card(session, user_id, next_id, clock=clock) if next_id else None
+    elif shown is None:
         shown, counts = scheduler.next_with_counts(
             session, user_id, settings=settings, last=last, clock=clock, deck=deck
         )
+    elif tag is not None:
+        counts = tag_study.tag_queue(session, user_id, tag, settings=settings, clock=clock).counts
     else:
         counts = scheduler.queue_counts(session, user_id, clock=clock)
     return Stage(
@@ -163,6 +172,7 @@ def answer(
     duration_ms: int | None = None,
     clock: Clock = SYSTEM_CLOCK,
     deck: str | None = None,
+    tag: str | None = None,
 ) -> tuple[scheduler.GradeResult | scheduler.SchedulingError, Stage]:
     """Grade one card (scheduler.grade) and return the next stage, in one transaction:
     run inside `session_scope(engine, write=True)`. A refused grade (conflict, card
@@ -181,7 +191,40 @@ def answer(
     if isinstance(result, scheduler.GradeResult) and not result.replayed:
         last = (result.card_id, result.deck)  # the answer just logged is the last one
     return result, stage(
-        session, user_id, lang, settings=settings, last=last, clock=clock, deck=deck
+        session, user_id, lang, settings=settings, last=last, clock=clock, deck=deck, tag=tag
+    )
+
+
+@dataclass(frozen=True)
+class AheadStage:
+    """A review-ahead session's page: the next card with its text, or None when the
+    session is over; how many cards are left (this one included)."""
+
+    shown: scheduler.NextCard | None
+    text: CardText | None
+    left: int
+
+
+def review_ahead_stage(
+    session: Session,
+    user_id: int,
+    lang: str,
+    *,
+    days: int,
+    since: datetime,
+    deck: str | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> AheadStage:
+    """The next card of a review-ahead session (custom_study.review_ahead_ids), shown
+    with its four buttons' intervals as a review now would set them. Read-only."""
+    ids = custom_study.review_ahead_ids(
+        session, user_id, days=days, since=since, deck=deck, clock=clock
+    )
+    shown = show_card(session, user_id, ids[0], clock=clock) if ids else None
+    return AheadStage(
+        shown=shown,
+        text=card_text(session, shown.card_id, lang) if shown else None,
+        left=len(ids),
     )
 
 

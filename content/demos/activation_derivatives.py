@@ -60,6 +60,45 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "sigmoid-chain-shrinks": (
+        "depth >= 5 with weight_scale <= 1 (each layer multiplies by at most w/4); more layers "
+        "for a larger w"
+    ),
+    "tanh-chain-does-not-grow": "weight_scale <= 1",
+    "sigmoid-saturates": "x_range >= 5.3 (the default 6)",
+    "tanh-zero-centered-sigmoid-not": "input_mean near 0 (|input_mean| <= 0.1)",
+    "leaky-relu-keeps-negative-gradient": "leaky_slope > 0",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "sigmoid-chain-shrinks": (
+        "depth >= 5 且 weight_scale <= 1（每层最多乘以 w/4）；w 更大时需要更多层"
+    ),
+    "tanh-chain-does-not-grow": "weight_scale <= 1",
+    "sigmoid-saturates": "x_range >= 5.3（默认 6）",
+    "tanh-zero-centered-sigmoid-not": "input_mean 接近 0（|input_mean| <= 0.1）",
+    "leaky-relu-keeps-negative-gradient": "leaky_slope > 0",
+}
+TEXT_ZH = {
+    "Inputs are plotted on [-x_range, x_range]": "在 [-x_range, x_range] 上画出输入",
+    "Layers in the scalar chain h <- act(w * h)": "标量链 h <- act(w * h) 的层数",
+    "Weight w in the scalar chain": "标量链中的权重 w",
+    "Mean of the random inputs for the output averages": "计算输出均值时随机输入的均值",
+    "Leaky ReLU slope for negative inputs": "Leaky ReLU 在负输入上的斜率",
+    "Derivatives at a glance": "导数一览",
+    "activation": "激活函数",
+    "max f'": "f' 最大值",
+    "f'(-x_range)": "f'(-x_range)",
+    "f'(0)": "f'(0)",
+    "f'(+x_range)": "f'(+x_range)",
+    "Activation functions": "激活函数",
+    "x": "x",
+    "f(x)": "f(x)",
+    "Derivatives (autograd)": "导数（autograd 计算）",
+    "f'(x)": "f'(x)",
+}
+
+
 class Params(BaseModel):
     x_range: float = Field(
         6.0, ge=1.0, le=20.0, description="Inputs are plotted on [-x_range, x_range]"
@@ -203,6 +242,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"sigmoid' 最大值 = {float(derivs['sigmoid'].max().item()):.3f}，tanh' 最大值 = "
+            f"{float(derivs['tanh'].max().item()):.3f}。经过 {params.depth} 层、w = "
+            f"{params.weight_scale:g}：最大梯度 {sig_chain:.2e}（sigmoid），{tanh_chain:.2e}（tanh"
+            "）。"
+        ),
         summary=(
             f"Max sigmoid' = {float(derivs['sigmoid'].max().item()):.3f}, max tanh' = "
             f"{float(derivs['tanh'].max().item()):.3f}. Through {params.depth} layers with w = "

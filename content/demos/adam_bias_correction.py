@@ -46,6 +46,41 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "corrected-first-step-is-lr": "eps much smaller than grad_scale (eps <= 1e-3 * grad_scale)",
+    "uncorrected-first-step-off": (
+        "betas far from (1 - beta1) = sqrt(1 - beta2), e.g. the defaults 0.9 and 0.999 (ratio 3.16)"
+    ),
+    "uncorrected-m-biased-to-zero": "beta1 >= 0.85 (the default 0.9) and grad_noise <= 0.5",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "corrected-first-step-is-lr": "eps 远小于 grad_scale（eps <= 1e-3 * grad_scale）",
+    "uncorrected-first-step-off": (
+        "(1 - beta1) 与 sqrt(1 - beta2) 相差较大，例如默认的 0.9 和 0.999（比值 3.16）"
+    ),
+    "uncorrected-m-biased-to-zero": "beta1 >= 0.85（默认 0.9）且 grad_noise <= 0.5",
+}
+TEXT_ZH = {
+    "Decay of the first-moment (mean) estimate": "一阶矩（均值）估计的衰减率",
+    "Decay of the second-moment estimate": "二阶矩估计的衰减率",
+    "Learning rate": "学习率",
+    "Epsilon added to sqrt(v_hat)": "加在 sqrt(v_hat) 上的 epsilon",
+    "Mean gradient magnitude": "梯度均值的大小",
+    "Gradient noise relative to its mean": "梯度噪声（相对均值）",
+    "Number of steps to follow": "跟踪的步数",
+    "Mean step size / lr over the first steps": "前几步的平均步长 / lr",
+    "step": "步数",
+    "with correction": "有校正",
+    "without correction": "无校正",
+    "m / mean g (raw)": "m / 梯度均值（未校正）",
+    "m_hat / mean g": "m_hat / 梯度均值",
+    "Mean |update| / lr per step": "每步平均 |更新量| / lr",
+    "|update| / lr": "|更新量| / lr",
+    "with bias correction": "有偏差校正",
+    "without bias correction": "无偏差校正",
+}
+
+
 class Params(BaseModel):
     beta1: float = Field(
         0.9, ge=0.0, le=0.999, description="Decay of the first-moment (mean) estimate"
@@ -117,6 +152,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     xs = [float(i) for i in range(1, params.steps + 1)]
     return DemoResult(
+        summary_zh=(
+            f"betas=({params.beta1:g}, {params.beta2:g})：有偏差校正时第一步为 {first_corr:.3g} 倍"
+            f" lr，无校正时为 {first_raw:.3g} 倍 lr（理论值 {predicted:.3g}）。"
+        ),
         summary=(
             f"betas=({params.beta1:g}, {params.beta2:g}): first step is {first_corr:.3g} x lr with "
             f"bias correction and {first_raw:.3g} x lr without (predicted {predicted:.3g})."

@@ -38,6 +38,35 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "adam-wins-badly-scaled": (
+        "feature_scale >= 10 (the default 30): the Hessian is then badly conditioned"
+    ),
+    "adam-loss-scale-invariant": "eps negligible next to the gradients: loss_scale >= 1e-4 or so",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "adam-wins-badly-scaled": "feature_scale >= 10（默认 30）：此时 Hessian 条件数很差",
+    "adam-loss-scale-invariant": "eps 相对梯度可以忽略：loss_scale 大约 >= 1e-4",
+}
+TEXT_ZH = {
+    "Multiplier on half of the features": "一半特征的缩放倍数",
+    "Adam learning rate": "Adam 学习率",
+    "Full-batch steps for each optimizer": "每个优化器的全批量步数",
+    "Factor for the loss-rescaling test": "损失缩放测试的倍数",
+    "Final loss": "最终损失",
+    "optimizer": "优化器",
+    "learning rate": "学习率",
+    "final loss": "最终损失",
+    "excess over optimum": "超出最优值的部分",
+    "SGD": "SGD",
+    "Adam": "Adam",
+    "Excess training loss over the optimum": "训练损失超出最优值的部分",
+    "step": "步数",
+    "loss - optimum": "损失 - 最优值",
+    "SGD lr=1/lambda_max": "SGD lr=1/lambda_max",
+}
+
+
 class Params(BaseModel):
     feature_scale: float = Field(
         30.0, ge=1.0, le=1000.0, description="Multiplier on half of the features"
@@ -111,6 +140,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     xs = [float(i) for i in range(params.steps + 1)]
     return DemoResult(
+        summary_zh=(
+            f"Hessian 条件数 {lam_max / lam_min:.3g}。{params.steps} 步后超出最优值的损失：SGD（lr"
+            f"={1 / lam_max:.3g}）为 {sgd_excess:.3g}，Adam（lr={params.adam_lr:g}）为 "
+            f"{adam_excess:.3g}。"
+        ),
         summary=(
             f"Hessian condition number {lam_max / lam_min:.3g}. After {params.steps} steps the "
             "excess "

@@ -47,6 +47,43 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "grad-accumulates-across-backward-calls": (
+        "backward_calls >= 2 with zero_grad_between off (the default)"
+    ),
+    "no-grad-records-no-graph": "eval_mode no_grad or inference_mode",
+    "graph-depends-on-data": (
+        "the two inputs take the loop a different number of times (e.g. the defaults 0.3 and 5.0)"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "grad-accumulates-across-backward-calls": (
+        "backward_calls >= 2 且 zero_grad_between 关闭（默认）"
+    ),
+    "no-grad-records-no-graph": "eval_mode 为 no_grad 或 inference_mode",
+    "graph-depends-on-data": "两个输入走循环的次数不同（例如默认的 0.3 和 5.0）",
+}
+TEXT_ZH = {
+    "First input x": "第一个输入 x",
+    "Second input x (compared graph size)": "第二个输入 x（比较计算图大小）",
+    "How many times to rebuild the graph and call backward()": "重建计算图并调用 backward() 的次数",
+    "Set x.grad to None before every backward() call": "每次调用 backward() 前把 x.grad 设为 None",
+    "Context for the evaluation forward pass": "评估前向传播所用的上下文",
+    "x.grad after each backward() call": "每次调用 backward() 后的 x.grad",
+    "backward() call": "backward() 调用次数",
+    "x.grad": "x.grad",
+    "Recorded graph size per input": "各输入记录的计算图大小",
+    "grad_fn nodes": "grad_fn 节点数",
+    "Nodes of the recorded graph for the first input (output first)": (
+        "第一个输入记录的计算图节点（从输出开始）"
+    ),
+    "#": "#",
+    "grad_fn": "grad_fn",
+    "one gradient": "单次梯度",
+    "nodes": "节点数",
+}
+
+
 class Params(BaseModel):
     input_a: float = Field(0.3, ge=-10.0, le=10.0, description="First input x")
     input_b: float = Field(
@@ -181,6 +218,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"x={params.input_a:g} 记录了 {len(nodes_a)} 个计算图节点（循环 {loops_a} 次），x="
+            f"{params.input_b:g} 记录了 {len(nodes_b)} 个；调用 {k} 次 backward() 后 x.grad = "
+            f"{accumulated:.4g}（单次梯度 = {single:.4g}）。"
+        ),
         summary=(
             f"x={params.input_a:g} records {len(nodes_a)} graph nodes ({loops_a} loop passes), "
             f"x={params.input_b:g} records {len(nodes_b)}; after {k} backward() calls x.grad = "

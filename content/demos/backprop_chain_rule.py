@@ -50,6 +50,43 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "manual-chain-rule-matches-autograd": "chain full (the default)",
+    "manual-chain-rule-matches-finite-differences": (
+        "chain full with fd_eps between 1e-7 and about 1e-3"
+    ),
+    "gradient-step-lowers-loss": "lr small enough for one step, about lr <= 1 (the default 0.1)",
+    "gradient-descent-beats-weight-shrinking": "lr <= 1 with steps >= 10",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "manual-chain-rule-matches-autograd": "chain 为 full（默认）",
+    "manual-chain-rule-matches-finite-differences": "chain 为 full，fd_eps 在 1e-7 到约 1e-3 之间",
+    "gradient-step-lowers-loss": "lr 足够小，大约 lr <= 1（默认 0.1）",
+    "gradient-descent-beats-weight-shrinking": "lr <= 1 且 steps >= 10",
+}
+TEXT_ZH = {
+    "Hidden units": "隐藏单元数",
+    "Hidden activation": "隐藏层激活函数",
+    (
+        "Hand-written backward: the full chain rule, or a buggy one that forgets the "
+        "activation's derivative"
+    ): ("手写反向传播：完整的链式法则，或漏掉激活函数导数的错误版本"),
+    "Step of the central finite difference": "中心有限差分的步长",
+    "Learning rate of the update steps": "更新步的学习率",
+    "Update steps for the comparison of update rules": "比较更新规则时的更新步数",
+    "Loss under two update rules": "两种更新规则下的损失",
+    "step": "步数",
+    "MSE loss": "MSE 损失",
+    "First-layer gradient entries": "第一层梯度的各个元素",
+    "entry": "元素",
+    "manual": "手写",
+    "autograd": "autograd",
+    "finite diff": "有限差分",
+    "W - lr * dL/dW": "W - lr * dL/dW",
+    "W - lr * W (seed's rule)": "W - lr * W（只缩小权重的规则）",
+}
+
+
 class Params(BaseModel):
     hidden: int = Field(8, ge=2, le=64, description="Hidden units")
     activation: Literal["tanh", "sigmoid", "relu"] = Field("tanh", description="Hidden activation")
@@ -217,6 +254,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"手写链式法则与 autograd 的最大相对误差 {err_auto:.1e}，与有限差分的 {err_fd:.1e}。"
+            f"{params.steps} 步后：梯度规则的损失 {gd[-1]:.3g}，W - lr*W 规则的损失 "
+            f"{shrink[-1]:.3g}。"
+        ),
         summary=(
             f"Manual chain rule vs autograd: max relative error {err_auto:.1e}; vs finite "
             f"differences "

@@ -54,6 +54,50 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "manual-matches-pytorch": (
+        "variance biased (the default: PyTorch normalizes with the biased batch variance)"
+    ),
+    "running-stats-converge": "steps * momentum >= 5, e.g. the defaults 100 and 0.1",
+    "output-independent-of-batch": "mode eval",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "manual-matches-pytorch": "variance 为 biased（默认：PyTorch 用有偏的批方差归一化）",
+    "running-stats-converge": "steps * momentum >= 5，例如默认的 100 和 0.1",
+    "output-independent-of-batch": "mode 为 eval",
+}
+TEXT_ZH = {
+    "Number of features (BatchNorm1d num_features)": "特征数（BatchNorm1d 的 num_features）",
+    "Samples per training batch": "每个训练批次的样本数",
+    "Running-statistics momentum (PyTorch convention)": "滑动统计量的动量（PyTorch 约定）",
+    "Training batches fed before evaluating": "评估前喂入的训练批次数",
+    "Variance estimator the hand-written version normalizes with": "手写版本归一化所用的方差估计",
+    "Mode used for the batch-independence check": "批次无关性检查所用的模式",
+    "Checks": "检查",
+    "quantity": "量",
+    "value": "值",
+    "max |manual - PyTorch| output (train mode)": "max |手写 - PyTorch| 输出（训练模式）",
+    "max |manual - PyTorch| running stats": "max |手写 - PyTorch| 滑动统计量",
+    "max |running_mean - 3.0|": "max |running_mean - 3.0|",
+    "max relative error of running_var vs 4.0": "running_var 相对 4.0 的最大相对误差",
+    "eval output vs gamma*(x-running_mean)/sqrt(running_var+eps)+beta": (
+        "eval 输出与 gamma*(x-running_mean)/sqrt(running_var+eps)+beta 之差"
+    ),
+    "Running statistics (averaged over features) vs training batches": (
+        "滑动统计量（对特征取平均）随训练批次的变化"
+    ),
+    "training batch": "训练批次",
+    "feature": "特征",
+    "output": "输出",
+    "running_mean": "running_mean",
+    "running_var": "running_var",
+    "true mean": "真实均值",
+    "true variance": "真实方差",
+    "companions A": "同批样本 A",
+    "companions B": "同批样本 B",
+}
+
+
 class Params(BaseModel):
     features: int = Field(
         8, ge=1, le=64, description="Number of features (BatchNorm1d num_features)"
@@ -210,6 +254,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"手写 BatchNorm（{params.variance} 方差）与 PyTorch 相差 {max_out_diff:.1e}；"
+            f"{params.steps} 个批次后 running_mean 偏差 {mean_err:.3f}；{params.mode} 模式下换掉同"
+            f"批样本使一个样本的输出变化 {batch_dependence:.2e}。"
+        ),
         summary=(
             f"Manual BatchNorm ({params.variance} variance) differs from PyTorch by "
             f"{max_out_diff:.1e}; after "

@@ -40,6 +40,38 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "trains-at-this-lr": (
+        "batchnorm on (the default): without it a 10-layer network at lr 0.5 does not train"
+    ),
+    "output-invariant-to-weight-scale": "batchnorm on",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "trains-at-this-lr": "batchnorm 打开（默认）：不加时 10 层网络在 lr 0.5 下训练不动",
+    "output-invariant-to-weight-scale": "batchnorm 打开",
+}
+TEXT_ZH = {
+    "Number of hidden layers": "隐藏层数",
+    "Hidden units per layer": "每层隐藏单元数",
+    "BatchNorm1d after every hidden linear layer (before the activation)": (
+        "每个隐藏线性层后（激活前）加 BatchNorm1d"
+    ),
+    "Hidden activation": "隐藏层激活函数",
+    "SGD learning rate": "SGD 学习率",
+    "SGD steps": "SGD 步数",
+    "Samples per batch": "每批样本数",
+    "step": "步数",
+    "cross-entropy": "交叉熵",
+    "Scale-invariance check (first layer weights x10)": "尺度不变性检查（第一层权重 x10）",
+    "quantity": "量",
+    "value": "值",
+    "max |output change|": "max |输出变化|",
+    "grad norm, original": "梯度范数（原始）",
+    "grad norm, weights x10": "梯度范数（权重 x10）",
+    "ratio": "比值",
+}
+
+
 class Params(BaseModel):
     depth: int = Field(10, ge=2, le=20, description="Number of hidden layers")
     width: int = Field(64, ge=16, le=128, description="Hidden units per layer")
@@ -180,6 +212,13 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.depth} 层 {params.activation} MLP"
+            f"（{'带 BatchNorm' if params.batchnorm else '不带 BatchNorm'}），"
+            f"lr={params.lr:g}：损失 "
+            f"{initial:.3f} -> {'发散' if diverged else f'{final:.3f}'}。第一层权重 x10 使输出变化"
+            f" {min(out_diff, cap) if math.isfinite(out_diff) else cap:.2e}。"
+        ),
         summary=(
             f"{params.depth}-layer {params.activation} MLP {kind} at lr={params.lr:g}: loss "
             f"{initial:.3f} -> "

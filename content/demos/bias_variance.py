@@ -38,6 +38,37 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "low-degree-bias-dominates": "target sine with degree_low <= 2",
+    "high-degree-variance-dominates": (
+        "degree_high >= 8 with few samples (n_train <= 40) and ridge near 0"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "low-degree-bias-dominates": "target 为 sine 且 degree_low <= 2",
+    "high-degree-variance-dominates": "degree_high >= 8、样本少（n_train <= 40）且 ridge 接近 0",
+}
+TEXT_ZH = {
+    "Samples in each training set": "每个训练集的样本数",
+    "Independent training sets drawn": "独立抽取的训练集个数",
+    "Std of the label noise": "标签噪声的标准差",
+    "Degree of the simple model": "简单模型的次数",
+    "Degree of the flexible model": "灵活模型的次数",
+    "L2 penalty on the coefficients": "系数的 L2 惩罚",
+    "True function: sin(3x) or 0.8x": "真实函数：sin(3x) 或 0.8x",
+    "Decomposition of the expected test error": "期望测试误差的分解",
+    "degree": "次数",
+    "bias^2": "偏差^2",
+    "variance": "方差",
+    "noise": "噪声",
+    "sum": "总和",
+    "measured test MSE": "实测测试 MSE",
+    "Bias^2 and variance by model complexity": "偏差^2 和方差随模型复杂度的变化",
+    "polynomial degree": "多项式次数",
+    "error": "误差",
+}
+
+
 class Params(BaseModel):
     n_train: int = Field(20, ge=5, le=200, description="Samples in each training set")
     n_datasets: int = Field(200, ge=20, le=300, description="Independent training sets drawn")
@@ -108,6 +139,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         return min(max(v, 1e-12), 1e12)
 
     return DemoResult(
+        summary_zh=(
+            f"在 {k} 个各有 {n} 个样本的训练集上：{lo} 次模型偏差^2 {bias2[lo]:.3g}、方差 "
+            f"{var[lo]:.3g}；{hi} 次模型偏差^2 {bias2[hi]:.3g}、方差 {var[hi]:.3g}（噪声方差 "
+            f"{noise_var:.3g}）。"
+        ),
         summary=(
             f"Over {k} training sets of {n} samples: degree {lo} has bias^2 {bias2[lo]:.3g} and "
             "variance "

@@ -38,6 +38,35 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "conv-far-fewer-params-than-dense": "size >= 16 with a small kernel (the defaults: 28 and 3)",
+    "conv-translation-equivariant": "shift a multiple of stride (stride 1 always works)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "conv-far-fewer-params-than-dense": "size >= 16 且卷积核较小（默认 28 和 3）",
+    "conv-translation-equivariant": "shift 是 stride 的整数倍（stride 为 1 时总成立）",
+}
+TEXT_ZH = {
+    "Image height and width": "图像高和宽",
+    "Kernel size": "卷积核大小",
+    "Output channels": "输出通道数",
+    "Stride": "步幅",
+    "Pixels the pattern is shifted to the right": "图案向右平移的像素数",
+    "Channel 0 response along the middle row": "通道 0 在中间一行上的响应",
+    "output column": "输出列",
+    "response": "响应",
+    "Conv vs dense layer with the same input and output sizes": (
+        "输入输出大小相同时卷积层与全连接层的比较"
+    ),
+    "layer": "层",
+    "parameters": "参数量",
+    "max |f(shift x) - shift f(x)| (channel 0)": "max |f(shift x) - shift f(x)|（通道 0）",
+    "Conv2d": "Conv2d",
+    "Linear (dense)": "Linear（全连接）",
+    "original": "原始",
+}
+
+
 class Params(BaseModel):
     size: int = Field(28, ge=8, le=64, description="Image height and width")
     kernel: int = Field(3, ge=1, le=7, description="Kernel size")
@@ -131,6 +160,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"Conv2d：{conv_params} 个参数，全连接层 {dense_params} 个（{ratio:.0f} 倍）。平移 "
+            f"{params.shift}：卷积输出偏差 {eq_gap:.2e}，全连接输出偏差 {dense_gap:.2e}。"
+        ),
         summary=(
             f"Conv2d: {conv_params} parameters vs {dense_params} for the dense layer "
             f"({ratio:.0f}x). "

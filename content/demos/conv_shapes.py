@@ -47,6 +47,49 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "kernel-depth-equals-input-channels": (
+        "conv_type standard (a depthwise kernel sees one channel)"
+    ),
+    "same-padding-keeps-size": (
+        "stride 1 with padding = (kernel - 1) / 2, e.g. kernel 3 and padding 1 (the defaults)"
+    ),
+    "layout-is-channels-first": "layout NCHW",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "kernel-depth-equals-input-channels": "conv_type 为 standard（depthwise 卷积核只看一个通道）",
+    "same-padding-keeps-size": (
+        "stride 为 1 且 padding = (kernel - 1) / 2，例如 kernel 3、padding 1（默认）"
+    ),
+    "layout-is-channels-first": "layout 为 NCHW",
+}
+TEXT_ZH = {
+    "Input channels C_in (3 for an RGB image)": "输入通道数 C_in（RGB 图像为 3）",
+    "Output channels C_out = number of kernels": "输出通道数 C_out = 卷积核个数",
+    "Kernel size k": "卷积核大小 k",
+    "Stride s": "步幅 s",
+    "Zero padding p on each side": "每边零填充 p",
+    "Input height and width": "输入高和宽",
+    "standard (groups=1) or depthwise (groups=C_in; C_out rounded to a multiple of C_in)": (
+        "standard（groups=1）或 depthwise（groups=C_in；C_out 取整为 C_in 的倍数）"
+    ),
+    "Memory layout of the batch handed to the layer": "传给该层的批数据的内存布局",
+    "Shapes": "形状",
+    "tensor": "张量",
+    "shape": "形状",
+    "input (N, C_in, H, W)": "输入 (N, C_in, H, W)",
+    "weight (C_out, C_in / groups, k, k)": "权重 (C_out, C_in / groups, k, k)",
+    "bias (C_out)": "偏置 (C_out)",
+    "output (N, C_out, H_out, W_out)": "输出 (N, C_out, H_out, W_out)",
+    "H_out by formula floor((H + 2p - k) / s) + 1": "公式 floor((H + 2p - k) / s) + 1 算出的 H_out",
+    "parameters C_out * (C_in / groups * k * k + 1)": "参数量 C_out * (C_in / groups * k * k + 1)",
+    "Parameters: this layer vs a dense layer with the same input and output sizes": (
+        "参数量：本层与输入输出大小相同的全连接层"
+    ),
+    "parameters": "参数量",
+}
+
+
 class Params(BaseModel):
     in_channels: int = Field(3, ge=1, le=32, description="Input channels C_in (3 for an RGB image)")
     out_channels: int = Field(
@@ -158,6 +201,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"Conv2d({c_in}, {c_out}, k={k}, s={s}, p={p}, groups={groups})：权重 "
+            f"{tuple(conv.weight.shape)}，{tuple(x.shape)} -> {tuple(y.shape)}，{n_params} 个参数"
+            "。"
+        ),
         summary=(
             f"Conv2d({c_in}, {c_out}, k={k}, s={s}, p={p}, groups={groups}): weight "
             f"{tuple(conv.weight.shape)}, {tuple(x.shape)} -> {tuple(y.shape)}, {n_params} "

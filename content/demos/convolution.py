@@ -48,6 +48,39 @@ _KERNELS = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "no-kernel-flip": (
+        "a kernel that is not symmetric under a flip (vertical-edge, horizontal-edge or random)"
+    ),
+    "kernel-detects-vertical-edge": "kernel vertical-edge (the default)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "no-kernel-flip": "卷积核翻转后不对称（vertical-edge、horizontal-edge 或 random）",
+    "kernel-detects-vertical-edge": "kernel 为 vertical-edge（默认）",
+}
+TEXT_ZH = {
+    "3x3 kernel: Sobel vertical/horizontal edge, Gaussian blur, or random": (
+        "3x3 卷积核：Sobel 竖直/水平边缘、高斯模糊或随机"
+    ),
+    "Image height and width": "图像高和宽",
+    "Stride": "步幅",
+    "Zero padding on each side": "每边零填充",
+    "Dilation (spacing between kernel taps)": "空洞（卷积核采样点的间距）",
+    "Middle row of the output": "输出的中间一行",
+    "output column": "输出列",
+    "response": "响应",
+    "Output size": "输出大小",
+    "input": "输入",
+    "kernel (effective)": "卷积核（有效大小）",
+    "stride": "步幅",
+    "padding": "填充",
+    "formula floor((H+2p-k_eff)/s)+1": "公式 floor((H+2p-k_eff)/s)+1",
+    "PyTorch": "PyTorch",
+    "F.conv2d (cross-correlation)": "F.conv2d（互相关）",
+    "flipped kernel (textbook convolution)": "翻转卷积核（教科书中的卷积）",
+}
+
+
 class Params(BaseModel):
     kernel: Literal["vertical-edge", "horizontal-edge", "blur", "random"] = Field(
         "vertical-edge",
@@ -156,6 +189,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{h}x{h} 图像，{params.kernel} 卷积核，stride {params.stride}，padding "
+            f"{params.padding}，dilation {params.dilation}：输出 {out.shape[-2]}x{out.shape[-1]}；"
+            f"边缘响应 {edge_resp:.3g}，平坦区域响应 {flat_resp:.3g}。"
+        ),
         summary=(
             f"{h}x{h} image, {params.kernel} kernel, stride {params.stride}, padding "
             f"{params.padding}, "

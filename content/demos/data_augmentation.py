@@ -42,6 +42,45 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "shift-augmentation-improves-test": (
+        "task shape with train_shift <= 5 (training positions leave most test positions unseen)"
+    ),
+    "label-breaking-augmentation-hurts": (
+        "pattern mirror-pair with task shape (a flip swaps the classes)"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "shift-augmentation-improves-test": (
+        "task 为 shape 且 train_shift <= 5（大部分测试位置在训练中没见过）"
+    ),
+    "label-breaking-augmentation-hurts": (
+        "pattern 为 mirror-pair 且 task 为 shape（翻转会交换类别）"
+    ),
+}
+TEXT_ZH = {
+    "Training patterns start at positions 0..train_shift (test: 0..26)": (
+        "训练图案的起始位置为 0..train_shift（测试：0..26）"
+    ),
+    "Training signals": "训练信号数",
+    "Std of the background noise": "背景噪声的标准差",
+    "mirror-pair: class 1's pattern is class 0's reversed; unrelated: two different shapes": (
+        "mirror-pair：类别 1 的图案是类别 0 的反转；unrelated：两个不同的形状"
+    ),
+    (
+        "shape: label = which pattern; position: label = pattern in the right half (any training "
+        "position)"
+    ): ("shape：标签 = 哪个图案；position：标签 = 图案是否在右半边（训练位置任意）"),
+    "Full-batch training steps per model": "每个模型的全批量训练步数",
+    "Accuracy by augmentation": "各种增强下的准确率",
+    "augmentation": "数据增强",
+    "train accuracy (un-augmented inputs)": "训练准确率（未增强输入）",
+    "test accuracy": "测试准确率",
+    "Test accuracy during training": "训练中的测试准确率",
+    "step": "步数",
+}
+
+
 class Params(BaseModel):
     train_shift: int = Field(
         2,
@@ -138,6 +177,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     xs = [float(25 * (i + 1)) for i in range(len(results["none"][2]))]
     return DemoResult(
+        summary_zh=(
+            f"图案出现在任意位置时的测试准确率：无增强 {none_acc:.1%}，随机平移 {shift_acc:.1%}，"
+            f"随机翻转 {flip_acc:.1%}（任务 {params.task}，训练位置 0.."
+            f"{params.train_shift if params.task == 'shape' else length - plen}）。"
+        ),
         summary=(
             f"Test accuracy with the pattern anywhere: no augmentation {none_acc:.1%}, random "
             "shifts "

@@ -49,6 +49,40 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "train-random-eval-deterministic": "p > 0",
+    "expected-activation-preserved": "scaling inverted (the default)",
+    "eval-is-not-mc-average": "p >= 0.2 (the ReLU network is non-linear in the mask)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "train-random-eval-deterministic": "p > 0",
+    "expected-activation-preserved": "scaling 为 inverted（默认）",
+    "eval-is-not-mc-average": "p >= 0.2（ReLU 网络对掩码是非线性的）",
+}
+TEXT_ZH = {
+    "Drop probability": "丢弃概率",
+    "inverted: survivors x 1/(1-p) in training (PyTorch); none: no rescaling anywhere": (
+        "inverted：训练时保留的单元乘以 1/(1-p)（PyTorch 的做法）；none：任何时候都不缩放"
+    ),
+    "Units in the dropout layer": "dropout 层的单元数",
+    "Dropout layer on the same batch": "同一批数据上的 dropout 层",
+    "mode": "模式",
+    "mean activation": "平均激活值",
+    "fraction non-zero": "非零比例",
+    "same output on a second pass": "第二次前向输出是否相同",
+    "train": "训练",
+    "eval": "评估",
+    "Mean activation after dropout": "dropout 后的平均激活值",
+    "Gap between the running average of train passes and the eval output": (
+        "训练模式多次前向的平均与 eval 输出之差"
+    ),
+    "train-mode passes averaged": "平均的训练模式前向次数",
+    "relative mean |difference|": "相对平均 |差异|",
+    "mean": "均值",
+    "gap": "差距",
+}
+
+
 class Params(BaseModel):
     p: float = Field(0.5, ge=0.0, le=0.9, description="Drop probability")
     scaling: Literal["inverted", "none"] = Field(
@@ -123,6 +157,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     c3 = gap > 0.01
 
     return DemoResult(
+        summary_zh=(
+            f"p={p:g}，scaling={params.scaling}：一次训练前向保留了 {kept:.1%} 的单元；训练/评估平"
+            f"均激活之比 {mean_ratio:.3f}；eval 输出与 {passes} 次训练前向的平均相差 {gap:.2%}。"
+        ),
         summary=(
             f"p={p:g}, scaling={params.scaling}: {kept:.1%} of units kept in a training pass; "
             "train/eval mean "

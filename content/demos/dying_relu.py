@@ -39,6 +39,37 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "many-units-die": "activation relu with raw-positive inputs and lr >= 0.1 (the defaults)",
+    "dead-units-stay-dead": "activation relu (a Leaky ReLU unit never dies)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "many-units-die": "activation 为 relu、输入为 raw-positive 且 lr >= 0.1（默认设置）",
+    "dead-units-stay-dead": "activation 为 relu（Leaky ReLU 单元不会死亡）",
+}
+TEXT_ZH = {
+    "Hidden activation (Leaky ReLU slope 0.1)": "隐藏层激活函数（Leaky ReLU 斜率 0.1）",
+    "SGD learning rate": "SGD 学习率",
+    "Raw inputs in [0, 3] (all positive), or the same inputs standardized to mean 0, std 1": (
+        "原始输入在 [0, 3] 内（全为正），或把同样的输入标准化为均值 0、标准差 1"
+    ),
+    "Hidden units": "隐藏单元数",
+    "SGD steps (batch 32)": "SGD 步数（批大小 32）",
+    "Dead units": "死亡单元",
+    "moment": "时刻",
+    "dead units": "死亡单元数",
+    "of": "总数",
+    "initialization": "初始化时",
+    "after 100 more steps": "再训练 100 步后",
+    "Share of dead hidden units during training": "训练中死亡隐藏单元的比例",
+    "step": "步数",
+    "dead fraction": "死亡比例",
+    "Training loss (batch of 32)": "训练损失（批大小 32）",
+    "MSE": "MSE",
+    "loss": "损失",
+}
+
+
 class Params(BaseModel):
     activation: Literal["relu", "leaky_relu"] = Field(
         "relu", description="Hidden activation (Leaky ReLU slope 0.1)"
@@ -168,6 +199,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.activation}，lr={params.lr:g}，{params.inputs} 输入：初始化时 "
+            f"{dead_init:.0%} 的单元是死的，训练 {params.steps} 步后为 {dead_after:.0%}。"
+        ),
         summary=(
             f"{params.activation}, lr={params.lr:g}, {params.inputs} inputs: {dead_init:.0%} "
             f"of units dead at init, {dead_after:.0%} after {params.steps} steps."

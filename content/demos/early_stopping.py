@@ -38,6 +38,43 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "val-loss-turns-up": (
+        "label_noise >= 0.2 with weight_decay near 0 and enough steps (epochs >= 200)"
+    ),
+    "early-stopped-model-generalizes-better": (
+        "label_noise >= 0.2, weight_decay near 0 and patience well below epochs"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "val-loss-turns-up": "label_noise >= 0.2、weight_decay 接近 0 且训练步数足够（epochs >= 200）",
+    "early-stopped-model-generalizes-better": (
+        "label_noise >= 0.2、weight_decay 接近 0 且 patience 远小于 epochs"
+    ),
+}
+TEXT_ZH = {
+    "Fraction of training labels flipped": "训练标签被翻转的比例",
+    "Training samples": "训练样本数",
+    "Hidden units per layer (2 hidden layers)": "每层隐藏单元数（2 个隐藏层）",
+    "Full-batch training steps": "全批量训练步数",
+    "Steps without validation improvement before stopping": "验证集无改进多少步后停止",
+    "AdamW weight decay": "AdamW 权重衰减",
+    "Early-stopped vs final model": "早停模型与最终模型",
+    "model": "模型",
+    "step": "步数",
+    "train loss": "训练损失",
+    "validation loss": "验证损失",
+    "test loss (clean labels)": "测试损失（干净标签）",
+    "early-stopped": "早停",
+    "final": "最终",
+    "Loss during training": "训练过程中的损失",
+    "cross-entropy": "交叉熵",
+    "train": "训练集",
+    "validation": "验证集",
+    "test (clean)": "测试集（干净）",
+}
+
+
 class Params(BaseModel):
     label_noise: float = Field(
         0.3, ge=0.0, le=0.45, description="Fraction of training labels flipped"
@@ -126,6 +163,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     xs = [float(i) for i in range(1, params.epochs + 1)]
     acc_es = es_test_acc
     return DemoResult(
+        summary_zh=(
+            f"验证损失在第 {best_epoch} 步最低；patience 为 {params.patience} 时训练在第 "
+            f"{stop_epoch if stop_epoch is not None else 'end'} 步停止，并恢复第 {es_best} 步的模"
+            f"型。测试损失 {es_test_loss:.3f}（早停）对 {final_test_loss:.3f}（最终）；训练结束时"
+            f"测试准确率 {final_test_acc:.1%}。"
+        ),
         summary=(
             f"Validation loss is lowest at step {best_epoch}; with patience {params.patience} "
             "training "

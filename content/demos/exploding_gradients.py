@@ -48,6 +48,40 @@ def _finite(value: float, cap: float = 1e30) -> float:
     return value if math.isfinite(value) else cap
 
 
+CLAIM_SHOWN_WHEN = {
+    "backward-signal-explodes": (
+        "weight_gain >= 1.5 with depth >= 20 (the defaults: gain 2, depth 20)"
+    ),
+    "grad-norm-spikes": "weight_gain >= 1.5 with depth >= 15",
+    "loss-diverges": "weight_gain >= 1.5, depth >= 15 and lr >= 0.001",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "backward-signal-explodes": "weight_gain >= 1.5 且 depth >= 20（默认 gain 2、depth 20）",
+    "grad-norm-spikes": "weight_gain >= 1.5 且 depth >= 15",
+    "loss-diverges": "weight_gain >= 1.5、depth >= 15 且 lr >= 0.001",
+}
+TEXT_ZH = {
+    "Number of linear layers": "线性层数",
+    "Hidden units per layer": "每层隐藏单元数",
+    "Hidden activation": "隐藏层激活函数",
+    "Weight std as a multiple of the critical std (1.0 = He / LeCun init)": (
+        "权重标准差相对临界标准差的倍数（1.0 = He / LeCun 初始化）"
+    ),
+    "SGD learning rate": "SGD 学习率",
+    "SGD steps": "SGD 步数",
+    "Training log": "训练日志",
+    "step": "步数",
+    "loss": "损失",
+    "global grad norm": "全局梯度范数",
+    "layer (1 = input side)": "层（1 = 输入端）",
+    "norm": "范数",
+    "Loss and global gradient norm during SGD": "SGD 训练中的损失和全局梯度范数",
+    "value": "值",
+    "||dL/dh|| (backward signal)": "||dL/dh||（反向信号）",
+    "||dL/dW||": "||dL/dW||",
+}
+
+
 class Params(BaseModel):
     depth: int = Field(20, ge=2, le=40, description="Number of linear layers")
     width: int = Field(64, ge=8, le=128, description="Hidden units per layer")
@@ -208,6 +242,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"增益 {params.weight_gain}、深度 {params.depth} 的 {params.activation} MLP：dL/dh 放"
+            f"大了 {min(ratio, cap):.2e} 倍；SGD {'发散' if diverged else '保持有限'}"
+            f"{f'（第 {nonfinite_step} 步出现非有限值）' if nonfinite_step >= 0 else ''}。"
+        ),
         summary=(
             f"Gain {params.weight_gain} {params.activation} MLP of depth {params.depth}: dL/dh "
             "grows "

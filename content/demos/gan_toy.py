@@ -41,6 +41,49 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "generator-matches-target-mean": (
+        "generator_loss non-saturating with steps >= 300 and lr around 0.005 to 0.02"
+    ),
+    "non-saturating-loss-keeps-gradient": "d_pretrain_steps >= 50 (a confident discriminator)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "generator-matches-target-mean": (
+        "generator_loss 为 non-saturating、steps >= 300 且 lr 在 0.005 到 0.02 左右"
+    ),
+    "non-saturating-loss-keeps-gradient": "d_pretrain_steps >= 50（判别器已经很自信）",
+}
+TEXT_ZH = {
+    "Mean of the real data N(mean, std)": "真实数据 N(mean, std) 的均值",
+    "Standard deviation of the real data": "真实数据的标准差",
+    "Generator loss used for training: -log D(G(z)) or log(1 - D(G(z)))": (
+        "训练所用的生成器损失：-log D(G(z)) 或 log(1 - D(G(z)))"
+    ),
+    "Training steps (one D step and one G step each)": "训练步数（每步各更新一次 D 和 G）",
+    "Adam learning rate for both networks": "两个网络的 Adam 学习率",
+    "Discriminator-only steps before the gradient comparison": "比较梯度前只训练判别器的步数",
+    "Generator loss gradients against a confident discriminator": (
+        "面对自信的判别器时生成器损失的梯度"
+    ),
+    "generator loss": "生成器损失",
+    "gradient norm": "梯度范数",
+    "mean D(G(z))": "D(G(z)) 均值",
+    "-log D(G(z)) (non-saturating)": "-log D(G(z))（非饱和）",
+    "log(1 - D(G(z))) (minimax)": "log(1 - D(G(z)))（极小极大）",
+    "Real vs generated samples (density)": "真实样本与生成样本（密度）",
+    "x": "x",
+    "density": "密度",
+    "Generated mean and std during training": "训练中生成样本的均值和标准差",
+    "step": "步数",
+    "value": "值",
+    "real": "真实",
+    "generated": "生成",
+    "generated mean": "生成均值",
+    "generated std": "生成标准差",
+    "target mean": "目标均值",
+}
+
+
 class Params(BaseModel):
     target_mean: float = Field(
         3.0, ge=-5.0, le=5.0, description="Mean of the real data N(mean, std)"
@@ -202,6 +245,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"生成均值 {gen_mean:.2f}（目标 {params.target_mean:g}），标准差 {gen_std:.2f}（目标 "
+            f"{params.target_std:g}）；D 最终在真实样本上为 {d_real:.2f}，在生成样本上为 "
+            f"{d_fake:.2f}。面对预训练的 D，非饱和与极小极大损失的梯度比：{grad_ratio:.1f}。"
+        ),
         summary=(
             f"Generated mean {gen_mean:.2f} (target {params.target_mean:g}), std {gen_std:.2f} "
             f"(target {params.target_std:g}); D ends at {d_real:.2f} on real, {d_fake:.2f} on "

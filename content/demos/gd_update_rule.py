@@ -39,6 +39,34 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "gradient-rule-converges": (
+        "lr < 2 / lambda_max and enough steps (the defaults: lr 0.1, 100 steps)"
+    ),
+    "weight-rule-ignores-data": "the gradient rule converges (lr < 2 / lambda_max) and steps >= 20",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "gradient-rule-converges": "lr < 2 / lambda_max 且步数足够（默认 lr 0.1、100 步）",
+    "weight-rule-ignores-data": "梯度规则收敛（lr < 2 / lambda_max）且 steps >= 20",
+}
+TEXT_ZH = {
+    "Learning rate": "学习率",
+    "Number of updates": "更新次数",
+    "Scale of the input features (sets lambda_max)": "输入特征的尺度（决定 lambda_max）",
+    "Final loss by update rule": "各更新规则的最终损失",
+    "rule": "规则",
+    "final loss": "最终损失",
+    "excess over optimum": "超出最优值的部分",
+    "W - lr * dL/dW": "W - lr * dL/dW",
+    "W - lr * W (shrinks only)": "W - lr * W（只缩小权重）",
+    "Training loss by update rule": "各更新规则的训练损失",
+    "step": "步数",
+    "loss": "损失",
+    "W - lr * W": "W - lr * W",
+    "optimum": "最优值",
+}
+
+
 class Params(BaseModel):
     lr: float = Field(0.1, ge=0.0001, le=2.0, description="Learning rate")
     steps: int = Field(100, ge=1, le=2000, description="Number of updates")
@@ -105,6 +133,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     xs = [float(i) for i in range(len(grad_curve))]
     xw = [float(i) for i in range(len(weight_curve))]
     return DemoResult(
+        summary_zh=(
+            f"lr={params.lr:g}，稳定上界 2/lambda_max={bound:.3g}。梯度规则：损失 {start_loss:.3g}"
+            f" -> {grad_final:.3g}；W - lr*W 规则：{start_loss:.3g} -> {weight_final:.3g}；最优值 "
+            f"{opt_loss:.3g}。"
+        ),
         summary=(
             f"lr={params.lr:g}, stability bound 2/lambda_max={bound:.3g}. Gradient rule: loss "
             f"{start_loss:.3g} -> {grad_final:.3g}; W - lr*W rule: {start_loss:.3g} -> "
@@ -125,7 +158,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
                 columns=["rule", "final loss", "excess over optimum"],
                 rows=[
                     ["W - lr * dL/dW", grad_final, grad_excess],
-                    ["W - lr * W (notes)", weight_final, weight_excess],
+                    ["W - lr * W (shrinks only)", weight_final, weight_excess],
                 ],
             )
         ],

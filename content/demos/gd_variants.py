@@ -40,6 +40,34 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "minibatch-lower-loss-per-epoch": "batch_size <= 64 (many updates per epoch) with a stable lr",
+    "minibatch-noise-floor": "noise >= 0.2 with batch_size <= 64 and a constant lr >= 0.01",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "minibatch-lower-loss-per-epoch": "batch_size <= 64（每轮更新次数多）且 lr 稳定",
+    "minibatch-noise-floor": "noise >= 0.2、batch_size <= 64 且常数 lr >= 0.01",
+}
+TEXT_ZH = {
+    "Mini-batch size B (512 = full batch)": "小批量大小 B（512 = 全批量）",
+    "Learning rate (same for every variant)": "学习率（各变体相同）",
+    "Passes over the 512 training samples": "遍历 512 个训练样本的轮数",
+    "Std of the label noise": "标签噪声的标准差",
+    "Final training loss after the same number of epochs": "相同轮数后的最终训练损失",
+    "variant": "变体",
+    "updates": "更新次数",
+    "final loss": "最终损失",
+    "excess over optimum": "超出最优值的部分",
+    "full batch (B=512)": "全批量（B=512）",
+    "full batch, same number of updates": "全批量，相同更新次数",
+    "Training loss per epoch": "每轮的训练损失",
+    "epoch": "轮",
+    "loss (MSE/2)": "损失（MSE/2）",
+    "full batch": "全批量",
+    "optimum": "最优值",
+}
+
+
 class Params(BaseModel):
     batch_size: int = Field(8, ge=1, le=512, description="Mini-batch size B (512 = full batch)")
     lr: float = Field(0.05, ge=0.001, le=0.5, description="Learning rate (same for every variant)")
@@ -114,6 +142,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     epochs_x = [float(i) for i in range(params.epochs + 1)]
     floor = max(opt_loss, 1e-12)
     return DemoResult(
+        summary_zh=(
+            f"{params.epochs} 轮后：全批量 GD（{full_updates} 次更新）损失 {full_final:.4g}，批大"
+            f"小 {params.batch_size}（{mb_updates} 次更新）损失 {mb_final:.4g}；最小二乘最优值 "
+            f"{opt_loss:.4g}。"
+        ),
         summary=(
             f"After {params.epochs} epochs: full-batch GD ({full_updates} updates) loss "
             f"{full_final:.4g}, batch size {params.batch_size} ({mb_updates} updates) loss "

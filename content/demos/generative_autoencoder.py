@@ -42,8 +42,18 @@ CLAIMS_ZH = {
         "定是正交的主轴。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"narrow-bottleneck-loses-signal": "bottleneck < 5"}
-CLAIM_SHOWN_WHEN_ZH = {"narrow-bottleneck-loses-signal": "bottleneck < 5"}
+CLAIM_SHOWN_WHEN = {
+    "linear-ae-matches-pca": (
+        "enough training steps (about 100 or more; the default 300) and bottleneck below about 15"
+    ),
+    "spans-pca-subspace": "enough training steps (about 100 or more; the default 300)",
+    "narrow-bottleneck-loses-signal": "bottleneck < 5",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "linear-ae-matches-pca": "训练步数足够（约 100 步以上，默认 300）且 bottleneck 小于约 15",
+    "spans-pca-subspace": "训练步数足够（约 100 步以上，默认 300）",
+    "narrow-bottleneck-loses-signal": "bottleneck < 5",
+}
 TEXT_ZH = {
     "Bottleneck width k": "瓶颈宽度 k",
     "Noise standard deviation": "噪声标准差",

@@ -42,10 +42,12 @@ CLAIMS_ZH = {
     "guidance-reduces-diversity": "在所选引导权重下，样本的标准差降到 w = 0 时的 0.8 倍以下。",
 }
 CLAIM_SHOWN_WHEN = {
+    "no-guidance-matches-conditional": "always: the w = 0 run is made whatever the chosen guidance",
     "guidance-raises-confidence": "guidance >= 1",
     "guidance-reduces-diversity": "guidance >= 1",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "no-guidance-matches-conditional": "总成立：无论所选引导权重是多少，都会跑一次 w = 0",
     "guidance-raises-confidence": "guidance >= 1",
     "guidance-reduces-diversity": "guidance >= 1",
 }

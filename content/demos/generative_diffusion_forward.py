@@ -46,10 +46,17 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "closed-form-matches-iteration": (
+        "samples >= 5000 or so (fewer samples: the sample mean and variance scatter by more than "
+        "0.05)"
+    ),
     "terminal-close-to-standard-normal": "beta_max >= 0.01 (or the cosine schedule)",
     "cosine-keeps-more-signal": "beta_max >= 0.01",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "closed-form-matches-iteration": (
+        "samples 约 >= 5000（样本更少时样本均值和方差的波动会超过 0.05）"
+    ),
     "terminal-close-to-standard-normal": "beta_max >= 0.01（或余弦调度）",
     "cosine-keeps-more-signal": "beta_max >= 0.01",
 }

@@ -42,8 +42,18 @@ CLAIMS_ZH = {
         "DDIM 每次都把同一个 x_T 映射到同一个 x_0，而 DDPM 从同一个 x_T 出发会得到不同样本。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"ddim-few-steps-recovers-data": "ddim_steps between 20 and 50"}
-CLAIM_SHOWN_WHEN_ZH = {"ddim-few-steps-recovers-data": "ddim_steps 在 20 到 50 之间"}
+CLAIM_SHOWN_WHEN = {
+    "ddpm-recovers-data": (
+        "samples >= 1000 or so (fewer samples: the measured distance is too noisy)"
+    ),
+    "ddim-deterministic": "always: it does not depend on the parameters",
+    "ddim-few-steps-recovers-data": "ddim_steps between 20 and 50",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "ddpm-recovers-data": "samples 约 >= 1000（样本更少时测得的距离噪声太大）",
+    "ddim-deterministic": "总成立：与参数无关",
+    "ddim-few-steps-recovers-data": "ddim_steps 在 20 到 50 之间",
+}
 TEXT_ZH = {
     "DDIM sampling steps": "DDIM 采样步数",
     "Distance between the two data modes": "两个数据峰之间的距离",

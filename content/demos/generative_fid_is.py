@@ -48,8 +48,22 @@ CLAIMS_ZH = {
         "只输出四个峰中心的生成器（峰内没有任何多样性），IS 不低于真实数据。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"is-counts-modes": "separation >= 4 (modes a classifier can tell apart)"}
-CLAIM_SHOWN_WHEN_ZH = {"is-counts-modes": "separation >= 4（分类器能区分各个峰）"}
+CLAIM_SHOWN_WHEN = {
+    "fid-near-zero-for-same-distribution": "always: it does not depend on the parameters",
+    "fid-mean-shift-closed-form": "always: it does not depend on the parameters",
+    "is-blind-to-within-mode-diversity": (
+        "separation >= 2 (modes a classifier can tell apart) and samples >= 2000"
+    ),
+    "is-counts-modes": "separation >= 4 (modes a classifier can tell apart)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "fid-near-zero-for-same-distribution": "总成立：与参数无关",
+    "fid-mean-shift-closed-form": "总成立：与参数无关",
+    "is-blind-to-within-mode-diversity": (
+        "separation >= 2（分类器能区分各个模式）且 samples >= 2000"
+    ),
+    "is-counts-modes": "separation >= 4（分类器能区分各个峰）",
+}
 TEXT_ZH = {
     "Distance of each mode from the origin": "每个峰到原点的距离",
     "Shift applied by the shifted generator": "平移生成器施加的平移量",

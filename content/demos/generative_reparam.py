@@ -41,9 +41,15 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
-    "reparam-lower-variance": "function = quadratic (a fast-oscillating f reverses it)"
+    "both-unbiased": "always: it does not depend on the parameters",
+    "baseline-reduces-score-variance": "always: it does not depend on the parameters",
+    "reparam-lower-variance": "function = quadratic (a fast-oscillating f reverses it)",
 }
-CLAIM_SHOWN_WHEN_ZH = {"reparam-lower-variance": "function = quadratic（快速振荡的 f 会反过来）"}
+CLAIM_SHOWN_WHEN_ZH = {
+    "both-unbiased": "总成立：与参数无关",
+    "baseline-reduces-score-variance": "总成立：与参数无关",
+    "reparam-lower-variance": "function = quadratic（快速振荡的 f 会反过来）",
+}
 TEXT_ZH = {
     "Function f inside the expectation": "期望里的函数 f",
     "Mean mu of the Gaussian": "高斯分布的均值 mu",

@@ -41,8 +41,16 @@ CLAIMS_ZH = {
         "任何训练图像里都没有的灰色像素。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"l2-decoder-blurs": "edge_positions >= 2"}
-CLAIM_SHOWN_WHEN_ZH = {"l2-decoder-blurs": "edge_positions >= 2"}
+CLAIM_SHOWN_WHEN = {
+    "kl-closed-form-matches-mc": "always: it does not depend on the parameters",
+    "kl-zero-at-prior": "always: it does not depend on the parameters",
+    "l2-decoder-blurs": "edge_positions >= 2",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "kl-closed-form-matches-mc": "总成立：与参数无关",
+    "kl-zero-at-prior": "总成立：与参数无关",
+    "l2-decoder-blurs": "edge_positions >= 2",
+}
 TEXT_ZH = {
     "Latent dimensions": "隐变量维数",
     "Mean of every latent dimension": "每个隐变量维度的均值",

@@ -41,8 +41,16 @@ CLAIMS_ZH = {
         "接近 1。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"gp-critic-estimates-w1": "penalty >= 1"}
-CLAIM_SHOWN_WHEN_ZH = {"gp-critic-estimates-w1": "penalty >= 1"}
+CLAIM_SHOWN_WHEN = {
+    "js-flat-when-disjoint": "theta >= 1 (the supports no longer overlap)",
+    "w1-equals-shift": "always: it does not depend on the parameters",
+    "gp-critic-estimates-w1": "penalty >= 1",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "js-flat-when-disjoint": "theta >= 1（两个分布的支撑集不再重叠）",
+    "w1-equals-shift": "总成立：与参数无关",
+    "gp-critic-estimates-w1": "penalty >= 1",
+}
 TEXT_ZH = {
     "Shift theta of the generated distribution": "生成分布的平移量 theta",
     "Gradient-penalty weight lambda (0 = no constraint)": "梯度惩罚权重 lambda（0 表示无约束）",

@@ -60,6 +60,44 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "unclipped-diverges": "weight_gain >= 1.3 with lr >= 0.02 (the defaults)",
+    "clipped-converges": "max_norm around 1 or below (the default 1)",
+    "value-clipping-changes-direction": (
+        "clip_value below the largest gradient entries (the default 0.1)"
+    ),
+    "clipping-does-not-fix-vanishing": (
+        "depth >= 6 (sigmoid gradients shrink at least 4x per layer)"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "unclipped-diverges": "weight_gain >= 1.3 且 lr >= 0.02（默认设置）",
+    "clipped-converges": "max_norm 约为 1 或更小（默认 1）",
+    "value-clipping-changes-direction": "clip_value 小于最大的梯度元素（默认 0.1）",
+    "clipping-does-not-fix-vanishing": "depth >= 6（sigmoid 梯度每层至少缩小 4 倍）",
+}
+TEXT_ZH = {
+    "Number of linear layers": "线性层数",
+    "Weight std as a multiple of He init's std": "权重标准差相对 He 初始化标准差的倍数",
+    "SGD learning rate": "SGD 学习率",
+    "Global-norm clipping threshold": "全局范数裁剪阈值",
+    "Per-entry threshold for clip-by-value": "按值裁剪的逐元素阈值",
+    "SGD steps per run": "每次运行的 SGD 步数",
+    "Runs": "各次运行",
+    "run": "运行",
+    "initial loss": "初始损失",
+    "final finite loss": "最终有限损失",
+    "stayed finite": "保持有限",
+    "steps completed": "完成步数",
+    "no clipping": "不裁剪",
+    "Training loss with and without norm clipping": "有无范数裁剪时的训练损失",
+    "step": "步数",
+    "MSE loss": "MSE 损失",
+    "Global gradient norm before clipping": "裁剪前的全局梯度范数",
+    "||g||": "||g||",
+}
+
+
 class Params(BaseModel):
     depth: int = Field(8, ge=2, le=20, description="Number of linear layers")
     weight_gain: float = Field(
@@ -259,6 +297,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"不裁剪：{'发散' if raw_diverged else '没有发散'}；按 {params.max_norm:g} 裁剪：损失 "
+            f"{min(clip_losses[0], cap):.3g} -> {min(clip_losses[-1], cap):.3g}。按值 "
+            f"{params.clip_value:g} 裁剪后与原梯度的余弦为 {cosine:.3f}。"
+        ),
         summary=(
             f"No clipping: {'diverged' if raw_diverged else 'did not diverge'}; clipping at "
             f"{params.max_norm:g}: "

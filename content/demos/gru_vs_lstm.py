@@ -39,6 +39,36 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "gru-three-quarters-params": "gru_hidden equal to lstm_hidden (the defaults)",
+    "both-gated-cells-remember": "steps >= 150 and lr around 0.01 (the defaults)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "gru-three-quarters-params": "gru_hidden 等于 lstm_hidden（默认设置）",
+    "both-gated-cells-remember": "steps >= 150 且 lr 约为 0.01（默认设置）",
+}
+TEXT_ZH = {
+    "GRU hidden units": "GRU 隐藏单元数",
+    "LSTM hidden units": "LSTM 隐藏单元数",
+    "Sequence length: the cue is at step 1, the answer is read after the last step": (
+        "序列长度：提示在第 1 步，答案在最后一步之后读出"
+    ),
+    "Adam training steps per model": "每个模型的 Adam 训练步数",
+    "Adam learning rate": "Adam 学习率",
+    "step": "步数",
+    "cross-entropy": "交叉熵",
+    "Test accuracy": "测试准确率",
+    "accuracy": "准确率",
+    "Models": "模型",
+    "model": "模型",
+    "hidden": "隐藏单元",
+    "parameters (recurrent layer)": "参数量（循环层）",
+    "test accuracy": "测试准确率",
+    "GRU": "GRU",
+    "LSTM": "LSTM",
+}
+
+
 class Params(BaseModel):
     gru_hidden: int = Field(32, ge=4, le=64, description="GRU hidden units")
     lstm_hidden: int = Field(32, ge=4, le=64, description="LSTM hidden units")
@@ -162,6 +192,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"GRU {gru_params} 个参数，LSTM {lstm_params} 个（比值 {param_ratio:.3f}）；"
+            f"{params.steps} 步后的测试准确率：GRU {acc['gru']:.2f}，LSTM {acc['lstm']:.2f}。"
+        ),
         summary=(
             f"GRU {gru_params} vs LSTM {lstm_params} parameters (ratio {param_ratio:.3f}); test "
             "accuracy after "

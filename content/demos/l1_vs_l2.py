@@ -45,6 +45,47 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "l1-exact-zeros": "l1 >= 0.05 (the default 0.1) with most features irrelevant",
+    "l2-shrinks-without-zeros": "l2 >= 0.5 (the default 1)",
+    "autograd-l1-not-sparse": "l1 >= 0.05, so that the proximal solution is sparse",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "l1-exact-zeros": "l1 >= 0.05（默认 0.1）且大部分特征无关",
+    "l2-shrinks-without-zeros": "l2 >= 0.5（默认 1）",
+    "autograd-l1-not-sparse": "l1 >= 0.05，使近端解是稀疏的",
+}
+TEXT_ZH = {
+    "L1 strength lambda1 in loss + lambda1 * |w|_1": "L1 强度 lambda1（loss + lambda1 * |w|_1）",
+    "L2 strength lambda2 in loss + lambda2/2 * |w|^2": (
+        "L2 强度 lambda2（loss + lambda2/2 * |w|^2）"
+    ),
+    "Training samples": "训练样本数",
+    "Features (5 of them truly matter)": "特征数（其中 5 个真正有用）",
+    "Std of the label noise": "标签噪声的标准差",
+    "Iterations of the iterative solvers": "迭代求解器的迭代次数",
+    "Coefficients (first 10)": "系数（前 10 个）",
+    "index": "下标",
+    "true": "真实值",
+    "least squares": "最小二乘",
+    "L1 (proximal)": "L1（近端梯度）",
+    "L2 (ridge)": "L2（岭回归）",
+    "L1 (autograd)": "L1（autograd）",
+    "Exact zeros": "恰好为零的系数",
+    "method": "方法",
+    "coefficients exactly 0": "恰好为 0 的系数",
+    "coefficients below 0.01": "小于 0.01 的系数",
+    "L1 proximal": "L1 近端梯度",
+    "L2 ridge": "L2 岭回归",
+    "L1 autograd": "L1 autograd",
+    "Fitted coefficients": "拟合出的系数",
+    "coefficient": "系数",
+    "value": "值",
+    "L1": "L1",
+    "L2": "L2",
+}
+
+
 class Params(BaseModel):
     l1: float = Field(
         0.1, ge=0.0, le=2.0, description="L1 strength lambda1 in loss + lambda1 * |w|_1"
@@ -112,6 +153,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     cats = [f"w{i}" for i in range(d)]
     xs = [float(i) for i in range(d)]
     return DemoResult(
+        summary_zh=(
+            f"{d} 个系数中（{k} 个真实非零）：L1（lambda={params.l1:g}）置零 {z_l1} 个，岭回归（la"
+            f"mbda={params.l2:g}）置零 {z_l2} 个，autograd L1 置零 {z_sg} 个（{small(w_sg)} 个只是"
+            "小于 0.01）。"
+        ),
         summary=(
             f"Of {d} coefficients ({k} truly non-zero): L1 (lambda={params.l1:g}) zeroes {z_l1}, "
             f"ridge (lambda={params.l2:g}) zeroes {z_l2}, autograd L1 zeroes {z_sg} "

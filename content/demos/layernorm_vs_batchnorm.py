@@ -51,6 +51,39 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "output-independent-of-batch": "norm layer",
+    "real-tokens-unaffected-by-padding": "norm layer",
+    "per-token-normalized": "norm layer",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "output-independent-of-batch": "norm 为 layer",
+    "real-tokens-unaffected-by-padding": "norm 为 layer",
+    "per-token-normalized": "norm 为 layer",
+}
+TEXT_ZH = {
+    "LayerNorm or training-mode BatchNorm": "LayerNorm 或训练模式的 BatchNorm",
+    "Features per token": "每个 token 的特征数",
+    "Sequences per batch": "每批序列数",
+    "Longest real sequence length": "最长真实序列长度",
+    "Padding positions appended in the padding check": "填充检查中追加的填充位置数",
+    "What the output depends on": "输出依赖什么",
+    "check": "检查项",
+    "max change / error": "最大变化 / 误差",
+    "sequence 0 output, companions replaced": "替换同批其他序列后序列 0 的输出",
+    "|mean over features| per token": "每个 token 在特征上的 |均值|",
+    "|std over features - 1| per token": "每个 token 在特征上的 |标准差 - 1|",
+    "feature": "特征",
+    "normalized value": "归一化后的值",
+    "Mean of each feature over real tokens (BatchNorm with padding moves it off 0)": (
+        "每个特征在真实 token 上的均值（带填充的 BatchNorm 会使它偏离 0）"
+    ),
+    "mean": "均值",
+    "original batch": "原始批次",
+    "companions replaced": "替换同批序列后",
+}
+
+
 class Params(BaseModel):
     norm: Literal["layer", "batch"] = Field(
         "layer", description="LayerNorm or training-mode BatchNorm"
@@ -194,6 +227,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{'LayerNorm' if params.norm == 'layer' else 'BatchNorm'}："
+            "替换同批其他序列使一个序列的输出变化 "
+            f"{batch_change:.2e}；添加填充使真实 token 的输出变化 {pad_change:.2e}。"
+        ),
         summary=(
             f"{params.norm.capitalize()} norm: replacing batch companions changes a sequence's "
             "output by "

@@ -39,6 +39,32 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "collapses-to-one-linear-map": "activation none",
+    "no-better-than-one-linear-layer": "activation none",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "collapses-to-one-linear-map": "activation 为 none",
+    "no-better-than-one-linear-layer": "activation 为 none",
+}
+TEXT_ZH = {
+    "Number of linear layers": "线性层数",
+    "Hidden units per layer": "每层隐藏单元数",
+    "Activation between the linear layers": "线性层之间的激活函数",
+    "Full-batch Adam steps": "全批量 Adam 步数",
+    "Adam learning rate": "Adam 学习率",
+    "Training loss on XOR-style data": "XOR 型数据上的训练损失",
+    "step": "步数",
+    "BCE loss": "BCE 损失",
+    "Deep network vs one linear layer": "深层网络与单个线性层",
+    "model": "模型",
+    "parameters": "参数量",
+    "train accuracy": "训练准确率",
+    "1 linear layer": "1 个线性层",
+    "one linear layer": "单个线性层",
+}
+
+
 class Params(BaseModel):
     depth: int = Field(5, ge=1, le=10, description="Number of linear layers")
     width: int = Field(16, ge=2, le=64, description="Hidden units per layer")
@@ -140,6 +166,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.depth} 个线性层，activation={params.activation}：准确率 {deep_acc:.2f}，单个"
+            f"线性层为 {single_acc:.2f}；与乘开后的仿射映射相差 {gap:.1e}。"
+        ),
         summary=(
             f"{params.depth} linear layers with activation={params.activation}: accuracy "
             f"{deep_acc:.2f} "

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, Field
 
 from app.demos.contract import Chart, Claim, DemoContext, DemoResult, Series, Table
@@ -96,9 +98,16 @@ class Params(BaseModel):
     )
 
 
-def run(params: Params, ctx: DemoContext) -> DemoResult:
-    import math
+MAX_CE = 700.0  # nats: math.exp overflows a float above about 709.78
 
+
+def perplexity(ce: float) -> float:
+    """exp(cross-entropy), capped at exp(MAX_CE): a wildly initialised model (init_scale
+    10) starts with a loss in the thousands of nats."""
+    return math.exp(min(ce, MAX_CE))
+
+
+def run(params: Params, ctx: DemoContext) -> DemoResult:
     import torch
     import torch.nn.functional as F
 
@@ -160,13 +169,14 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     with torch.no_grad():
         logits = (emb[x_te] @ out + bias).double()
         ce = float(F.cross_entropy(logits, y_te))
-        p_true = torch.softmax(logits, dim=-1).gather(1, y_te[:, None]).squeeze(1)
-        # Geometric mean of 1/p, in the log domain to avoid underflow.
-        geo = math.exp(-float(p_true.log().mean()))
-    model_ppl = math.exp(ce)
+        log_p_true = torch.log_softmax(logits, dim=-1).gather(1, y_te[:, None]).squeeze(1)
+        # Geometric mean of 1/p, in the log domain (p itself underflows to 0 at a large
+        # init_scale).
+        geo = perplexity(-float(log_p_true.mean()))
+    model_ppl = perplexity(ce)
     rel = abs(geo - model_ppl) / model_ppl
-    source_ppl = math.exp(source_ce)
-    unigram_ppl = math.exp(unigram_ce)
+    source_ppl = perplexity(source_ce)
+    unigram_ppl = perplexity(unigram_ce)
 
     ctx.progress(0.9, "summarizing")
     claims = [
@@ -206,7 +216,7 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     rows: list[list[float | int | str | bool]] = [
         ["uniform", uniform_ce, math.exp(uniform_ce)],
         ["unigram counts", unigram_ce, unigram_ppl],
-        ["untrained model", test_curve[0], math.exp(test_curve[0])],
+        ["untrained model", test_curve[0], perplexity(test_curve[0])],
         ["trained model", ce, model_ppl],
         ["true source", source_ce, source_ppl],
     ]

@@ -49,6 +49,7 @@ CLAIM_SHOWN_WHEN_ZH = {
     "optimal-grows-both": "总成立（公开拟合结果的性质）",
 }
 TEXT_ZH = {
+    "tokens D": "训练 token 数 D",
     "Compute-optimal allocation under the Chinchilla fit": "Chinchilla 拟合下的计算最优分配",
     "training compute C (FLOPs)": "训练算力 C(FLOPs)",
     "count": "数量",

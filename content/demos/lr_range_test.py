@@ -56,6 +56,45 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "best-lr-is-interior": "a sweep wide enough to bracket the optimum (the defaults: 1e-4 to 10)",
+    "too-large-lr-diverges": "log10_lr_max >= 0.5 for sgd (the default 1)",
+    "too-small-lr-barely-moves": "log10_lr_min <= -4 (the default)",
+    "overfits-tiny-batch": "pipeline correct with hidden >= 8",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "best-lr-is-interior": "扫描范围足够宽，能把最优值夹在中间（默认 1e-4 到 10）",
+    "too-large-lr-diverges": "sgd 时 log10_lr_max >= 0.5（默认 1）",
+    "too-small-lr-barely-moves": "log10_lr_min <= -4（默认）",
+    "overfits-tiny-batch": "pipeline 为 correct 且 hidden >= 8",
+}
+TEXT_ZH = {
+    "Optimizer used in the sweep (Adam's default lr is not universal either)": (
+        "扫描所用的优化器（Adam 的默认 lr 也不是万能的）"
+    ),
+    "log10 of the smallest lr tried": "所试最小 lr 的 log10",
+    "log10 of the largest lr tried": "所试最大 lr 的 log10",
+    "Number of learning rates on the log grid": "对数网格上的学习率个数",
+    "Full-batch steps per learning rate": "每个学习率的全批量步数",
+    "Width of the MLP's two hidden layers": "MLP 两个隐藏层的宽度",
+    "shuffled-targets: a data-loading bug that re-pairs inputs and targets at random every step": (
+        "shuffled-targets：一种数据加载 bug，每步随机重新配对输入和标签"
+    ),
+    "Learning-rate sweep": "学习率扫描",
+    "lr": "lr",
+    "final loss": "最终损失",
+    "final / initial": "最终 / 初始",
+    "diverged": "是否发散",
+    "log10 learning rate": "学习率的 log10",
+    "final loss (capped at 1e6)": "最终损失（上限 1e6）",
+    "Training curves at a few learning rates": "几个学习率下的训练曲线",
+    "step": "步数",
+    "training loss": "训练损失",
+    "initial loss": "初始损失",
+    "loss on the 16 examples": "16 个样本上的损失",
+}
+
+
 class Params(BaseModel):
     optimizer: Literal["sgd", "adam"] = Field(
         "sgd", description="Optimizer used in the sweep (Adam's default lr is not universal either)"
@@ -221,6 +260,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ],
     )
     return DemoResult(
+        summary_zh=(
+            f"{params.optimizer}：扫描中最好的 lr 为 {lrs[best]:.3g}（损失从 {initial:.3g} 降到 "
+            f"{finals[best]:.3g}）；最大的 lr {lrs[-1]:.3g} 最终损失为 {pos(finals[-1]):.3g}；16 "
+            f"个样本的小批次被拟合到初始损失的 {100 * tiny_ratio:.2g}%。"
+        ),
         summary=(
             f"{params.optimizer}: best lr in the sweep {lrs[best]:.3g} (final loss "
             f"{finals[best]:.3g} from {initial:.3g}); largest lr {lrs[-1]:.3g} ends at "

@@ -44,6 +44,45 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "matches-torch-lstm": (
+        "gate_activation sigmoid with value_activation tanh (the defaults: what torch.nn.LSTM "
+        "computes)"
+    ),
+    "gates-in-unit-interval": "gate_activation sigmoid",
+    "hidden-state-bounded": "gate_activation sigmoid with value_activation tanh",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "matches-torch-lstm": (
+        "gate_activation 为 sigmoid、value_activation 为 tanh（默认，即 torch.nn.LSTM 的计算）"
+    ),
+    "gates-in-unit-interval": "gate_activation 为 sigmoid",
+    "hidden-state-bounded": "gate_activation 为 sigmoid 且 value_activation 为 tanh",
+}
+TEXT_ZH = {
+    "Activation of the i, f, o gates": "i、f、o 门的激活函数",
+    "Activation of the candidate g and of the cell state before the output gate": (
+        "候选值 g 和进入输出门前的细胞状态的激活函数"
+    ),
+    "Standard deviation of the inputs": "输入的标准差",
+    "Sequence length": "序列长度",
+    "Hidden units": "隐藏单元数",
+    "Cell summary": "单元概况",
+    "quantity": "量",
+    "value": "值",
+    "max |manual - torch.nn.LSTM|": "max |手写 - torch.nn.LSTM|",
+    "smallest gate value": "最小门值",
+    "largest gate value": "最大门值",
+    "largest |h_t|": "最大 |h_t|",
+    "time step": "时间步",
+    "gate value": "门值",
+    "max |h_t|": "max |h_t|",
+    "min over i, f, o": "i、f、o 的最小值",
+    "max over i, f, o": "i、f、o 的最大值",
+    "mean forget gate": "遗忘门均值",
+}
+
+
 class Params(BaseModel):
     gate_activation: Literal["sigmoid", "tanh"] = Field(
         "sigmoid", description="Activation of the i, f, o gates"
@@ -153,6 +192,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.gate_activation} 门 / {params.value_activation} 值：门值范围 [{lo:.2f}, "
+            f"{hi:.2f}]，max |h| = {min(peak_h, cap):.3g}，与 torch.nn.LSTM 相差 "
+            f"{min(diff, cap):.1e}。"
+        ),
         summary=(
             f"{params.gate_activation} gates / {params.value_activation} values: gates span "
             f"[{lo:.2f}, {hi:.2f}], "

@@ -40,6 +40,44 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "accuracy-misleading-imbalanced": "positive_rate <= 0.1 (the default 0.02)",
+    "auc-ignores-prevalence-ap-does-not": (
+        "positive_rate <= 0.1 with separation between about 1 and 3"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "accuracy-misleading-imbalanced": "positive_rate <= 0.1（默认 0.02）",
+    "auc-ignores-prevalence-ap-does-not": "positive_rate <= 0.1 且 separation 大约在 1 到 3 之间",
+}
+TEXT_ZH = {
+    "Fraction of positives": "正样本比例",
+    "Distance between the score means of the classes": "两类得分均值之间的距离",
+    "Predict positive when score >= threshold": "得分 >= 阈值时预测为正",
+    "Number of examples": "样本数",
+    "Confusion matrix at the threshold": "该阈值下的混淆矩阵",
+    "predicted positive": "预测为正",
+    "predicted negative": "预测为负",
+    "actual positive": "实际为正",
+    "actual negative": "实际为负",
+    "Metrics": "指标",
+    "metric": "指标",
+    "this model": "本模型",
+    "always 'negative'": "总是预测“负”",
+    "accuracy": "准确率",
+    "precision": "精确率",
+    "recall": "召回率",
+    "F1": "F1",
+    "ROC AUC": "ROC AUC",
+    "average precision": "平均精确率（AP）",
+    "ROC curve": "ROC 曲线",
+    "false positive rate": "假正率",
+    "true positive rate": "真正率",
+    "Precision-recall curve": "精确率-召回率曲线",
+    "positive rate 0.5": "正样本比例 0.5",
+}
+
+
 class Params(BaseModel):
     positive_rate: float = Field(0.02, ge=0.005, le=0.5, description="Fraction of positives")
     separation: float = Field(
@@ -118,6 +156,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         return [float(v) for v in t[::stride].tolist()]
 
     return DemoResult(
+        summary_zh=(
+            f"正样本比例 {params.positive_rate:.1%}：阈值 {params.threshold:g} 时准确率 {acc:.3f}"
+            f"，精确率 {prec:.3f}，召回率 {rec:.3f}，F1 {f1:.3f}。ROC AUC {r['auc']:.3f}（均衡时 "
+            f"{rb['auc']:.3f}）；平均精确率 {r['ap']:.3f}（均衡时 {rb['ap']:.3f}）。总是预测为负："
+            f"准确率 {base_acc:.3f}。"
+        ),
         summary=(
             f"Positive rate {params.positive_rate:.1%}: threshold {params.threshold:g} gives "
             f"accuracy {acc:.3f}, "

@@ -38,6 +38,45 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "momentum-fewer-steps": (
+        "kappa >= 10 with momentum >= 0.5 and lr near 1 (the defaults: kappa 100, momentum 0.9)"
+    ),
+    "flat-direction-bottleneck": (
+        "kappa >= 10 and lr not far below 1 (the steep axis must be solved within 50 steps)"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "momentum-fewer-steps": (
+        "kappa >= 10、momentum >= 0.5 且 lr 接近 1（默认 kappa 100、momentum 0.9）"
+    ),
+    "flat-direction-bottleneck": "kappa >= 10 且 lr 不远小于 1（陡峭轴要在 50 步内收敛）",
+}
+TEXT_ZH = {
+    "Condition number: ratio of the two curvatures": "条件数：两个方向曲率之比",
+    "Learning rate (steep curvature is 1, so lr < 2 is stable for plain GD)": (
+        "学习率（陡峭方向曲率为 1，所以普通 GD 在 lr < 2 时稳定）"
+    ),
+    "Momentum coefficient beta": "动量系数 beta",
+    "Step budget": "步数上限",
+    "Steps to reach 1e-6 of the starting loss": "损失降到初始值 1e-6 所需步数",
+    "optimizer": "优化器",
+    "steps": "步数",
+    "SGD (no momentum)": "SGD（无动量）",
+    "First steps of each path (x1 flat axis, x2 steep axis)": (
+        "两条轨迹的前几步（x1 为平坦轴，x2 为陡峭轴）"
+    ),
+    "step": "步数",
+    "GD x1": "GD x1",
+    "GD x2": "GD x2",
+    "momentum x1": "动量 x1",
+    "momentum x2": "动量 x2",
+    "Loss against step": "损失随步数的变化",
+    "loss": "损失",
+    "SGD": "SGD",
+}
+
+
 class Params(BaseModel):
     kappa: float = Field(
         100.0, ge=1.0, le=10000.0, description="Condition number: ratio of the two curvatures"
@@ -110,6 +149,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     gd_idx, mo_idx = thin(len(gd_losses)), thin(len(mo_losses))
     return DemoResult(
+        summary_zh=(
+            f"kappa={params.kappa:g}，lr={params.lr:g}：普通 GD 需要 {fmt(gd_hit)} 步，动量 "
+            f"{params.momentum:g} 需要 {fmt(mo_hit)} 步，才能把损失降到初始值的 1e-6。"
+        ),
         summary=(
             f"kappa={params.kappa:g}, lr={params.lr:g}: plain GD needs {fmt(gd_hit)} steps, "
             "momentum "

@@ -48,6 +48,42 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "mse-gradient-vanishes-when-wrong": "initial_logit <= -3 (confidently wrong; the default -5)",
+    "ce-fixes-wrong-prediction-faster": "initial_logit <= -3 with lr around 1",
+    "mse-sigmoid-non-convex": (
+        "initial_logit <= -1.5, so the path crosses the region where sigmoid + MSE bends down"
+    ),
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "mse-gradient-vanishes-when-wrong": "initial_logit <= -3（自信地预测错；默认 -5）",
+    "ce-fixes-wrong-prediction-faster": "initial_logit <= -3 且 lr 约为 1",
+    "mse-sigmoid-non-convex": "initial_logit <= -1.5，这样路径会经过 sigmoid + MSE 向下弯曲的区域",
+}
+TEXT_ZH = {
+    "Starting logit z0 for an example whose label is 1 (negative = wrong side)": (
+        "标签为 1 的样本的初始 logit z0（负值 = 预测在错误一侧）"
+    ),
+    "Gradient-descent step size on the logit": "在 logit 上做梯度下降的步长",
+    "Step budget for each loss before giving up": "每种损失放弃前的步数上限",
+    "Gradients at a few logits (target 1)": "几个 logit 处的梯度（目标为 1）",
+    "logit z": "logit z",
+    "p": "p",
+    "CE gradient p - y": "CE 梯度 p - y",
+    "MSE gradient": "MSE 梯度",
+    "MSE / CE": "MSE / CE",
+    "|dL/dz| for target 1 as a function of the logit z": "目标为 1 时 |dL/dz| 随 logit z 的变化",
+    "|gradient|": "|梯度|",
+    "step": "步数",
+    "Loss as a function of the logit (target 1)": "损失随 logit 的变化（目标为 1）",
+    "loss": "损失",
+    "cross-entropy": "交叉熵",
+    "MSE": "MSE",
+    "cross-entropy -log p": "交叉熵 -log p",
+    "MSE (p - 1)^2": "MSE (p - 1)^2",
+}
+
+
 class Params(BaseModel):
     initial_logit: float = Field(
         -5.0,
@@ -195,6 +231,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         return str(n) if n <= params.max_steps else f"> {params.max_steps}"
 
     return DemoResult(
+        summary_zh=(
+            f"从 z0 = {z0:g}（p = {p0:.3g}）出发：CE 梯度 {abs(g_ce):.3g}，MSE 梯度 "
+            f"{abs(g_mse):.3g}（{ratio:.3g} 倍）；CE 经过 {steps_text(n_ce)} 步、MSE 经过 "
+            f"{steps_text(n_mse)} 步后预测变为正确。"
+        ),
         summary=(
             f"From z0 = {z0:g} (p = {p0:.3g}): CE gradient {abs(g_ce):.3g}, MSE gradient "
             f"{abs(g_mse):.3g} ({ratio:.3g}x); the prediction turns correct after "

@@ -42,6 +42,37 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "high-degree-overfits": "few samples (n_train <= 30) with max_degree >= 8 and ridge near 0",
+    "low-degree-underfits": "target sine (a line cannot follow sin(3x))",
+    "more-data-reduces-overfitting": "n_train <= 30 with max_degree >= 8 and ridge near 0",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "high-degree-overfits": "样本少（n_train <= 30）、max_degree >= 8 且 ridge 接近 0",
+    "low-degree-underfits": "target 为 sine（直线拟合不了 sin(3x)）",
+    "more-data-reduces-overfitting": "n_train <= 30、max_degree >= 8 且 ridge 接近 0",
+}
+TEXT_ZH = {
+    "Training samples": "训练样本数",
+    "Std of the label noise": "标签噪声的标准差",
+    "Highest polynomial degree": "最高多项式次数",
+    "L2 penalty on the coefficients (0 = plain least squares)": (
+        "系数的 L2 惩罚（0 = 普通最小二乘）"
+    ),
+    "True function: sin(3x) or 0.8x": "真实函数：sin(3x) 或 0.8x",
+    "Error by polynomial degree": "各多项式次数的误差",
+    "degree": "次数",
+    "train MSE": "训练 MSE",
+    "test MSE": "测试 MSE",
+    "Training and test error by model complexity": "训练误差和测试误差随模型复杂度的变化",
+    "polynomial degree": "多项式次数",
+    "MSE": "MSE",
+    "train": "训练集",
+    "test": "测试集",
+    "noise variance": "噪声方差",
+}
+
+
 class Params(BaseModel):
     n_train: int = Field(15, ge=5, le=500, description="Training samples")
     noise: float = Field(0.2, ge=0.01, le=1.0, description="Std of the label noise")
@@ -118,6 +149,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     xs = [float(d) for d in degrees]
     return DemoResult(
+        summary_zh=(
+            f"{params.n_train} 个样本，噪声方差 {noise_var:.3g}：测试误差最低的是 {degrees[best]} "
+            f"次（{test_err[best]:.3g}）；{params.max_degree} 次模型的训练误差为 "
+            f"{train_err[top]:.3g}，测试误差为 {test_err[top]:.3g}。"
+        ),
         summary=(
             f"{params.n_train} samples, noise variance {noise_var:.3g}: best test error at degree "
             f"{degrees[best]} ({test_err[best]:.3g}); degree {params.max_degree} has train error "

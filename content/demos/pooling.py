@@ -44,6 +44,31 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "classic-example-gives-6-8-3-4": "mode max with kernel 2 and stride 2 (the defaults)",
+    "gradient-goes-to-one-input-per-window": "mode max",
+    "pooling-halves-resolution": "stride >= 2",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "classic-example-gives-6-8-3-4": "mode 为 max、kernel 2、stride 2（默认设置）",
+    "gradient-goes-to-one-input-per-window": "mode 为 max",
+    "pooling-halves-resolution": "stride >= 2",
+}
+TEXT_ZH = {
+    "Max pooling or average pooling": "最大池化或平均池化",
+    "Window size": "窗口大小",
+    "Stride": "步幅",
+    "Input gradient along one row (gradient of ones from the output)": (
+        "一行输入上的梯度（输出端梯度全为 1）"
+    ),
+    "input column": "输入列",
+    "dL/dx": "dL/dx",
+    "Classic 4x4 example": "经典 4x4 例子",
+    "configured pooling": "所设池化",
+    "2x2 max pool, stride 2": "2x2 最大池化，步幅 2",
+}
+
+
 class Params(BaseModel):
     mode: Literal["max", "avg"] = Field("max", description="Max pooling or average pooling")
     kernel: int = Field(2, ge=1, le=4, description="Window size")
@@ -123,6 +148,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.mode} 池化，kernel {params.kernel}，stride {params.stride}：16x16 -> "
+            f"{y.shape[-2]}x{y.shape[-1]}；256 个输入中有 {nonzero} 个收到梯度。"
+        ),
         summary=(
             f"{params.mode} pooling, kernel {params.kernel}, stride {params.stride}: 16x16 -> "
             f"{y.shape[-2]}x{y.shape[-1]}; {nonzero} of 256 inputs receive gradient."

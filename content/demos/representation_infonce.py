@@ -53,10 +53,14 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "random-embeddings-loss-is-log-n": "always: it does not depend on the parameters",
+    "mi-bound": "noise below about 2 (the views still share signal)",
     "lower-temperature-sharpens": "temperature <= 0.2",
     "low-temperature-focuses-on-hard-negatives": "temperature <= 0.1",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "random-embeddings-loss-is-log-n": "总成立：与参数无关",
+    "mi-bound": "noise 小于约 2（两个视图仍共享信号）",
     "lower-temperature-sharpens": "temperature <= 0.2",
     "low-temperature-focuses-on-hard-negatives": "temperature <= 0.1",
 }

@@ -41,8 +41,23 @@ CLAIMS_ZH = {
         "间隔为 0 时，只要正样本比负样本近一点损失就为零，所以仍有损失的三元组比有间隔时少。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"random-triplets-mostly-easy": "separation >= 3"}
+CLAIM_SHOWN_WHEN = {
+    "batch-hard-finds-active-triplets": (
+        "separation between about 1 and 8 with margin <= 2 (the defaults: 4 and 0.5)"
+    ),
+    "zero-loss-needs-margin": (
+        "margin > 0 with separation below about 8 (classes far apart leave no triplet active "
+        "either way)"
+    ),
+    "random-triplets-mostly-easy": "separation >= 3",
+}
 CLAIM_SHOWN_WHEN_ZH = {
+    "batch-hard-finds-active-triplets": (
+        "separation 大约在 1 到 8 之间且 margin <= 2（默认 4 和 0.5）"
+    ),
+    "zero-loss-needs-margin": (
+        "margin > 0 且 separation 小于约 8（类别相距太远时两种情况都没有活跃三元组）"
+    ),
     "random-triplets-mostly-easy": "separation >= 3",
 }
 TEXT_ZH = {

@@ -37,6 +37,33 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "early-block-gradient-survives": "residual on (the default), whatever the depth",
+    "loss-halves": "residual on with lr between about 0.01 and 0.1 (the default 0.05)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "early-block-gradient-survives": "residual 打开（默认），与深度无关",
+    "loss-halves": "residual 打开且 lr 大约在 0.01 到 0.1 之间（默认 0.05）",
+}
+TEXT_ZH = {
+    "Number of hidden blocks": "隐藏块数",
+    "Hidden units per block": "每块隐藏单元数",
+    "Activation inside each block": "每块内的激活函数",
+    "Add the identity skip connection h + f(h)": "加上恒等跳跃连接 h + f(h)",
+    "SGD learning rate": "SGD 学习率",
+    "SGD steps": "SGD 步数",
+    "Gradient norm per block": "各块的梯度范数",
+    "block": "块",
+    "grad norm": "梯度范数",
+    "ratio to last block": "与最后一块之比",
+    "block (1 = input side)": "块（1 = 输入端）",
+    "||dL/dW||": "||dL/dW||",
+    "Training loss": "训练损失",
+    "step": "步数",
+    "MSE": "MSE",
+}
+
+
 class Params(BaseModel):
     blocks: int = Field(30, ge=2, le=60, description="Number of hidden blocks")
     width: int = Field(32, ge=8, le=64, description="Hidden units per block")
@@ -154,6 +181,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{'残差' if params.residual else '普通'} {params.blocks} 块 {params.activation} MLP："
+            f"第一块与最后一块的梯度比 {ratio:.2e}；"
+            f"{len(losses)} 步内损失 {initial:.3g} -> {final:.3g}。"
+        ),
         summary=(
             f"{kind.capitalize()} {params.blocks}-block {params.activation} MLP: first/last block "
             "gradient "

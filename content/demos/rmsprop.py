@@ -46,6 +46,42 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "rmsprop-balances-steps": (
+        "eps small next to the gradients (eps <= 1e-4, the default 1e-8) and alpha >= 0.9"
+    ),
+    "rmsprop-beats-sgd-badly-scaled": (
+        "scale_ratio >= 100 (the default 1000): SGD then crawls along the flat coordinate"
+    ),
+    "rmsprop-early-steps-inflated": "alpha >= 0.9 (1 / sqrt(1 - alpha) > 3) and a small eps",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "rmsprop-balances-steps": "eps 相对梯度很小（eps <= 1e-4，默认 1e-8）且 alpha >= 0.9",
+    "rmsprop-beats-sgd-badly-scaled": (
+        "scale_ratio >= 100（默认 1000）：此时 SGD 在平坦坐标上几乎不动"
+    ),
+    "rmsprop-early-steps-inflated": "alpha >= 0.9（1 / sqrt(1 - alpha) > 3）且 eps 很小",
+}
+TEXT_ZH = {
+    "Curvature ratio between the two coordinates": "两个坐标之间的曲率比",
+    "RMSprop learning rate": "RMSprop 学习率",
+    "RMSprop smoothing constant for the squared-gradient average": (
+        "RMSprop 梯度平方滑动平均的平滑系数"
+    ),
+    "RMSprop epsilon added to the denominator": "RMSprop 分母中加的 epsilon",
+    "Step budget": "步数上限",
+    "Size of each optimizer's step per coordinate": "各优化器在每个坐标上的步长",
+    "step": "步数",
+    "SGD |dx1|": "SGD |dx1|",
+    "SGD |dx2|": "SGD |dx2|",
+    "RMSprop |dx1|": "RMSprop |dx1|",
+    "RMSprop |dx2|": "RMSprop |dx2|",
+    "Loss against step": "损失随步数的变化",
+    "loss": "损失",
+    "SGD lr=1/L": "SGD lr=1/L",
+}
+
+
 class Params(BaseModel):
     scale_ratio: float = Field(
         1000.0, ge=1.0, le=1e6, description="Curvature ratio between the two coordinates"
@@ -107,6 +143,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
     stride = max(1, params.steps // 300)
     idx = list(range(0, params.steps + 1, stride))
     return DemoResult(
+        summary_zh=(
+            f"曲率比 {params.scale_ratio:g}：{params.steps} 步后 SGD（lr=1）的损失为 "
+            f"{sgd_losses[-1]:.3g}，RMSprop（lr={params.lr:g}）的损失为 {rms_losses[-1]:.3g}。第 2"
+            f"0 步时 RMSprop 两个坐标的步长比为 {rms_ratio:.3g}（SGD 为 {sgd_ratio:.3g}）。"
+        ),
         summary=(
             f"Curvature ratio {params.scale_ratio:g}: after {params.steps} steps SGD (lr=1) loss "
             f"{sgd_losses[-1]:.3g}, RMSprop (lr={params.lr:g}) loss {rms_losses[-1]:.3g}. "

@@ -46,6 +46,38 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "gd-stalls-at-saddle": "init_offset <= 1e-3 (close to the stable axis; the default 1e-6)",
+    "noise-escapes-faster": "noise_std >= 0.001 with a small init_offset",
+    "random-critical-points-mostly-saddles": "dim >= 5 (the default 10)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "gd-stalls-at-saddle": "init_offset <= 1e-3（靠近稳定轴；默认 1e-6）",
+    "noise-escapes-faster": "noise_std >= 0.001 且 init_offset 很小",
+    "random-critical-points-mostly-saddles": "dim >= 5（默认 10）",
+}
+TEXT_ZH = {
+    "Starting y (0 = exactly on the saddle's stable axis)": "起点 y（0 = 恰好在鞍点的稳定轴上）",
+    "Learning rate": "学习率",
+    "Std of Gaussian noise added to each gradient": "加在每个梯度上的高斯噪声的标准差",
+    "Step budget": "步数上限",
+    "Dimension of the random Hessians": "随机 Hessian 的维度",
+    "Escape from the saddle (|y| > 0.5)": "逃离鞍点（|y| > 0.5）",
+    "variant": "变体",
+    "escape step": "逃离所用步数",
+    "steps with |grad| < 1e-2": "|grad| < 1e-2 的步数",
+    "gradient descent": "梯度下降",
+    "Gradient norm along the path": "路径上的梯度范数",
+    "step": "步数",
+    "|grad f|": "|grad f|",
+    "Loss along the path (saddle value 0, minimum -0.25)": (
+        "路径上的损失（鞍点处为 0，最小值 -0.25）"
+    ),
+    "f": "f",
+    "noisy gradient descent": "带噪声的梯度下降",
+}
+
+
 class Params(BaseModel):
     init_offset: float = Field(
         1e-6, ge=0.0, le=1.0, description="Starting y (0 = exactly on the saddle's stable axis)"
@@ -117,6 +149,12 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         return str(e) if e is not None else f"never (>{params.max_steps})"
 
     return DemoResult(
+        summary_zh=(
+            f"从 y0={params.init_offset:g} 出发：普通 GD 经过 {fmt(gd_escape)} 步逃离鞍点（其中 "
+            f"{gd_flat} 步的 |grad| < 1e-2）；噪声标准差为 {params.noise_std:g} 时经过 "
+            f"{fmt(nz_escape)} 步。随机 {params.dim}x{params.dim} Hessian 中有 {pos_def:.1%} 是正"
+            "定的。"
+        ),
         summary=(
             f"From y0={params.init_offset:g}: plain GD escapes the saddle after {fmt(gd_escape)} "
             "steps "

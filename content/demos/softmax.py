@@ -56,6 +56,43 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "softmax-shift-invariant": (
+        "implementation stable (naive overflows once the shift passes about 700)"
+    ),
+    "temperature-sharpens": "temperature < 1 (the default 0.5)",
+    "ce-gradient-is-p-minus-y": "label_smoothing 0 (the default)",
+    "unscaled-attention-saturates": "head_dim >= 32 (the default 64)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "softmax-shift-invariant": "implementation 为 stable（偏移超过约 700 时 naive 会溢出）",
+    "temperature-sharpens": "temperature < 1（默认 0.5）",
+    "ce-gradient-is-p-minus-y": "label_smoothing 为 0（默认）",
+    "unscaled-attention-saturates": "head_dim >= 32（默认 64）",
+}
+TEXT_ZH = {
+    "Number of logits per example": "每个样本的 logit 数",
+    "Constant c added to every logit": "加到每个 logit 上的常数 c",
+    "stable: subtract max(z) before exp (what torch.softmax does); naive: exp(z) / sum exp(z)": (
+        "stable：先减去 max(z) 再取 exp（torch.softmax 的做法）；naive：exp(z) / sum exp(z)"
+    ),
+    "Temperature T in softmax(z / T)": "softmax(z / T) 中的温度 T",
+    "Label smoothing of the cross-entropy": "交叉熵的标签平滑",
+    "Query/key dimension d of the attention example": "注意力例子中 query/key 的维度 d",
+    "First example: logits and probabilities": "第一个样本：logit 和概率",
+    "class": "类别",
+    "logit": "logit",
+    "softmax": "softmax",
+    "Entropy of softmax(z / T)": "softmax(z / T) 的熵",
+    "temperature T": "温度 T",
+    "entropy (nats)": "熵（nats）",
+    "One example's probabilities": "一个样本的概率",
+    "probability": "概率",
+    "entropy": "熵",
+    "T = 1": "T = 1",
+}
+
+
 class Params(BaseModel):
     n_classes: int = Field(5, ge=2, le=50, description="Number of logits per example")
     logit_shift: float = Field(
@@ -212,6 +249,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.implementation} softmax 在偏移 {params.logit_shift:g} 后："
+            f"{'不变' if shift_ok else '出错'}；T=1 时熵为 {h1:.3f}，T={params.temperature:g} 时为"
+            f" {ht:.3f}；注意力最大权重：不缩放 {top_unscaled:.2f}，缩放 {top_scaled:.2f}。"
+        ),
         summary=(
             f"{params.implementation} softmax after a shift of {params.logit_shift:g}: "
             f"{'unchanged' if shift_ok else 'broken'}; entropy {h1:.3f} at T=1 vs {ht:.3f} at "

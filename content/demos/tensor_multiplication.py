@@ -48,6 +48,33 @@ CLAIMS_ZH = {
 }
 
 
+CLAIM_SHOWN_WHEN = {
+    "star-differs-from-matmul": "matrices random (diagonal matrices multiply the same both ways)",
+    "matmul-broadcasts-mm-does-not": "batch >= 1",
+    "matmul-needs-matching-inner-dims": "k different from n (the defaults: n 3, k 4)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "star-differs-from-matmul": "matrices 为 random（对角矩阵两种乘法结果相同）",
+    "matmul-broadcasts-mm-does-not": "batch >= 1",
+    "matmul-needs-matching-inner-dims": "k 与 n 不同（默认 n 3、k 4）",
+}
+TEXT_ZH = {
+    "Rows (and columns) of the square matrices a and b": "方阵 a 和 b 的行数（和列数）",
+    "Columns of the n x k matrix in the shape-error test": "形状错误测试中 n x k 矩阵的列数",
+    "Batch size of the 3-D tensor (0 = no batch dimension)": "三维张量的批大小（0 = 没有批维度）",
+    "Random dense matrices, or diagonal ones": "随机稠密矩阵，或对角矩阵",
+    "Entries of a * b and a @ b (row-major order)": "a * b 和 a @ b 的元素（按行优先顺序）",
+    "entry index": "元素下标",
+    "value": "值",
+    "a * b": "a * b",
+    "a @ b": "a @ b",
+    "What each call does": "每个调用的结果",
+    "call": "调用",
+    "result": "结果",
+    "shape or error": "形状或错误",
+}
+
+
 class Params(BaseModel):
     n: int = Field(3, ge=1, le=64, description="Rows (and columns) of the square matrices a and b")
     k: int = Field(
@@ -172,6 +199,10 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"a * b 与 a @ b 最多相差 {star_vs_matmul:.3g}；对 {tuple(x.shape)} 张量，torch.matmul"
+            f"：{'成功' if ok_matmul else '报错'}，torch.mm：{'成功' if ok_mm else '报错'}。"
+        ),
         summary=(
             f"a * b and a @ b differ by up to {star_vs_matmul:.3g}; torch.matmul on a "
             f"{tuple(x.shape)} tensor: {'ok' if ok_matmul else 'error'}, "

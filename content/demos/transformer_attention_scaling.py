@@ -41,8 +41,20 @@ CLAIMS_ZH = {
         "softmax Jacobian 范数的中位数不到缩放版本的四分之一。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"unscaled-softmax-saturates": "d_k >= 512 with 64 keys"}
-CLAIM_SHOWN_WHEN_ZH = {"unscaled-softmax-saturates": "d_k >= 512、64 个 key 时"}
+CLAIM_SHOWN_WHEN = {
+    "unscaled-logit-variance-grows": (
+        "trials >= 50 (fewer queries: the measured variance scatters by more than 20%)"
+    ),
+    "scaled-logit-variance-one": (
+        "trials >= 50 (fewer queries: the measured variance scatters by more than 20%)"
+    ),
+    "unscaled-softmax-saturates": "d_k >= 512 with 64 keys",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "unscaled-logit-variance-grows": "trials >= 50（查询太少时测得的方差波动超过 20%）",
+    "scaled-logit-variance-one": "trials >= 50（查询太少时测得的方差波动超过 20%）",
+    "unscaled-softmax-saturates": "d_k >= 512、64 个 key 时",
+}
 TEXT_ZH = {
     "Largest attention weight vs d_k": "最大注意力权重随 d_k 的变化",
     "Softmax Jacobian norm vs d_k": "softmax Jacobian 范数随 d_k 的变化",

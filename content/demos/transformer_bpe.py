@@ -58,8 +58,20 @@ CLAIMS_ZH = {
         "在 unigram 模型下，Viterbi 切分与穷举所有切分得到的结果相同，对每个测试词都成立。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"unseen-word-uses-subwords": "num_merges >= 5"}
-CLAIM_SHOWN_WHEN_ZH = {"unseen-word-uses-subwords": "num_merges >= 5 时"}
+CLAIM_SHOWN_WHEN = {
+    "bpe-learns-expected-merges": "num_merges >= 6 (the six merges must be learned)",
+    "wordpiece-prefers-rare-pairs": "always: it does not depend on the parameters",
+    "more-merges-shorter-sequences": "always: it does not depend on the parameters",
+    "unigram-viterbi-is-optimal": "always: it does not depend on the parameters",
+    "unseen-word-uses-subwords": "num_merges >= 5",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "bpe-learns-expected-merges": "num_merges >= 6（要学到这六次合并）",
+    "wordpiece-prefers-rare-pairs": "总成立：与参数无关",
+    "more-merges-shorter-sequences": "总成立：与参数无关",
+    "unigram-viterbi-is-optimal": "总成立：与参数无关",
+    "unseen-word-uses-subwords": "num_merges >= 5 时",
+}
 TEXT_ZH = {
     "Corpus length vs vocabulary size": "语料长度随词表大小的变化",
     "vocabulary size": "词表大小",

@@ -45,10 +45,12 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "swiglu-two-thirds-width-same-params": "always: it does not depend on the parameters",
     "ffn-holds-most-block-params": "ffn_mult >= 3",
     "gate-fits-products": "ffn = swiglu",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "swiglu-two-thirds-width-same-params": "总成立：与参数无关",
     "ffn-holds-most-block-params": "ffn_mult >= 3 时",
     "gate-fits-products": "ffn = swiglu 时",
 }

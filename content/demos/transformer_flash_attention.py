@@ -42,10 +42,12 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "tiled-memory-does-not-grow-with-n2": "always: it does not depend on the parameters",
     "online-softmax-equals-softmax": "rescale on",
     "tiled-attention-matches-full": "rescale on",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "tiled-memory-does-not-grow-with-n2": "总成立：与参数无关",
     "online-softmax-equals-softmax": "开启 rescale 时",
     "tiled-attention-matches-full": "开启 rescale 时",
 }

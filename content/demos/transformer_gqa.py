@@ -43,8 +43,16 @@ CLAIMS_ZH = {
         "用 KV cache 逐 token 解码，输出与对整个因果序列做注意力相同（误差 1e-5 内）。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"kv-cache-shrinks-by-group-factor": "n_kv_heads < n_heads"}
-CLAIM_SHOWN_WHEN_ZH = {"kv-cache-shrinks-by-group-factor": "n_kv_heads < n_heads 时"}
+CLAIM_SHOWN_WHEN = {
+    "gqa-is-mha-with-shared-kv": "always: it does not depend on the parameters",
+    "cached-decoding-matches-full": "always: it does not depend on the parameters",
+    "kv-cache-shrinks-by-group-factor": "n_kv_heads < n_heads",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "gqa-is-mha-with-shared-kv": "总成立：与参数无关",
+    "cached-decoding-matches-full": "总成立：与参数无关",
+    "kv-cache-shrinks-by-group-factor": "n_kv_heads < n_heads 时",
+}
 TEXT_ZH = {
     "KV cache size vs generated tokens": "KV cache 大小随生成 token 数的变化",
     "tokens in the cache": "cache 中的 token 数",

@@ -50,8 +50,18 @@ CLAIMS_ZH = {
         "交叉注意力的输出每个 query 一行，打乱 encoder 输出（memory）的顺序结果不变。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"two-lookups-need-two-heads": "heads >= 2"}
-CLAIM_SHOWN_WHEN_ZH = {"two-lookups-need-two-heads": "heads >= 2 时"}
+CLAIM_SHOWN_WHEN = {
+    "param-count-independent-of-heads": "always: it does not depend on the parameters",
+    "manual-matches-pytorch": "always: it does not depend on the parameters",
+    "cross-attention-ignores-memory-order": "always: it does not depend on the parameters",
+    "two-lookups-need-two-heads": "heads >= 2",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "param-count-independent-of-heads": "总成立：与参数无关",
+    "manual-matches-pytorch": "总成立：与参数无关",
+    "cross-attention-ignores-memory-order": "总成立：与参数无关",
+    "two-lookups-need-two-heads": "heads >= 2 时",
+}
 TEXT_ZH = {
     "Training loss: fetch tokens at offsets 1 and 3": "训练 loss：取偏移 1 和 3 的 token",
     "step": "步数",

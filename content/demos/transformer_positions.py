@@ -50,10 +50,14 @@ CLAIMS_ZH = {
     "defined-beyond-training-length": "所选编码在 2 倍训练长度处仍能给出位置信号。",
 }
 CLAIM_SHOWN_WHEN = {
+    "sinusoidal-shift-is-linear": "always: it does not depend on the parameters",
+    "alibi-bias-linear-in-distance": "always: it does not depend on the parameters",
     "encoding-makes-order-visible": "encoding is not none",
     "defined-beyond-training-length": "encoding is sinusoidal or alibi",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "sinusoidal-shift-is-linear": "总成立：与参数无关",
+    "alibi-bias-linear-in-distance": "总成立：与参数无关",
     "encoding-makes-order-visible": "encoding 不是 none 时",
     "defined-beyond-training-length": "encoding 为 sinusoidal 或 alibi 时",
 }
@@ -154,7 +158,8 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
 
     # Sinusoidal shift: PE(t + k) = PE(t) M_k, M_k block-diagonal with one 2x2 rotation per
     # frequency (angle-addition formulas), the same matrix for every t.
-    pe = sinusoidal(4 * n + 64, d)
+    # Rows for the checks below and for the chart's PE(50).PE(50 + k), k < 64, at any n.
+    pe = sinusoidal(max(4 * n, 50) + 64, d)
     freq = 10000 ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
     shift_err, dot_spread = 0.0, 0.0
     for k in (1, 3, 10):

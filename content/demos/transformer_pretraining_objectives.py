@@ -51,10 +51,16 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "causal-lm-supervises-every-position": "always: it does not depend on the parameters",
+    "span-corruption-reconstructs": (
+        "mean_span >= 2 (with one-token spans the input is not shortened)"
+    ),
     "causal-targets-not-visible": "shift_targets on",
     "mlm-supervises-mask-rate": "seq_len >= 256 (enough masked positions for the 80/10/10 split)",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "causal-lm-supervises-every-position": "总成立：与参数无关",
+    "span-corruption-reconstructs": "mean_span >= 2（span 只有一个 token 时输入不会变短）",
     "causal-targets-not-visible": "开启 shift_targets 时",
     "mlm-supervises-mask-rate": "seq_len >= 256 时（被掩码的位置足够多，80/10/10 比例才稳定）",
 }

@@ -48,8 +48,18 @@ CLAIMS_ZH = {
         "当 token 的特征均值为 0 时，RMSNorm 与 LayerNorm 的输出相同（误差 1e-4 内）。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"shift-invariant": "norm = layer"}
-CLAIM_SHOWN_WHEN_ZH = {"shift-invariant": "norm = layer 时"}
+CLAIM_SHOWN_WHEN = {
+    "rmsnorm-matches-formula": "always: it does not depend on the parameters",
+    "scale-invariant": "always: it does not depend on the parameters",
+    "equal-on-zero-mean-inputs": "always: it does not depend on the parameters",
+    "shift-invariant": "norm = layer",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "rmsnorm-matches-formula": "总成立：与参数无关",
+    "scale-invariant": "总成立：与参数无关",
+    "equal-on-zero-mean-inputs": "总成立：与参数无关",
+    "shift-invariant": "norm = layer 时",
+}
 TEXT_ZH = {
     "Output change after shifting every feature by c": "所有特征加常数 c 后的输出变化",
     "shift c": "常数 c",

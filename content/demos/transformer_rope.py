@@ -44,10 +44,12 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "score-decays-with-distance": "d >= 16 with base <= 1e5 (the defaults: 64 and 10000)",
     "scores-depend-only-on-offset": "encoding = rope",
     "rotation-preserves-norm": "encoding = rope",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "score-decays-with-distance": "d >= 16 且 base <= 1e5（默认 64 和 10000）",
     "scores-depend-only-on-offset": "encoding = rope 时",
     "rotation-preserves-norm": "encoding = rope 时",
 }

@@ -51,6 +51,29 @@ CLAIM_SHOWN_WHEN_ZH = {
 }
 
 
+TEXT_ZH = {
+    "Number of linear layers": "线性层数",
+    "Hidden units per layer": "每层隐藏单元数",
+    "Hidden activation": "隐藏层激活函数",
+    (
+        "Weight init: PyTorch default (uniform, var 1/(3 fan_in)), N(0, 0.01^2), Xavier normal, "
+        "He normal"
+    ): (
+        "权重初始化：PyTorch 默认（均匀分布，方差 1/(3 fan_in)）、N(0, 0.01^2)、Xavier 正态、He "
+        "正态"
+    ),
+    "Insert BatchNorm1d before every hidden activation": "在每个隐藏层激活前插入 BatchNorm1d",
+    "Samples in the batch": "批中的样本数",
+    "layer (1 = input side)": "层（1 = 输入端）",
+    "||dL/dW||": "||dL/dW||",
+    "Gradient norm per layer": "各层的梯度范数",
+    "layer": "层",
+    "grad norm": "梯度范数",
+    "ratio to last layer": "与最后一层之比",
+    "gradient norm": "梯度范数",
+}
+
+
 class Params(BaseModel):
     depth: int = Field(20, ge=2, le=40, description="Number of linear layers")
     width: int = Field(64, ge=8, le=256, description="Hidden units per layer")
@@ -150,6 +173,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.depth} 层 {params.activation} MLP，{params.init} 初始化"
+            f"{' + BatchNorm' if params.batchnorm else ''}：第一层梯度是最后一层的 {ratio:.2e} 倍"
+            "。"
+        ),
         summary=(
             f"{params.depth}-layer {params.activation} MLP, {params.init} init"
             f"{' + BatchNorm' if params.batchnorm else ''}: first-layer gradient is "

@@ -51,8 +51,20 @@ CLAIMS_ZH = {
     ),
     "gap-head-smaller": "全局平均池化头的权重比展平 + 全连接头少 H W 倍，而且能处理更大的输入。",
 }
-CLAIM_SHOWN_WHEN = {"gap-head-smaller": "size >= 2 (a 1x1 feature map makes both heads the same)"}
-CLAIM_SHOWN_WHEN_ZH = {"gap-head-smaller": "size >= 2（1x1 的特征图上两种头一样）"}
+CLAIM_SHOWN_WHEN = {
+    "params-match-formula": "always: it does not depend on the parameters",
+    "flops-match-formula": "always: it does not depend on the parameters",
+    "bottleneck-cheaper": "always: it does not depend on the parameters",
+    "two-3x3-cheaper-than-5x5": "always: it does not depend on the parameters",
+    "gap-head-smaller": "size >= 2 (a 1x1 feature map makes both heads the same)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "params-match-formula": "总成立：与参数无关",
+    "flops-match-formula": "总成立：与参数无关",
+    "bottleneck-cheaper": "总成立：与参数无关",
+    "two-3x3-cheaper-than-5x5": "总成立：与参数无关",
+    "gap-head-smaller": "size >= 2（1x1 的特征图上两种头一样）",
+}
 TEXT_ZH = {
     "Channels of the feature map": "特征图的通道数",
     "Kernel size of the counted layer": "被统计卷积层的核大小",

@@ -42,8 +42,22 @@ CLAIMS_ZH = {
         "；随机标准卷积核是满秩的。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"separable-much-cheaper": "kernel >= 3 and out_channels >= 8"}
-CLAIM_SHOWN_WHEN_ZH = {"separable-much-cheaper": "kernel >= 3 且 out_channels >= 8"}
+CLAIM_SHOWN_WHEN = {
+    "param-ratio-matches-formula": "always: it does not depend on the parameters",
+    "same-output-shape": "always: it does not depend on the parameters",
+    "equivalent-kernel-rank-one": (
+        "kernel >= 2 and out_channels >= 2 (a 1 x 1 or single-column kernel is rank 1 anyway)"
+    ),
+    "separable-much-cheaper": "kernel >= 3 and out_channels >= 8",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "param-ratio-matches-formula": "总成立：与参数无关",
+    "same-output-shape": "总成立：与参数无关",
+    "equivalent-kernel-rank-one": (
+        "kernel >= 2 且 out_channels >= 2（1 x 1 或只有一列的卷积核本来就是秩 1）"
+    ),
+    "separable-much-cheaper": "kernel >= 3 且 out_channels >= 8",
+}
 TEXT_ZH = {
     "Input channels": "输入通道数",
     "Output channels": "输出通道数",

@@ -41,8 +41,16 @@ CLAIMS_ZH = {
     ),
     "duplicate-counts-as-false-positive": "对已匹配目标的第二个检测框算作误检(FP)，会降低 AP@0.5。",
 }
-CLAIM_SHOWN_WHEN = {"loose-boxes-lower-coco-ap": "jitter >= 0.05"}
-CLAIM_SHOWN_WHEN_ZH = {"loose-boxes-lower-coco-ap": "jitter >= 0.05"}
+CLAIM_SHOWN_WHEN = {
+    "ap-matches-hand-example": "always: it does not depend on the parameters",
+    "duplicate-counts-as-false-positive": "always: it does not depend on the parameters",
+    "loose-boxes-lower-coco-ap": "jitter >= 0.05",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "ap-matches-hand-example": "总成立：与参数无关",
+    "duplicate-counts-as-false-positive": "总成立：与参数无关",
+    "loose-boxes-lower-coco-ap": "jitter >= 0.05",
+}
 TEXT_ZH = {
     "Localisation noise, as a fraction of the box size": "定位噪声（占框尺寸的比例）",
     "Number of ground-truth objects": "真实目标数",

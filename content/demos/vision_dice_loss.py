@@ -38,10 +38,12 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "dice-equals-f1": "always: it does not depend on the parameters",
     "accuracy-misleads-on-small-foreground": "radius <= 8 (foreground under 5% of the image)",
     "dice-gradient-balanced": "radius <= 5",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "dice-equals-f1": "总成立：与参数无关",
     "accuracy-misleads-on-small-foreground": "radius <= 8（前景不到图像的 5%）",
     "dice-gradient-balanced": "radius <= 5",
 }

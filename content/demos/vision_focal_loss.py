@@ -51,11 +51,13 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "modulating-factor-formula": "always: it does not depend on the parameters",
     "easy-examples-dominate-ce": "negatives_per_positive >= 100",
     "focal-shifts-loss-to-hard": "gamma >= 2",
     "focal-shifts-gradient-to-hard": "gamma >= 2",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "modulating-factor-formula": "总成立：与参数无关",
     "easy-examples-dominate-ce": "negatives_per_positive >= 100",
     "focal-shifts-loss-to-hard": "gamma >= 2",
     "focal-shifts-gradient-to-hard": "gamma >= 2",

@@ -42,10 +42,16 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "iou-known-example": "always: it does not depend on the parameters",
+    "soft-nms-keeps-occluded": (
+        "overlap up to about 0.8 with sigma up to about 1 (the defaults: 0.6 and 0.5)"
+    ),
     "nms-one-per-object": "iou_threshold <= 0.7",
     "hard-nms-drops-occluded": "overlap above iou_threshold",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "iou-known-example": "总成立：与参数无关",
+    "soft-nms-keeps-occluded": "overlap 约不超过 0.8 且 sigma 约不超过 1（默认 0.6 和 0.5）",
     "nms-one-per-object": "iou_threshold <= 0.7",
     "hard-nms-drops-occluded": "overlap 高于 iou_threshold",
 }

@@ -44,10 +44,12 @@ CLAIMS_ZH = {
     ),
 }
 CLAIM_SHOWN_WHEN = {
+    "rf-matches-formula": "always: it does not depend on the parameters",
     "stride-multiplies-growth": "stride >= 2 or dilation >= 2 with layers >= 2",
     "effective-rf-concentrated": "layers >= 4",
 }
 CLAIM_SHOWN_WHEN_ZH = {
+    "rf-matches-formula": "总成立：与参数无关",
     "stride-multiplies-growth": "stride >= 2 或 dilation >= 2，且 layers >= 2",
     "effective-rf-concentrated": "layers >= 4",
 }

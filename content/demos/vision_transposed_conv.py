@@ -34,10 +34,14 @@ CLAIMS_ZH = {
     "resize-conv-uniform": "先最近邻缩放再卷积，常数输入的输出内部是均匀的。",
 }
 CLAIM_SHOWN_WHEN = {
-    "checkerboard-when-uneven-overlap": "kernel not a multiple of stride (e.g. kernel 3, stride 2)"
+    "output-size-formula": "always: it does not depend on the parameters",
+    "resize-conv-uniform": "always: it does not depend on the parameters",
+    "checkerboard-when-uneven-overlap": "kernel not a multiple of stride (e.g. kernel 3, stride 2)",
 }
 CLAIM_SHOWN_WHEN_ZH = {
-    "checkerboard-when-uneven-overlap": "kernel 不是 stride 的整数倍（如 kernel 3，stride 2）"
+    "output-size-formula": "总成立：与参数无关",
+    "resize-conv-uniform": "总成立：与参数无关",
+    "checkerboard-when-uneven-overlap": "kernel 不是 stride 的整数倍（如 kernel 3，stride 2）",
 }
 TEXT_ZH = {
     "Kernel size of the transposed conv": "转置卷积的核大小",

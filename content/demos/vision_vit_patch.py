@@ -52,8 +52,18 @@ CLAIMS_ZH = {
         "掩码率 75% 时 MAE 编码器只处理 N/4 个 token，注意力矩阵只有 1/16 大小。"
     ),
 }
-CLAIM_SHOWN_WHEN = {"off-grid-shift-breaks-equivariance": "shift not a multiple of patch"}
-CLAIM_SHOWN_WHEN_ZH = {"off-grid-shift-breaks-equivariance": "shift 不是 patch 的整数倍"}
+CLAIM_SHOWN_WHEN = {
+    "conv-equals-linear-on-patches": "always: it does not depend on the parameters",
+    "token-count-and-attention-cost": "always: it does not depend on the parameters",
+    "mae-encoder-sees-quarter": "always: it does not depend on the parameters",
+    "off-grid-shift-breaks-equivariance": "shift not a multiple of patch",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "conv-equals-linear-on-patches": "总成立：与参数无关",
+    "token-count-and-attention-cost": "总成立：与参数无关",
+    "mae-encoder-sees-quarter": "总成立：与参数无关",
+    "off-grid-shift-breaks-equivariance": "shift 不是 patch 的整数倍",
+}
 TEXT_ZH = {
     "Patch size P": "图块大小 P",
     "Image height and width": "图像高和宽",

@@ -48,6 +48,35 @@ def _finite(value: float, cap: float = 1e30) -> float:
 InitName = Literal["small", "xavier", "he", "constant"]
 
 
+CLAIM_SHOWN_WHEN = {
+    "activation-scale-preserved": "init he with relu, or xavier with tanh",
+    "symmetry-broken": "any random init (not constant: identical rows get identical updates)",
+}
+CLAIM_SHOWN_WHEN_ZH = {
+    "activation-scale-preserved": "relu 配 he 初始化，或 tanh 配 xavier 初始化",
+    "symmetry-broken": "任何随机初始化（constant 不行：相同的行得到相同的更新）",
+}
+TEXT_ZH = {
+    "Number of hidden layers": "隐藏层数",
+    "Hidden units per layer": "每层隐藏单元数",
+    "Hidden activation": "隐藏层激活函数",
+    (
+        "small: N(0, 0.01^2); xavier: var 2/(fan_in+fan_out); he: var 2/fan_in; constant: every "
+        "weight 0.05"
+    ): (
+        "small：N(0, 0.01^2)；xavier：方差 2/(fan_in+fan_out)；he：方差 2/fan_in；constant："
+        "每个权重都是 0.05"
+    ),
+    "layer": "层",
+    "std of pre-activations": "预激活值的标准差",
+    "Pre-activation std, first and last layer": "第一层和最后一层的预激活标准差",
+    "init": "初始化",
+    "first layer": "第一层",
+    "last layer": "最后一层",
+    "last / first": "最后 / 第一",
+}
+
+
 class Params(BaseModel):
     depth: int = Field(20, ge=2, le=50, description="Number of hidden layers")
     width: int = Field(128, ge=16, le=256, description="Hidden units per layer")
@@ -174,6 +203,11 @@ def run(params: Params, ctx: DemoContext) -> DemoResult:
         ),
     ]
     return DemoResult(
+        summary_zh=(
+            f"{params.init} 初始化，{params.activation}：预激活标准差经过 {params.depth} 层从 "
+            f"{mine[0]:.3g} 变为 {min(mine[-1], cap):.3g}；5 步 SGD 后隐藏单元"
+            f"{'溢出' if overflowed else '各不相同' if row_spread > 1e-6 else '仍然完全相同'}。"
+        ),
         summary=(
             f"{params.init} init, {params.activation}: pre-activation std goes from {mine[0]:.3g} "
             "to "

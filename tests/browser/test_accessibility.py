@@ -1,5 +1,6 @@
 """axe-core (vendored under tests/browser/vendor, injected by the test, never served by
-the app) on the main pages and states: no serious or critical violation."""
+the app) on the main pages and states, in English with the light theme and in Chinese
+with the dark theme: no serious or critical violation."""
 
 from __future__ import annotations
 
@@ -23,16 +24,21 @@ AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 def server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
     server = live_server_factory(PROJECT_ROOT / "content")
     from app.db import make_engine
-    from app.services import accounts
+    from app.services import accounts, practice
     from app.settings import Settings
 
     settings = Settings(_env_file=None, environment="test", database_url=server.database_url)  # type: ignore[call-arg]
     engine = make_engine(server.database_url)
     with Session(engine) as session:
-        accounts.create_user(
-            session, "a11y-admin", TEST_PASSWORD, role="admin",
-            passwords=accounts.passwords_from_settings(settings),
-        )  # fmt: skip
+        for username in ("a11y-admin", "a11y-zh"):
+            accounts.create_user(
+                session, username, TEST_PASSWORD, role="admin",
+                passwords=accounts.passwords_from_settings(settings),
+            )  # fmt: skip
+        user = accounts.get_user_by_username(session, "a11y-zh")
+        assert user is not None and user.id is not None
+        practice.set_locale(session, user.id, "zh")
+        session.commit()
     engine.dispose()
     return server
 
@@ -48,9 +54,18 @@ def serious(page: Page) -> list[str]:
     return list(json.loads(result))
 
 
-def test_main_pages_have_no_serious_violations(browser, server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("username", "theme"),
+    [("a11y-admin", "light"), ("a11y-zh", "dark")],
+    ids=["en-light", "zh-dark"],
+)
+def test_main_pages_have_no_serious_violations(
+    browser, server: LiveServer, username: str, theme: str
+) -> None:  # type: ignore[no-untyped-def]
     wait_pool_ready(server)
     context = browser.new_context(base_url=server.base_url)
+    host = server.base_url.split("//", 1)[1].split(":")[0]
+    context.add_cookies([{"name": "theme", "value": theme, "domain": host, "path": "/"}])
     context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     page = context.new_page()
     found: dict[str, list[str]] = {}
@@ -63,10 +78,12 @@ def test_main_pages_have_no_serious_violations(browser, server: LiveServer) -> N
 
     try:
         page.goto("/login")
-        page.fill("#username", "a11y-admin")
+        page.fill("#username", username)
         page.fill("#password", TEST_PASSWORD)
         page.keyboard.press("Enter")
-        expect(page.locator(".user-menu")).to_contain_text("a11y-admin")
+        expect(page.locator(".user-menu")).to_contain_text(username)
+        expect(page.locator("html")).to_have_attribute("data-theme", theme)
+        expect(page.locator("html")).to_have_attribute("lang", "zh" if theme == "dark" else "en")
 
         page.goto("/")
         check("decks")
@@ -78,13 +95,17 @@ def test_main_pages_have_no_serious_violations(browser, server: LiveServer) -> N
         expect(page.locator(".review-answer")).to_be_visible()
         check("practice answer")
         page.goto("/demos/vanishing_gradients")
-        page.get_by_role("button", name="Run").click()
+        page.locator(".demo-run").click()
         expect(page.locator(".demo-panel")).to_have_attribute(
             "data-state", "succeeded", timeout=60_000
         )
         check("demo with a result")
         page.goto("/progress")
         check("progress")
+        page.goto("/tags/gradients")
+        check("tag with its study counts")
+        page.goto("/practice/ahead?days=30")
+        check("review ahead")
         page.goto("/settings")
         check("settings")
         page.goto("/admin")

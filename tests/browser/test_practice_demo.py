@@ -137,3 +137,26 @@ def test_log_charts_always_have_numbered_ticks_and_readable_text(  # type: ignor
         assert len(y_ticks) >= 4, (lo, hi, texts)  # >= 2 on y, plus the x ticks
         assert not any("e-16" in t and lo > 1e-10 for t in y_ticks), (lo, hi, y_ticks)
         assert texts["px"] >= 11.5, texts  # 12 px text, not shrunk to 7 px on a phone
+
+
+def test_pooling_in_chinese_explains_a_failed_claim(browser_page, live_server) -> None:  # type: ignore[no-untyped-def]
+    wait_pool_ready(live_server)
+    page = browser_page
+    sign_up(page, "demo-zh-pool")
+    page.goto("/settings")
+    page.select_option("#language", "zh")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".notice.ok")).to_have_text("已保存。")
+    page.goto("/demos/pooling")
+    panel = page.locator(".demo-panel")
+    expect(panel.locator('label[for$="-mode"]')).to_have_text("最大池化或平均池化")
+    panel.locator('select[data-param="mode"]').select_option("avg")
+    panel.locator("button.demo-run").click()
+    expect(panel).to_have_attribute("data-state", "succeeded", timeout=60_000)
+    expect(panel.locator(".demo-summary")).to_contain_text("avg 池化")
+    one_input = panel.locator('li.demo-claim[data-claim="gradient-goes-to-one-input-per-window"]')
+    expect(one_input).to_have_attribute("data-passed", "false")
+    expect(one_input.locator(".demo-claim-why")).to_contain_text("mode 为 max")
+    chart = panel.locator("figure.demo-figure").first
+    expect(chart.locator("figcaption")).to_contain_text("一行输入上的梯度")
+    expect(chart.locator("svg.demo-chart")).to_contain_text("输入列")

@@ -134,3 +134,10 @@ def test_dpo_without_the_reference_model_misses_the_rlhf_optimum() -> None:
     dropped = run_demo("llm_dpo", reference="dropped")
     for claim_id in ("loss-starts-at-log2", "dpo-recovers-rlhf-optimum", "implicit-reward-matches"):
         assert not passed(dropped, claim_id), claim_id
+
+
+def test_perplexity_runs_with_a_wild_initialisation() -> None:
+    # exp of the untrained model's loss (hundreds of nats) once overflowed: OverflowError.
+    wild = run_demo("llm_perplexity", init_scale=10.0)
+    assert not passed(wild, "initial-loss-is-log-vocab")
+    assert passed(wild, "ppl-is-exp-cross-entropy") and passed(wild, "uniform-ppl-is-vocab")

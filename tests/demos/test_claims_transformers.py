@@ -77,6 +77,13 @@ def test_no_position_signal_is_order_blind_and_learned_tables_end() -> None:
     )
 
 
+def test_positions_runs_at_its_shortest_sequence() -> None:
+    # The chart's PE(50).PE(50 + k) once read past the table for seq_len < 13.
+    short = run_demo("transformer_positions", seq_len=4)
+    assert passed(short, "sinusoidal-shift-is-linear")
+    assert passed(short, "alibi-bias-linear-in-distance")
+
+
 def test_bpe_without_enough_merges_falls_back_to_characters() -> None:
     learned = run_demo("transformer_bpe")
     assert passed(learned, "bpe-learns-expected-merges")

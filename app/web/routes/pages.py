@@ -10,6 +10,7 @@ from app.services import deck as deck_service
 from app.services import practice as practice_service
 from app.services import search as search_service
 from app.services.scheduling import service as scheduler
+from app.services.scheduling import tag_study
 from app.web.demo_panel import demo_panel
 from app.web.deps import OptionalUser, SessionDep, SettingsDep
 from app.web.exercise_panel import RATING_NAMES, exercise_panel
@@ -49,11 +50,13 @@ def search_page(request: Request, session: SessionDep, q: str = "") -> Response:
 
 
 @router.get("/tags/{tag}", response_class=HTMLResponse)
-def tag_page(request: Request, tag: str, session: SessionDep) -> Response:
+def tag_page(request: Request, tag: str, session: SessionDep, user: OptionalUser) -> Response:
     cards = search_service.cards_with_tag(session, tag)
     if not cards:
         raise HTTPException(status_code=404, detail=f"no tag {tag!r}")
-    return templates.TemplateResponse(request, "tag.html", {"tag": tag, "cards": cards})
+    counts = tag_study.tag_queue(session, user.id, tag).counts if user else None
+    context = {"tag": tag, "cards": cards, "counts": counts}
+    return templates.TemplateResponse(request, "tag.html", context)
 
 
 @router.get("/decks/{deck_path:path}", response_class=HTMLResponse)

@@ -13,11 +13,9 @@ was shown (time to answer: measured in the browser, or from the form's age witho
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import time
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
@@ -30,14 +28,15 @@ from app.models.user import UserPublic
 from app.services import practice
 from app.services.exercises.catalog import LINKS_TTL_S
 from app.services.scheduling import service as scheduler
+from app.services.scheduling import tag_study
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, run_db
 from app.web.exercise_panel import exercise_service
-from app.web.i18n import gettext_for, normalise, translations
+from app.web.i18n import gettext_for, normalise
+from app.web.review_forms import duration_of, interval_text
 from app.web.templating import templates
 
 router = APIRouter()
 
-MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
 NOTICE_CODES = (
     "conflict", "unavailable", "undone", "nothing_to_undo", "stale", "error", "buried",
     "suspended", "flagged", "unflagged", "more_new",
@@ -70,33 +69,25 @@ def _notice(code: str | None, lang: str, detail: dict[str, str] | None = None) -
     return messages.get(code or "")
 
 
-def interval_text(seconds: int, lang: str) -> tuple[str, str]:
-    """(short, spoken) text of an interval: ("10 min", "in 10 minutes")."""
-    t = gettext_for(lang)
-    n_ = translations(lang).ngettext
-    if seconds < 3600:
-        n = max(1, round(seconds / 60))
-        return t("%(n)d min") % {"n": n}, n_("in %(n)d minute", "in %(n)d minutes", n) % {"n": n}
-    if seconds < 86400:
-        n = round(seconds / 3600)
-        return t("%(n)d h") % {"n": n}, n_("in %(n)d hour", "in %(n)d hours", n) % {"n": n}
-    days = round(seconds / 86400)
-    if days < 31:
-        return t("%(n)d d") % {"n": days}, n_("in %(n)d day", "in %(n)d days", days) % {"n": days}
-    if days < 365:
-        months = days / 30.4
-        return t("%(n).1f mo") % {"n": months}, t("in %(n).1f months") % {"n": months}
-    years = days / 365
-    return t("%(n).1f y") % {"n": years}, t("in %(n).1f years") % {"n": years}
-
-
 STUDY_DECK_COOKIE = "study_deck"  # Anki's "Study now" on one deck; absent: all decks
+STUDY_TAG_COOKIE = "study_tag"  # "Study now" on one tag (Anki's filtered deck tag:X)
 
 
-def study_deck(request: Request) -> str | None:
-    """The deck this learner chose to study on this device, if any."""
+class Scope(NamedTuple):
+    """What this learner chose to study on this device: one deck (and its sub-decks),
+    one tag, or everything (both None)."""
+
+    deck: str | None = None
+    tag: str | None = None
+
+
+def study_scope(request: Request) -> Scope:
+    """The deck or tag this learner chose to study on this device, if any."""
+    tag = (request.cookies.get(STUDY_TAG_COOKIE) or "").strip()[: tag_study.MAX_TAG_LENGTH]
+    if tag:
+        return Scope(tag=tag)
     deck = (request.cookies.get(STUDY_DECK_COOKIE) or "").strip("/")
-    return deck[:200] or None
+    return Scope(deck=deck[:200] or None)
 
 
 def stage_context(
@@ -105,17 +96,19 @@ def stage_context(
     *,
     card_id: str | None = None,
     notice: str | None = None,
-    deck: str | None = None,
+    scope: Scope = Scope(),
 ) -> dict[str, Any]:
     """Everything the stage shows: the card to answer (or the done screen), counts."""
     lang = normalise(user.locale) or "en"
     with session_scope(engine) as session:
-        stage = practice.stage(session, user.id, lang, card_id=card_id, deck=deck)
-    return context_of(stage, lang, notice, deck)
+        stage = practice.stage(
+            session, user.id, lang, card_id=card_id, deck=scope.deck, tag=scope.tag
+        )
+    return context_of(stage, lang, notice, scope)
 
 
 def context_of(
-    stage: practice.Stage, lang: str, notice: str | None, deck: str | None = None
+    stage: practice.Stage, lang: str, notice: str | None, scope: Scope = Scope()
 ) -> dict[str, Any]:
     """The stage template's context for a stage the services built."""
     shown = stage.shown
@@ -132,7 +125,8 @@ def context_of(
         "outlook": stage.outlook,
         "notice": notice,
         "flag": stage.flag,
-        "study_deck": deck,
+        "study_deck": scope.deck,
+        "study_tag": scope.tag,
         "idempotency_key": secrets.token_urlsafe(18),
         "shown_at": int(time.time() * 1000),
     }
@@ -158,17 +152,28 @@ def practice_page(
     card: str | None = None,
     notice: str | None = None,
     deck: str | None = None,
+    tag: Annotated[str | None, Query(max_length=tag_study.MAX_TAG_LENGTH)] = None,
 ) -> Response:
     """The review page. `?deck=PATH` studies that deck (and its sub-decks) from now on
-    on this device; `?deck=` (empty) goes back to all decks."""
+    on this device, `?tag=TAG` the cards with that tag; `?deck=` (empty) goes back to
+    all decks."""
     lang = normalise(user.locale) or "en"
     code = notice if notice in NOTICE_CODES else None
-    chosen = study_deck(request) if deck is None else (deck.strip("/")[:200] or None)
-    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang), deck=chosen)
+    if tag and tag.strip():
+        scope = Scope(tag=tag.strip())
+    elif deck is not None:
+        scope = Scope(deck=deck.strip("/")[:200] or None)
+    else:
+        scope = study_scope(request)
+    context = stage_context(engine, user, card_id=card, notice=_notice(code, lang), scope=scope)
     response = render_stage(request, context, page=True)
-    if deck is not None:
-        if chosen:
-            response.set_cookie(STUDY_DECK_COOKIE, chosen, samesite="lax", httponly=True)
+    if scope.tag and tag:
+        response.set_cookie(STUDY_TAG_COOKIE, scope.tag, samesite="lax", httponly=True)
+        response.delete_cookie(STUDY_DECK_COOKIE)
+    elif deck is not None:
+        response.delete_cookie(STUDY_TAG_COOKIE)
+        if scope.deck:
+            response.set_cookie(STUDY_DECK_COOKIE, scope.deck, samesite="lax", httponly=True)
         else:
             response.delete_cookie(STUDY_DECK_COOKIE)
     return response
@@ -177,21 +182,9 @@ def practice_page(
 @router.get("/practice/stage", response_class=HTMLResponse)
 def practice_stage(request: Request, user: CurrentUser, engine: EngineDep) -> Response:
     """The stage alone (htmx refresh, e.g. after coming back to the tab)."""
-    return render_stage(request, stage_context(engine, user, deck=study_deck(request)), page=False)
-
-
-def duration_of(duration_ms: str, shown_at: str) -> int | None:
-    """The time to answer: the browser's measure, else the form's age; None if unknown."""
-    for raw, from_clock in ((duration_ms, False), (shown_at, True)):
-        try:
-            value = int(float(raw))
-        except (TypeError, ValueError):
-            continue
-        if from_clock:
-            value = int(time.time() * 1000) - value
-        if value >= 0:
-            return min(value, MAX_DURATION_MS)
-    return None
+    return render_stage(
+        request, stage_context(engine, user, scope=study_scope(request)), page=False
+    )
 
 
 def _refusal(error: scheduler.SchedulingError) -> tuple[str, dict[str, str]]:
@@ -208,7 +201,7 @@ def _answer(
     lang: str,
     given: GradeIn | None,
     with_stage: bool,
-    deck: str | None = None,
+    scope: Scope = Scope(),
 ) -> tuple[str | None, dict[str, str], practice.Stage | None]:
     """The database side of one grade request, run in one worker thread: grade (when the
     form was complete) and, for htmx, the next stage, in one transaction."""
@@ -216,7 +209,11 @@ def _answer(
         if not with_stage:
             return "stale", {}, None
         with session_scope(engine) as session:
-            return "stale", {}, practice.stage(session, user.id, lang, deck=deck)
+            return (
+                "stale",
+                {},
+                practice.stage(session, user.id, lang, deck=scope.deck, tag=scope.tag),
+            )
     answer: dict[str, Any] = {
         "card_id": given.card_id,
         "rating": given.rating,
@@ -226,7 +223,9 @@ def _answer(
     }
     with write_session(engine) as session:
         if with_stage:
-            result, stage = practice.answer(session, user.id, lang, **answer, deck=deck)
+            result, stage = practice.answer(
+                session, user.id, lang, **answer, deck=scope.deck, tag=scope.tag
+            )
         else:
             stage = None
             try:
@@ -263,12 +262,12 @@ async def grade(
     except ValidationError:
         answer = None
     htmx = is_htmx(request)
-    deck = study_deck(request)
-    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx, deck)
+    scope = study_scope(request)
+    code, detail, stage = await run_db(engine, _answer, engine, user, lang, answer, htmx, scope)
     if not htmx or stage is None:
         target = "/practice" + (f"?notice={code}" if code else "")
         return RedirectResponse(target, status_code=303)
-    context = context_of(stage, lang, _notice(code, lang, detail), deck)
+    context = context_of(stage, lang, _notice(code, lang, detail), scope)
     return render_stage(request, context, page=False)
 
 
@@ -286,7 +285,7 @@ def undo(request: Request, user: CurrentUser, _: CsrfProtected, engine: EngineDe
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
     context = stage_context(
-        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+        engine, user, card_id=card_id, notice=_notice(code, lang), scope=study_scope(request)
     )
     return render_stage(request, context, page=False)
 
@@ -303,7 +302,7 @@ def _tool_response(
         query = {"notice": code, **({"card": card_id} if card_id else {})}
         return RedirectResponse("/practice?" + urlencode(query), status_code=303)
     context = stage_context(
-        engine, user, card_id=card_id, notice=_notice(code, lang), deck=study_deck(request)
+        engine, user, card_id=card_id, notice=_notice(code, lang), scope=study_scope(request)
     )
     return render_stage(request, context, page=False)
 
@@ -363,93 +362,3 @@ def card_info(request: Request, card_id: str, user: CurrentUser, engine: EngineD
         history = practice.card_history(session, user.id, card_id)
     page = "practice/_info.html" if is_htmx(request) else "practice/info_page.html"
     return templates.TemplateResponse(request, page, {"history": history, "card_id": card_id})
-
-
-# --- custom study: cram one deck (Anki's "Custom study", schedule untouched) ----------
-
-
-def _cram_since(since: str) -> datetime:
-    """The cram session's start (cards crammed since then do not come again)."""
-    try:
-        parsed = datetime.fromisoformat(since)
-    except ValueError:
-        return datetime.now(UTC)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@router.get("/practice/cram", response_class=HTMLResponse)
-def cram_page(
-    request: Request,
-    user: CurrentUser,
-    engine: EngineDep,
-    deck: Annotated[str, Query(min_length=1, max_length=200)],
-    since: str = "",
-) -> Response:
-    """One card of the deck after another, whatever their due dates; the answers are
-    logged as "cram" and leave the schedule alone."""
-    if not since:
-        query = urlencode({"deck": deck, "since": datetime.now(UTC).isoformat()})
-        return RedirectResponse(f"/practice/cram?{query}", status_code=303)
-    lang = normalise(user.locale) or "en"
-    with session_scope(engine) as session:
-        shown = scheduler.next_cram_card(
-            session, user.id, deck=deck.strip("/"), since=_cram_since(since)
-        )
-        text = practice.card_text(session, shown.card_id, lang) if shown else None
-    context = {
-        "deck": deck,
-        "since": since,
-        "shown": shown,
-        "text": text,
-        "idempotency_key": secrets.token_urlsafe(18),
-        "shown_at": int(time.time() * 1000),
-    }
-    response = templates.TemplateResponse(request, "practice/cram.html", context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@router.post("/practice/cram/grade")
-def cram_grade(
-    user: CurrentUser,
-    _: CsrfProtected,
-    engine: EngineDep,
-    deck: Annotated[str, Form(min_length=1, max_length=200)],
-    since: Annotated[str, Form(max_length=64)] = "",
-    card_id: Annotated[str, Form(max_length=64)] = "",
-    version: Annotated[str, Form()] = "",
-    idempotency_key: Annotated[str, Form(max_length=64)] = "",
-    rating: Annotated[str, Form()] = "",
-    duration_ms: Annotated[str, Form()] = "",
-    shown_at: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        given = GradeIn.model_validate(
-            {"card_id": card_id, "rating": rating, "version": version, "kind": "cram",
-             "idempotency_key": idempotency_key, "duration_ms": duration_of(duration_ms, shown_at)}
-        )  # fmt: skip
-    except ValidationError:
-        given = None
-    if given is not None:
-        with contextlib.suppress(scheduler.SchedulingError), write_session(engine) as session:
-            scheduler.grade(
-                session, user.id, given.card_id, given.rating,
-                idempotency_key=given.idempotency_key, expected_version=given.version,
-                duration_ms=given.duration_ms, kind="cram",
-            )  # fmt: skip
-    return RedirectResponse(
-        "/practice/cram?" + urlencode({"deck": deck, "since": since}), status_code=303
-    )
-
-
-@router.post("/practice/custom/new")
-def raise_new_limit(
-    user: CurrentUser,
-    _: CsrfProtected,
-    engine: EngineDep,
-    more: Annotated[int, Form(ge=1, le=9999)],
-) -> Response:
-    """Custom study: `more` new cards today only (Anki's "increase today's limit")."""
-    with write_session(engine) as session:
-        scheduler.raise_new_limit(session, user.id, more)
-    return RedirectResponse("/practice?notice=more_new", status_code=303)
