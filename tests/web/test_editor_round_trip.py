@@ -123,6 +123,7 @@ def real_tree(content_dir: Path, engine) -> Path:  # type: ignore[no-untyped-def
     return content_dir
 
 
+@pytest.mark.once  # the card files' round trip; the editor's writes run on PostgreSQL elsewhere
 @pytest.mark.timeout(900)
 def test_saving_real_cards_unchanged_changes_nothing(
     admin_client: TestClient, real_tree: Path, engine
