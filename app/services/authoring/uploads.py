@@ -8,15 +8,13 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from app.content.problems import ContentError
-from app.content.tree import card_files
 from app.models.card import Card
 from app.models.user import UserPublic
-from app.services.authoring import anki, bulk
+from app.services.authoring import bulk
 from app.services.authoring.form import parsed_markdown
-from app.services.authoring.saving import SAVE_LOCK, apply_files, record_change, save_draft
+from app.services.authoring.saving import SAVE_LOCK, apply_files, record_change
 from app.services.authoring.serialize import (
     DEFAULT_LANG,
-    unique_id,
 )
 from app.services.importer import ImportReport
 
@@ -69,48 +67,3 @@ def upload(
 
         report = apply_files(session, content_dir, writes, record)
     return UploadResult([f.target for f in files], report)
-
-
-@dataclass
-class AnkiResult:
-    drafts: list[str]
-    media: list[str]
-    remarks: dict[str, list[str]]
-
-
-def import_anki(
-    session: Session,
-    content_dir: Path,
-    data: bytes,
-    *,
-    author: UserPublic | None,
-    deck: str | None = None,
-) -> AnkiResult:
-    """Each note of an .apkg becomes a draft to review in the editor; its images are
-    copied under content/media/anki/. Raises ``bulk.UploadRefused``."""
-    package = anki.read_apkg(data)
-    if not package.notes:
-        raise bulk.UploadRefused(["the package holds no notes"])
-    placed = anki.copy_media(content_dir, package.media)
-    drafts, remarks = [], {}
-    taken = set(session.exec(select(Card.id)).all()) | {
-        p.name.partition(".")[0] for p in card_files(content_dir)
-    }
-    for note in package.notes:
-        draft = anki.note_to_draft(note, "", deck=deck, media_paths=placed)
-        card_id = unique_id(draft.fields.title, taken)
-        taken.add(card_id)
-        draft.fields.id = card_id
-        result = save_draft(
-            session,
-            content_dir,
-            draft.fields,
-            {},
-            base_version="",
-            author=author,
-            note=f"imported from Anki (note {note.guid})",
-        )
-        drafts.append(result.card_id)
-        if draft.notes:
-            remarks[result.card_id] = draft.notes
-    return AnkiResult(drafts, sorted(placed.values()), remarks)
