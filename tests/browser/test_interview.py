@@ -7,6 +7,7 @@ With BACKPROP_SCREENSHOTS_DIR set, the report is saved there as mock-report.png.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -107,7 +108,8 @@ def test_five_question_interview_with_the_keyboard_reload_and_report(  # type: i
     for i, (ticked, total) in enumerate(confirmed):
         expect(rows.nth(i)).to_have_attribute("data-covered", str(ticked))
         expect(rows.nth(i)).to_have_attribute("data-total", str(total))
-    expected = round(100 * sum(t / n for t, n in confirmed) / len(confirmed))
+    # Jinja's round filter rounds halves up (Python's round() to even): 28.5% shows as 29%.
+    expected = math.floor(100 * sum(t / n for t, n in confirmed) / len(confirmed) + 0.5)
     expect(page.locator("#overall-score")).to_have_text(f"{expected}%")
     expect(rows.nth(3)).to_contain_text("skipped")
     expect(page.locator("#rating-mapping")).to_contain_text("At least 70% of the key points")

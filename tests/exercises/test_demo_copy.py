@@ -5,6 +5,7 @@ shared demo file never written."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,8 @@ def test_the_copy_runs_and_its_edits_are_what_ran(judge: Judge) -> None:
 @pytest.mark.parametrize(
     ("tail", "reason", "words"),
     [
-        ("\nwhile True:\n    pass\n", "timeout", "took too long"),
+        # The CPU limit or the wall clock, whichever comes first (the wall clock on a busy machine).
+        ("\nwhile True:\n    pass\n", "timeout", "took too long|of CPU"),
         (f"\nopen({str(QUICK)!r}, 'a').write('# pwned')\n", "error", "Error"),
         ("\nprint(open('/etc/shadow').read())\n", "error", "Error"),
         ("\nimport sys\nsys.exit(3)\n", "error", "sys.exit"),
@@ -60,7 +62,7 @@ def test_hostile_copies_end_with_a_reason_and_leave_the_demo_alone(
     outcome = judge.run_demo(SOURCE + tail, {})
     assert outcome["ok"] is False
     assert outcome["reason"] == reason, outcome
-    assert words in outcome["message"]
+    assert re.search(words, outcome["message"]), outcome
     assert hashlib.sha256(QUICK.read_bytes()).hexdigest() == before
 
 
