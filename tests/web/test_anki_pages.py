@@ -131,3 +131,69 @@ def test_admin_exports_the_whole_deck_without_learner_data(
 def test_the_anki_page_needs_a_log_in(client: TestClient) -> None:
     assert client.get("/anki", follow_redirects=False).status_code in (303, 401)
     assert client.post("/anki/history", files={"file": ("x", b"x")}).status_code in (401, 403)
+
+
+def test_history_of_my_own_deck_matches_through_a_mapping_file(
+    learner_client: TestClient, cards: None, engine: Engine
+) -> None:
+    """Notes this deck has never seen (the learner's own deck) are matched by a mapping
+    file: by GUID on one line, by the note's first field on another."""
+    apkg = with_reviews(
+        build(
+            [
+                note(BASIC, "What does <b>momentum</b> do?", "velocity", "own-guid-1"),
+                note(BASIC, "Unmapped", "x", "own-guid-2"),
+            ]
+        ),
+        [
+            Review("own-guid-1", 0, 1_767_000_000_000, 3, kind=0),
+            Review("own-guid-1", 0, 1_767_100_000_000, 4),
+            Review("own-guid-2", 0, 1_767_000_000_001, 3, kind=0),
+        ],
+    )
+    unmapped = learner_client.post("/anki/history", files={"file": ("own.apkg", apkg)})
+    assert "0 reviews added" in unmapped.text
+
+    by_field = "# my deck\nWhat does momentum do?,momentum\n"
+    response = learner_client.post(
+        "/anki/history",
+        files={"file": ("own.apkg", apkg), "mapping": ("map.csv", by_field.encode())},
+    )
+    assert response.status_code == 200, response.text
+    assert "2 reviews added to your history for 1 cards" in response.text
+    assert "Matched through your mapping file: 1 notes" in response.text
+    me = user_id(engine, "learner")
+    with Session(engine) as session:
+        logs = session.exec(select(ReviewLog).where(ReviewLog.user_id == me)).all()
+        assert {log.card_id for log in logs} == {"momentum"} and len(logs) == 2
+
+    # The same note by GUID: already imported, nothing doubled.
+    again = learner_client.post(
+        "/anki/history",
+        files={"file": ("own.apkg", apkg), "mapping": ("map.csv", b"own-guid-1,momentum\n")},
+    )
+    assert "0 reviews added" in again.text and "Already imported before: 2 reviews" in again.text
+
+
+@pytest.mark.parametrize(
+    ("mapping", "sentence"),
+    [
+        (b"own-guid-1 momentum\n", "mapping line 1: expected"),
+        (b"\nown-guid-1,no-such-card\n", "mapping line 2: no card here has the id"),
+        (b"\xff\xfe,momentum", "not UTF-8"),
+    ],
+)
+def test_a_bad_mapping_file_is_refused_with_its_line_and_adds_nothing(
+    learner_client: TestClient, cards: None, engine: Engine, mapping: bytes, sentence: str
+) -> None:
+    apkg = with_reviews(
+        build([note(BASIC, "q", "a", "own-guid-1")]),
+        [Review("own-guid-1", 0, 1_767_000_000_000, 3, kind=0)],
+    )
+    response = learner_client.post(
+        "/anki/history", files={"file": ("own.apkg", apkg), "mapping": ("map.csv", mapping)}
+    )
+    assert response.status_code == 400
+    assert sentence in response.text
+    with Session(engine) as session:
+        assert session.exec(select(ReviewLog)).all() == []

@@ -3,11 +3,14 @@
 The package's notes are matched to deck cards by GUID: a card imported from Anki keeps
 its note's GUID in ``source`` (``anki:<guid>``, ``anki#1:<guid>`` for the reversed
 card), and a card exported from here carries the GUID ``export.note_guid`` gives it,
-so a deck studied in AnkiDroid comes back. Each matched ``revlog`` row becomes one of
-the learner's review-log rows (the log is the truth here), and the learner's states
-are rebuilt by replaying the whole log (``scheduling.replay``), so the result is the
-schedule those same answers would have given had they been made here. Only this
-learner's rows are touched; importing the same package again adds nothing.
+so a deck studied in AnkiDroid comes back. Notes of the learner's own decks (GUIDs this
+deck has never seen) are matched by a mapping file the learner writes: one
+``<note GUID or first field>,<card id>`` per line (``parse_mapping``). Each matched
+``revlog`` row becomes one of the learner's review-log rows (the log is the truth
+here), and the learner's states are rebuilt by replaying the whole log
+(``scheduling.replay``), so the result is the schedule those same answers would have
+given had they been made here. Only this learner's rows are touched; importing the same
+package again adds nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from app.models.card import Card
 from app.models.review import ReviewLog
 from app.services.anki.drafts import parse_source_key
 from app.services.anki.export import note_guid
-from app.services.anki.package import AnkiPackage, read_package_or_collection
+from app.services.anki.markdown import plain_text
+from app.services.anki.package import AnkiNote, AnkiPackage, read_package_or_collection
 from app.services.authoring.bulk import UploadRefused
 from app.services.scheduling import replay
 
@@ -44,6 +48,38 @@ class HistorySummary:
     not_answers: int = 0  # manual reschedules, resets
     unmatched_reviews: int = 0  # of notes no deck card matches
     states_changed: int = 0
+    mapped_notes: int = 0  # matched through the learner's mapping file
+
+
+MAX_MAPPING_LINES = 20_000
+
+
+def parse_mapping(text: str, known_cards: set[str]) -> dict[str, str]:
+    """A mapping file -> {note GUID or first field: card id}. One ``key,card-id`` per
+    line; blank lines and lines starting with ``#`` are skipped; the last comma splits,
+    so a first field may hold commas. Raises ``UploadRefused`` naming every bad line."""
+    mapping: dict[str, str] = {}
+    problems: list[str] = []
+    lines = text.splitlines()
+    if len(lines) > MAX_MAPPING_LINES:
+        raise UploadRefused([f"the mapping file has more than {MAX_MAPPING_LINES} lines"])
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, comma, card_id = stripped.rpartition(",")
+        key, card_id = key.strip(), card_id.strip()
+        if not comma or not key or not card_id:
+            problems.append(
+                f"mapping line {number}: expected `<note GUID or first field>,<card id>`"
+            )
+        elif card_id not in known_cards:
+            problems.append(f"mapping line {number}: no card here has the id {card_id!r}")
+        else:
+            mapping[key] = card_id
+    if problems:
+        raise UploadRefused(problems[:20])
+    return mapping
 
 
 def deck_cards_by_guid(session: Session) -> dict[tuple[str, int], str]:
@@ -58,19 +94,28 @@ def deck_cards_by_guid(session: Session) -> dict[tuple[str, int], str]:
     return found
 
 
-def import_history(session: Session, user_id: int, data: bytes) -> HistorySummary:
+def import_history(
+    session: Session, user_id: int, data: bytes, mapping_text: str | None = None
+) -> HistorySummary:
     """Adds the matched reviews of an .apkg (or a bare collection.anki2) to the
-    learner's log and replays it. Run
-    inside ``session_scope(engine, write=True)``. Raises ``UploadRefused``."""
+    learner's log and replays it; ``mapping_text``, when given, is a mapping file for
+    notes the GUIDs do not match. Run inside ``session_scope(engine, write=True)``.
+    Raises ``UploadRefused``."""
+    mapping: dict[str, str] = {}
+    if mapping_text and mapping_text.strip():
+        active = set(session.exec(select(Card.id).where(Card.status == "active")).all())
+        mapping = parse_mapping(mapping_text, active)
     package = read_package_or_collection(data, max_notes=MAX_HISTORY_NOTES)
     if not package.reviews:
         raise UploadRefused(
             ["the package holds no review history: export it from Anki with scheduling included"]
         )
-    return _apply(session, user_id, package)
+    return _apply(session, user_id, package, mapping)
 
 
-def _apply(session: Session, user_id: int, package: AnkiPackage) -> HistorySummary:
+def _apply(
+    session: Session, user_id: int, package: AnkiPackage, mapping: dict[str, str]
+) -> HistorySummary:
     summary = HistorySummary(notes=len(package.notes), reviews=len(package.reviews))
     deck = deck_cards_by_guid(session)
     target: dict[int, str] = {}  # Anki card id -> deck card id
@@ -81,6 +126,14 @@ def _apply(session: Session, user_id: int, package: AnkiPackage) -> HistorySumma
             if card_id is not None:
                 target[anki_card.id] = card_id
                 matched = True
+        mapped = mapping.get(note.guid) or mapping.get(_first_field(note))
+        if not matched and mapped is not None:
+            # The mapping names one card: the note's first card (its front) goes there.
+            first = min(note.cards, key=lambda c: c.ord, default=None)
+            if first is not None:
+                target[first.id] = mapped
+                matched = True
+                summary.mapped_notes += 1
         summary.matched_notes += matched
     existing = set(
         session.exec(
@@ -126,3 +179,9 @@ def _apply(session: Session, user_id: int, package: AnkiPackage) -> HistorySumma
     if summary.added:
         summary.states_changed = replay.reschedule(session, user_id)
     return summary
+
+
+def _first_field(note: AnkiNote) -> str:
+    """The note's first field as plain text (what Anki's browser shows as its sort
+    field), for mapping files written by hand."""
+    return plain_text(note.fields[0][1]) if note.fields else ""

@@ -23,6 +23,7 @@ from app.web.templating import templates
 router = APIRouter()
 
 MAX_HISTORY_BYTES = 60 << 20
+MAX_MAPPING_BYTES = 1 << 20  # a mapping file: one short line per note
 MAX_DECKS_CHOSEN = 200
 
 
@@ -91,17 +92,25 @@ async def upload_history(
     session: SessionDep,
     engine: EngineDep,
     file: Annotated[UploadFile, File()],
+    mapping: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     _ = gettext_for(request_language(request))
     data = await file.read(MAX_HISTORY_BYTES + 1)
-    if len(data) > MAX_HISTORY_BYTES:
-        message = _("The file is larger than %(n)d MiB.") % {"n": MAX_HISTORY_BYTES >> 20}
+    mapping_data = await mapping.read(MAX_MAPPING_BYTES + 1) if mapping is not None else b""
+    if len(data) > MAX_HISTORY_BYTES or len(mapping_data) > MAX_MAPPING_BYTES:
+        limit = MAX_HISTORY_BYTES if len(data) > MAX_HISTORY_BYTES else MAX_MAPPING_BYTES
+        message = _("The file is larger than %(n)d MiB.") % {"n": limit >> 20}
+        return _page(request, session, {"error": message}, status=400)
+    try:
+        mapping_text = mapping_data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        message = _("The mapping file is not UTF-8 text.")
         return _page(request, session, {"error": message}, status=400)
 
     def apply() -> HistorySummary:
         # Unpacking and replaying a history takes seconds: off the event loop.
         with session_scope(engine, write=True) as s:
-            return import_history(s, user.id, data)
+            return import_history(s, user.id, data, mapping_text)
 
     try:
         summary = await run_in_threadpool(apply)
