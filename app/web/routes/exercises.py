@@ -117,6 +117,12 @@ async def _run(call: Callable[[], dict[str, Any]]) -> dict[str, Any] | JSONRespo
         return _refusal(exc)
 
 
+async def _api(call: Callable[[], dict[str, Any]]) -> Response:
+    """The call's view as JSON, or its refusal."""
+    view = await _run(call)
+    return view if isinstance(view, JSONResponse) else JSONResponse(view)
+
+
 # --- JSON API ------------------------------------------------------------------------
 
 
@@ -131,8 +137,7 @@ async def list_due(request: Request, user: CurrentUser) -> Response:
 @router.get("/api/exercises/{name}")
 async def get_exercise(request: Request, name: str, user: OptionalUser) -> Response:
     service, lang = exercise_service(request), request_language(request)
-    view = await _run(lambda: service.view(user.id if user else None, name, lang))
-    return view if isinstance(view, JSONResponse) else JSONResponse(view)
+    return await _api(lambda: service.view(user.id if user else None, name, lang))
 
 
 @router.post("/api/exercises/{name}/submissions")
@@ -141,19 +146,17 @@ async def submit_json(
 ) -> Response:
     """The judged attempt: ``verdict`` holds the reason, message and each test's result."""
     body, problem = await _json_body(request)
-    if problem is not None or body is None:
+    if body is None:
         return problem or _problem(422, "The body must be a JSON object.")
     service, lang = exercise_service(request), request_language(request)
     user_id = user.id if user else None
-    view = await _run(lambda: service.submit(user_id, name, body.get("code"), lang))
-    return view if isinstance(view, JSONResponse) else JSONResponse(view)
+    return await _api(lambda: service.submit(user_id, name, body.get("code"), lang))
 
 
 @router.post("/api/exercises/{name}/hints")
 async def hint_json(request: Request, name: str, user: OptionalUser, _: CsrfProtected) -> Response:
     service, lang = exercise_service(request), request_language(request)
-    view = await _run(lambda: service.reveal_hint(user.id if user else None, name, lang))
-    return view if isinstance(view, JSONResponse) else JSONResponse(view)
+    return await _api(lambda: service.reveal_hint(user.id if user else None, name, lang))
 
 
 @router.post("/api/exercises/{name}/give-up")
@@ -161,8 +164,7 @@ async def give_up_json(
     request: Request, name: str, user: OptionalUser, _: CsrfProtected
 ) -> Response:
     service, lang = exercise_service(request), request_language(request)
-    view = await _run(lambda: service.give_up(user.id if user else None, name, lang))
-    return view if isinstance(view, JSONResponse) else JSONResponse(view)
+    return await _api(lambda: service.give_up(user.id if user else None, name, lang))
 
 
 @router.post("/api/exercises/{name}/rating")
@@ -171,12 +173,11 @@ async def confirm_json(
 ) -> Response:
     """Body ``{"rating": 1..4}``: logged as a review of kind "exercise" of the card."""
     body, problem = await _json_body(request)
-    if problem is not None or body is None:
+    if body is None:
         return problem or _problem(422, "The body must be a JSON object.")
     service, lang = exercise_service(request), request_language(request)
     user_id = user.id if user else None
-    view = await _run(lambda: service.confirm(user_id, name, body.get("rating"), lang))
-    return view if isinstance(view, JSONResponse) else JSONResponse(view)
+    return await _api(lambda: service.confirm(user_id, name, body.get("rating"), lang))
 
 
 # --- pages and htmx ------------------------------------------------------------------
