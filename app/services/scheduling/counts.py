@@ -32,7 +32,8 @@ from app.services.scheduling.queue import (
     choose,
     new_limit,
     read_today,
-    unseen_in_order,
+    unseen_count,
+    unseen_head,
 )
 from app.services.scheduling.results import NextCard, QueueCounts
 from app.services.scheduling.states import NOW, USER_ID, fsrs_state_in, not_buried
@@ -74,8 +75,11 @@ def _new_today(session: Session, user_id: int, today: Today) -> tuple[list[Any],
     left = max(0, new_limit(today) - today.introduced)
     if not left:
         return [], 0
-    unseen = unseen_in_order(session, user_id, today.now, today.settings.new_card_order)
-    return unseen[: min(left, NEW_CANDIDATES)], min(left, len(unseen))
+    order = today.settings.new_card_order
+    head = unseen_head(session, user_id, today.now, order, min(left, NEW_CANDIDATES))
+    if len(head) < min(left, NEW_CANDIDATES):
+        return head, len(head)  # every unseen card is in the head
+    return head, min(left, unseen_count(session, user_id, today.now))
 
 
 # One pass over the learner's states due today for both counts.

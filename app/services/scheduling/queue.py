@@ -4,9 +4,11 @@ statement that presents a card with its buttons."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    Integer,
     and_,
     bindparam,
     case,
@@ -94,6 +96,93 @@ def unseen_in_order(session: Session, user_id: int, now: datetime, order: str) -
     """Every active card this learner has not started, in their new-card order."""
     rows = read_rows(session, _UNSEEN, {"user_id": user_id, "now": now}).all()
     return new_order.order_new(rows, order, user_id)
+
+
+_DIFFICULTY_RANK = case(new_order.DIFFICULTY_RANK, value=col(Card.difficulty), else_=1)
+
+
+def _deck_filter() -> Any:
+    deck = col(Card.deck)
+    return or_(deck == bindparam("deck"), deck.like(bindparam("deck_below"), escape="\\"))
+
+
+# The head of the new-card order ranked in SQL (new_order.order_new's "difficulty" and
+# "added" orders, the same ties): reading every unseen card on each request made the
+# new tier linear in the deck. Ids and decks compare as Python compares str: in
+# PostgreSQL by the "C" collation (its default collation orders words, not code points).
+@cache
+def _unseen_head_statement(dialect: str, order: str, with_deck: bool) -> Any:
+    def exact(column: Any) -> Any:
+        return column.collate("C") if dialect == "postgresql" else column
+
+    where = [col(Card.status) == "active", ~STARTED]
+    if with_deck:
+        where.append(_deck_filter())
+    limit = bindparam("limit", type_=Integer)
+    if order == "added":
+        return (
+            select(Card.id, Card.deck, Card.difficulty, Card.created_at)
+            .where(*where)
+            .order_by(col(Card.created_at), exact(col(Card.id)))
+            .limit(limit)
+        )
+    position = func.row_number().over(
+        partition_by=col(Card.deck),
+        order_by=(_DIFFICULTY_RANK, col(Card.created_at), exact(col(Card.id))),
+    )
+    ranked = (
+        select(
+            Card.id,
+            Card.deck,
+            Card.difficulty,
+            Card.created_at,
+            _DIFFICULTY_RANK.label("rank"),
+            position.label("position"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    return (
+        select(ranked.c.id, ranked.c.deck, ranked.c.difficulty, ranked.c.created_at)
+        .order_by(ranked.c.position, ranked.c.rank, exact(ranked.c.deck))
+        .limit(limit)
+    )
+
+
+@cache
+def _unseen_count_statement(with_deck: bool) -> Any:
+    where = [col(Card.status) == "active", ~STARTED]
+    if with_deck:
+        where.append(_deck_filter())
+    return select(func.count()).select_from(Card).where(*where)
+
+
+def _deck_params(deck: str | None) -> dict[str, str]:
+    if deck is None:
+        return {}
+    below = deck.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    return {"deck": deck, "deck_below": below}
+
+
+def unseen_head(
+    session: Session, user_id: int, now: datetime, order: str, limit: int, deck: str | None = None
+) -> list[Any]:
+    """The first `limit` active cards this learner has not started, in their new-card
+    order, of `deck` and its sub-decks when given. Ranked in SQL, except the
+    per-learner random order (a hash Python computes)."""
+    if limit <= 0:
+        return []
+    if order == "random":
+        return in_deck(unseen_in_order(session, user_id, now, order), deck)[:limit]
+    statement = _unseen_head_statement(session.get_bind().dialect.name, order, deck is not None)
+    params = {"user_id": user_id, "now": now, "limit": limit, **_deck_params(deck)}
+    return list(read_rows(session, statement, params).all())
+
+
+def unseen_count(session: Session, user_id: int, now: datetime, deck: str | None = None) -> int:
+    """How many active cards this learner has not started (of `deck` when given)."""
+    params = {"user_id": user_id, "now": now, **_deck_params(deck)}
+    return int(read_rows(session, _unseen_count_statement(deck is not None), params).scalar_one())
 
 
 def in_deck(rows: list[Any], deck: str | None) -> list[Any]:
@@ -219,8 +308,9 @@ def choose(
         left = new_limit(today) - today.introduced
         if left <= 0:
             return []
-        unseen = in_deck(unseen_in_order(session, user_id, now, settings.new_card_order), deck)
-        return unseen[: min(left, NEW_CANDIDATES)]
+        return unseen_head(
+            session, user_id, now, settings.new_card_order, min(left, NEW_CANDIDATES), deck
+        )
 
     tiers: list[tuple[str, Any]] = [
         ("learning", lambda: learning_due),

@@ -138,3 +138,48 @@ def test_custom_study_raises_today_s_new_limit_only(engine, make_learner) -> Non
         session_scope(engine, write=True) as s,
     ):
         service.raise_new_limit(s, learner.user_id, 0, clock=learner.clock)
+
+
+def test_the_sql_head_of_the_new_order_is_the_python_order(any_engine) -> None:  # type: ignore[no-untyped-def]
+    """The first cards of the "difficulty" and "added" orders ranked in SQL equal
+    new_order.order_new over every unseen card: ties on the time added broken by id as
+    Python compares strings, started cards left out, sub-decks in their deck and LIKE's
+    wildcards taken literally. (The ids mix '-', '_', digits and capitals; where the
+    server's default collation is C.UTF-8, as here, it cannot tell a word-wise collation
+    from the "C" one the statement asks for.)"""
+    import random
+
+    from sqlalchemy import insert
+
+    from app.models.review import ReviewState
+    from app.services.scheduling import new_order, queue
+    from tests.services.scheduling.conftest import add_user
+
+    rng = random.Random(5)
+    decks = ["optim", "optim/adaptive", "x_y", "xzy", "training"]
+    ids = [f"{rng.choice(['a', 'b', 'a-', 'a_', 'A', 'b1'])}{i}" for i in range(120)]
+    with session_scope(any_engine, write=True) as s:
+        for cid in ids:
+            s.add(Card(id=cid, deck=rng.choice(decks), title=cid, file_path=f"{cid}.md",
+                       difficulty=rng.choice(["easy", "medium", "hard", "odd"]), content_hash="h",
+                       created_at=START + timedelta(minutes=rng.choice([0, 0, 1, 2]))))  # fmt: skip
+    user_id = add_user(any_engine)
+    started = ids[::7]
+    with session_scope(any_engine, write=True) as s:
+        s.execute(insert(ReviewState), [
+            dict(user_id=user_id, card_id=cid, fsrs_state=1, due=START, reps=1, lapses=0,
+                 version=1, suspended=False) for cid in started
+        ])  # fmt: skip
+    with session_scope(any_engine) as s:
+        every = queue.unseen_in_order(s, user_id, START, "added")
+        assert len(every) == len(ids) - len(started)
+        for order in ("difficulty", "added"):
+            expected = new_order.order_new(every, order, user_id)
+            for deck in (None, "optim", "x_y"):
+                want = [c.id for c in queue.in_deck(expected, deck)]
+                got = queue.unseen_head(s, user_id, START, order, 1000, deck)
+                assert [c.id for c in got] == want, (order, deck)
+                assert [c.id for c in queue.unseen_head(s, user_id, START, order, 5, deck)] == want[
+                    :5
+                ]
+                assert queue.unseen_count(s, user_id, START, deck) == len(want)
