@@ -1,13 +1,21 @@
-"""What the review forms share (practice, cram, review ahead): the buttons' interval
-text in the learner's language and the time to answer read from a form."""
+"""What the review forms share (practice, cram, review ahead): a fresh answer key, the
+buttons' interval text in the learner's language and the time to answer read from a
+form."""
 
 from __future__ import annotations
 
+import secrets
 import time
+from typing import Any
 
 from app.web.i18n import gettext_for, translations
 
 MAX_DURATION_MS = 60 * 60 * 1000  # longer than an hour: the learner walked away
+
+
+def answer_form_fields() -> dict[str, Any]:
+    """A fresh idempotency key and the time the card is shown, for an answer form."""
+    return {"idempotency_key": secrets.token_urlsafe(18), "shown_at": int(time.time() * 1000)}
 
 
 def interval_text(seconds: int, lang: str) -> tuple[str, str]:

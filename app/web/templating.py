@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from app.web import demo_texts, i18n, plain_problems
@@ -24,3 +25,9 @@ templates.env.globals["demo_panel_texts"] = demo_texts.panel_texts
 templates.env.globals["demo_panel_ui"] = demo_texts.panel_ui
 templates.env.globals["demo_param_list"] = demo_texts.panel_params
 templates.env.filters["plain_problem"] = plain_problems.plain
+
+
+def no_store(response: Response) -> Response:
+    """Never cached: Back must not show a stale step or an answered card."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -6,8 +6,6 @@ the review page (Space, 1-4) work on them too (static/js/practice.js)."""
 from __future__ import annotations
 
 import contextlib
-import secrets
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,8 +21,8 @@ from app.services.scheduling import custom_study
 from app.services.scheduling import service as scheduler
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep
 from app.web.i18n import normalise
-from app.web.review_forms import duration_of, interval_text
-from app.web.templating import templates
+from app.web.review_forms import answer_form_fields, duration_of, interval_text
+from app.web.templating import no_store, templates
 
 router = APIRouter()
 
@@ -62,12 +60,9 @@ def cram_page(
         "since": since,
         "shown": shown,
         "text": text,
-        "idempotency_key": secrets.token_urlsafe(18),
-        "shown_at": int(time.time() * 1000),
+        **answer_form_fields(),
     }
-    response = templates.TemplateResponse(request, "practice/cram.html", context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(templates.TemplateResponse(request, "practice/cram.html", context))
 
 
 @router.post("/practice/cram/grade")
@@ -165,12 +160,9 @@ def ahead_page(
         "left": stage.left,
         "buttons": buttons,
         "refused": notice in AHEAD_NOTICES,
-        "idempotency_key": secrets.token_urlsafe(18),
-        "shown_at": int(time.time() * 1000),
+        **answer_form_fields(),
     }
-    response = templates.TemplateResponse(request, "practice/ahead.html", context)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(templates.TemplateResponse(request, "practice/ahead.html", context))
 
 
 @router.post("/practice/ahead/grade")

@@ -97,17 +97,18 @@ def _refusal(exc: ServiceError) -> JSONResponse:
     )
 
 
-async def _json_body(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+async def _json_body(request: Request) -> dict[str, Any] | JSONResponse:
+    """The request's JSON object, or the 4xx that says why there is none."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        return None, _problem(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        return _problem(413, f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
     try:
         body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (UnicodeDecodeError, ValueError, RecursionError):
-        return None, _problem(422, "The body must be a JSON object.")
+        body = None
     if not isinstance(body, dict):
-        return None, _problem(422, "The body must be a JSON object.")
-    return body, None
+        return _problem(422, "The body must be a JSON object.")
+    return body
 
 
 async def _run(call: Callable[[], dict[str, Any]]) -> dict[str, Any] | JSONResponse:
@@ -145,9 +146,9 @@ async def submit_json(
     request: Request, name: str, user: OptionalUser, _: CsrfProtected
 ) -> Response:
     """The judged attempt: ``verdict`` holds the reason, message and each test's result."""
-    body, problem = await _json_body(request)
-    if body is None:
-        return problem or _problem(422, "The body must be a JSON object.")
+    body = await _json_body(request)
+    if isinstance(body, JSONResponse):
+        return body
     service, lang = exercise_service(request), request_language(request)
     user_id = user.id if user else None
     return await _api(lambda: service.submit(user_id, name, body.get("code"), lang))
@@ -172,9 +173,9 @@ async def confirm_json(
     request: Request, name: str, user: OptionalUser, _: CsrfProtected
 ) -> Response:
     """Body ``{"rating": 1..4}``: logged as a review of kind "exercise" of the card."""
-    body, problem = await _json_body(request)
-    if body is None:
-        return problem or _problem(422, "The body must be a JSON object.")
+    body = await _json_body(request)
+    if isinstance(body, JSONResponse):
+        return body
     service, lang = exercise_service(request), request_language(request)
     user_id = user.id if user else None
     return await _api(lambda: service.confirm(user_id, name, body.get("rating"), lang))

@@ -25,7 +25,7 @@ from app.web import charts
 from app.web.deps import REQUIRE_CSRF, CsrfProtected, CurrentUser, EngineDep
 from app.web.exercise_panel import exercise_service
 from app.web.i18n import LANGUAGES, normalise
-from app.web.templating import templates
+from app.web.templating import no_store, templates
 
 router = APIRouter(tags=["interview"])
 TREND_SLOTS = 10
@@ -34,11 +34,6 @@ api = APIRouter(prefix="/api/interview", tags=["interview"], dependencies=[REQUI
 
 def _lang(user: UserPublic) -> str:
     return normalise(user.locale) or "en"
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- JSON shapes -----------------------------------------------------------------------
@@ -251,7 +246,7 @@ def start_page(
         "default_lang": _lang(user),
         "error": error,
     }
-    return _no_store(templates.TemplateResponse(request, "interview/start.html", context))
+    return no_store(templates.TemplateResponse(request, "interview/start.html", context))
 
 
 @router.post("/interview")
@@ -301,7 +296,7 @@ def step_page(
     if step.phase == "discarded":
         return RedirectResponse("/interview", status_code=303)
     context = {"step": step, "q": step.question, "interview": step.interview}
-    return _no_store(templates.TemplateResponse(request, "interview/step.html", context))
+    return no_store(templates.TemplateResponse(request, "interview/step.html", context))
 
 
 @router.post("/interview/{interview_id}/answer")
@@ -384,7 +379,7 @@ def report_page(
         "deck_chart": deck_chart,
         "mapping": [(reports.mapping_share(lo), r) for lo, r in rep.mapping],
     }
-    return _no_store(templates.TemplateResponse(request, "interview/report.html", context))
+    return no_store(templates.TemplateResponse(request, "interview/report.html", context))
 
 
 @router.get("/interview/{interview_id}/report.md", response_class=PlainTextResponse)

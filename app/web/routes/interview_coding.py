@@ -17,18 +17,13 @@ from app.services.exercises.rounds import CodingRounds
 from app.web.deps import CsrfProtected, CurrentUser
 from app.web.exercise_panel import exercise_service
 from app.web.i18n import request_language
-from app.web.templating import templates
+from app.web.templating import no_store, templates
 
 router = APIRouter(tags=["interview"])
 
 
 def _rounds(request: Request) -> CodingRounds:
     return CodingRounds(exercise_service(request))
-
-
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @router.post("/interview/{interview_id}/coding")
@@ -48,7 +43,7 @@ def round_page(request: Request, interview_id: int, user: CurrentUser) -> Respon
         view = _rounds(request).view(user.id, interview_id, request_language(request))
     except ServiceError as exc:
         raise HTTPException(exc.status, detail=exc.message) from exc
-    return _no_store(templates.TemplateResponse(request, "interview/coding.html", {"round": view}))
+    return no_store(templates.TemplateResponse(request, "interview/coding.html", {"round": view}))
 
 
 @router.post("/interview/{interview_id}/coding/submit", response_class=HTMLResponse)

@@ -13,8 +13,6 @@ was shown (time to answer: measured in the browser, or from the form's age witho
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlencode
 
@@ -32,8 +30,8 @@ from app.services.scheduling import tag_study
 from app.web.deps import CsrfProtected, CurrentUser, EngineDep, run_db
 from app.web.exercise_panel import exercise_service
 from app.web.i18n import gettext_for, normalise
-from app.web.review_forms import duration_of, interval_text
-from app.web.templating import templates
+from app.web.review_forms import answer_form_fields, duration_of, interval_text
+from app.web.templating import no_store, templates
 
 router = APIRouter()
 
@@ -127,8 +125,7 @@ def context_of(
         "flag": stage.flag,
         "study_deck": scope.deck,
         "study_tag": scope.tag,
-        "idempotency_key": secrets.token_urlsafe(18),
-        "shown_at": int(time.time() * 1000),
+        **answer_form_fields(),
     }
 
 
@@ -137,11 +134,11 @@ def render_stage(request: Request, context: dict[str, Any], *, page: bool) -> Re
     if shown is not None:  # the card's write-the-code exercise, opened under the card
         catalog = exercise_service(request).catalog
         context["exercise_name"] = catalog.exercise_of_card(shown.card_id, max_age_s=LINKS_TTL_S)
-    response = templates.TemplateResponse(
-        request, "practice/page.html" if page else "practice/_stage.html", context
+    return no_store(
+        templates.TemplateResponse(
+            request, "practice/page.html" if page else "practice/_stage.html", context
+        )
     )
-    response.headers["Cache-Control"] = "no-store"  # Back must not show an answered card
-    return response
 
 
 @router.get("/practice", response_class=HTMLResponse)
