@@ -234,6 +234,36 @@ def wait_until(page, expression: str, timeout_s: float = 10.0) -> None:  # type:
         time.sleep(0.05)
 
 
+def editor_server(
+    live_server_factory: Callable[..., LiveServer],
+    tmp_path_factory,
+    prefix: str,  # type: ignore[no-untyped-def]
+) -> LiveServer:
+    """A server on a private content tree (the editor writes files): the project's demos
+    and no cards, with an admin "editor" and a learner "learner"."""
+    from sqlmodel import Session
+
+    from app.db import make_engine
+    from app.services import accounts
+    from app.settings import Settings
+    from tests.conftest import TEST_PASSWORD
+
+    content = tmp_path_factory.mktemp(prefix) / "content"
+    (content / "cards").mkdir(parents=True)
+    shutil.copytree(PROJECT_ROOT / "content" / "demos", content / "demos")
+    server = live_server_factory(content_dir=content)
+    settings = Settings(_env_file=None, environment="test", database_url=server.database_url)  # type: ignore[call-arg]
+    engine = make_engine(server.database_url)
+    with Session(engine) as session:
+        for name, role in (("editor", "admin"), ("learner", "learner")):
+            accounts.create_user(
+                session, name, TEST_PASSWORD, role=role,
+                passwords=accounts.passwords_from_settings(settings),
+            )  # fmt: skip
+    engine.dispose()
+    return server
+
+
 def copy_content(source: Path, target: Path) -> Path:
     """A private copy of a content tree, for a server a test may change."""
     shutil.copytree(source, target)

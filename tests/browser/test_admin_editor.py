@@ -4,7 +4,6 @@ saves it; a learner then meets it in practice with the math rendered by KaTeX.""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,9 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
 
-from tests.browser.conftest import PROJECT_ROOT, LiveServer
+from tests.browser.conftest import LiveServer, editor_server
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -33,26 +31,8 @@ ANSWER = (
 
 @pytest.fixture(scope="module")
 def server(live_server_factory: Callable[..., LiveServer], tmp_path_factory) -> LiveServer:  # type: ignore[no-untyped-def]
-    """A server on a private content tree (the editor writes files): the project's
-    demos, and no cards, so practice offers the new card first."""
-    content = tmp_path_factory.mktemp("admin-content") / "content"
-    (content / "cards").mkdir(parents=True)
-    shutil.copytree(PROJECT_ROOT / "content" / "demos", content / "demos")
-    server = live_server_factory(content_dir=content)
-    from app.db import make_engine
-    from app.services import accounts
-    from app.settings import Settings
-
-    settings = Settings(_env_file=None, environment="test", database_url=server.database_url)  # type: ignore[call-arg]
-    engine = make_engine(server.database_url)
-    with Session(engine) as session:
-        for name, role in (("editor", "admin"), ("learner", "learner")):
-            accounts.create_user(
-                session, name, TEST_PASSWORD, role=role,
-                passwords=accounts.passwords_from_settings(settings),
-            )  # fmt: skip
-    engine.dispose()
-    return server
+    """The project's demos and no cards, so practice offers the new card first."""
+    return editor_server(live_server_factory, tmp_path_factory, "admin-content")
 
 
 @pytest.fixture

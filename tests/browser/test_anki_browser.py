@@ -3,43 +3,23 @@ KaTeX would refuse and publishes it; a learner then downloads their deck for Ank
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
 
 from app.services.anki.package import read_apkg
 from tests.anki_packages import BASIC, REVERSED, build, note
-from tests.browser.conftest import PROJECT_ROOT, LiveServer
+from tests.browser.conftest import LiveServer, editor_server
 from tests.browser.test_admin_editor import page_for  # noqa: F401 - a fixture, used by name
-from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(live_server_factory: Callable[..., LiveServer], tmp_path_factory) -> LiveServer:  # type: ignore[no-untyped-def]
-    content = tmp_path_factory.mktemp("anki-content") / "content"
-    (content / "cards").mkdir(parents=True)
-    shutil.copytree(PROJECT_ROOT / "content" / "demos", content / "demos")
-    server = live_server_factory(content_dir=content)
-    from app.db import make_engine
-    from app.services import accounts
-    from app.settings import Settings
-
-    settings = Settings(_env_file=None, environment="test", database_url=server.database_url)  # type: ignore[call-arg]
-    engine = make_engine(server.database_url)
-    with Session(engine) as session:
-        for name, role in (("editor", "admin"), ("learner", "learner")):
-            accounts.create_user(
-                session, name, TEST_PASSWORD, role=role,
-                passwords=accounts.passwords_from_settings(settings),
-            )  # fmt: skip
-    engine.dispose()
-    return server
+    return editor_server(live_server_factory, tmp_path_factory, "anki-content")
 
 
 def test_admin_imports_fixes_and_publishes_then_a_learner_exports(
